@@ -1,0 +1,39 @@
+"""``lookalike config`` and ``lookalike db``."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lookalike.cli import context
+from lookalike.settings import describe_sources
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+def config() -> None:
+    """Print the settings in force and where each value came from (env, file or default)."""
+    settings = context.settings()
+    table = Table(title="Lookalike settings", show_lines=False)
+    table.add_column("setting")
+    table.add_column("value", overflow="fold")
+    table.add_column("from")
+    for name, value, source, _doc in describe_sources(settings):
+        table.add_row(name, str(value), source)
+    Console().print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (every command does this on first use too)."""
+    from storage.db import current_revision
+
+    db = context.database()
+    typer.echo(f"database {db.url.split('@')[-1]} at revision {current_revision(db.engine)}")
+    db.dispose()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("config")(config)
+    app.add_typer(db_app, name="db")

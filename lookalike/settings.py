@@ -1,0 +1,202 @@
+"""One settings object for the whole product.
+
+Values come, highest priority first, from ``LOOKALIKE_*`` environment variables, then from a TOML file
+(``lookalike.toml`` in the working directory, or the file named by ``LOOKALIKE_CONFIG``), then from the
+defaults below.  Every field carries a description: ``lookalike config`` prints them, and
+``docs/configuration.md`` is checked against them by a test.
+
+Nothing here is cached in a process global: callers build a ``Settings`` and pass it down, so that a
+Prefect worker, a Dask worker and a test can each hold their own.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from lookalike.errors import LookalikeError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_ENV = "LOOKALIKE_CONFIG"
+DEFAULT_CONFIG_FILE = "lookalike.toml"
+ENV_PREFIX = "LOOKALIKE_"
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/lookalike``, or ``~/.local/share/lookalike`` where XDG_DATA_HOME is unset."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "lookalike"
+
+
+def config_file_path() -> Path:
+    """The TOML file that is read: ``$LOOKALIKE_CONFIG`` or ``./lookalike.toml``."""
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML file; a missing file is no error, a broken one is."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+        self.data: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                with path.open("rb") as fh:
+                    raw = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            # Accept both a flat file and one with a [lookalike] table.
+            self.data = dict(raw.get("lookalike", raw))
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.data.items() if k in self.settings_cls.model_fields}
+
+
+class ConfigError(LookalikeError, ValueError):
+    """The configuration file or environment holds something that cannot be used."""
+
+
+class Settings(BaseSettings):
+    """Everything Lookalike can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Folder for the default SQLite database, downloaded images, exports and Prefect's home.",
+    )
+    db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy database URL. Unset: sqlite:///<data_dir>/lookalike.db. "
+        "For PostgreSQL: postgresql+psycopg://user:password@host:5432/dbname.",
+    )
+    user_agent: str = Field(
+        default="Lookalike/0.1 (brand-protection crawler; +{contact_url})",
+        description="User-Agent sent by the crawlers; {contact_url} is replaced by contact_url.",
+    )
+    contact_url: str = Field(
+        default="https://github.com/lookalike-brand-protection/lookalike",
+        description="Where a site owner can learn who is crawling them; named in the User-Agent.",
+    )
+    allow_private_network: bool = Field(
+        default=False,
+        description="Allow crawling URLs on loopback, private or link-local addresses even when the "
+        "start URL or profile is not itself on such a host.",
+    )
+    obey_robots_txt: bool = Field(default=True, description="Obey robots.txt (leave on).")
+    concurrent_requests_per_domain: int = Field(
+        default=4, ge=1, description="Most requests in flight to one site at once."
+    )
+    download_delay: float = Field(
+        default=0.0, ge=0, description="Seconds between requests to one site (AutoThrottle adapts above it)."
+    )
+    download_timeout: float = Field(default=30.0, gt=0, description="Seconds before a request is given up.")
+    max_page_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Largest HTML or JSON response read, in bytes."
+    )
+    max_image_bytes: int = Field(
+        default=8 * 1024 * 1024, gt=0, description="Largest image downloaded, in bytes."
+    )
+    max_image_pixels: int = Field(
+        default=40_000_000, gt=0, description="Largest image decoded, in pixels (guards against decompression bombs)."
+    )
+    http_cache: bool = Field(
+        default=False, description="Use Scrapy's HTTP cache under <data_dir>/httpcache (for development)."
+    )
+    gone_after_runs: int = Field(
+        default=2, ge=1, description="A listing not seen in this many crawls of its marketplace is marked gone."
+    )
+    currency_rates: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "USD": Decimal("1"),
+            "EUR": Decimal("1.08"),
+            "GBP": Decimal("1.27"),
+            "CAD": Decimal("0.73"),
+            "AUD": Decimal("0.66"),
+            "JPY": Decimal("0.0067"),
+            "CNY": Decimal("0.14"),
+            "INR": Decimal("0.012"),
+        },
+        description="Value of one unit of each currency in a common unit (USD by default), used to compare "
+        "prices with MSRP. In TOML: [currency_rates] EUR = 1.08.",
+    )
+    profiles_dir: Path | None = Field(
+        default=None,
+        description="Extra folder of marketplace profile YAML files, beside the built-in ones.",
+    )
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls, config_file_path()))
+
+    @property
+    def database_url(self) -> str:
+        """The URL in force: ``db_url`` or the SQLite file in ``data_dir``."""
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.data_dir / 'lookalike.db').resolve()}"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def rendered_user_agent(self) -> str:
+        return self.user_agent.replace("{contact_url}", self.contact_url)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings in force; a bad file or value raises ``ConfigError`` with one readable line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from None
+
+
+def describe_sources(settings: Settings) -> list[tuple[str, Any, str, str]]:
+    """(name, value, source, description) for every setting, source being env, file or default."""
+    path = config_file_path()
+    file_keys: set[str] = set()
+    if path.is_file():
+        file_keys = set(_TomlSource(Settings, path).data)
+    rows = []
+    for name, field in Settings.model_fields.items():
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in os.environ:
+            source = f"env {env_name}"
+        elif name in file_keys:
+            source = f"file {path}"
+        else:
+            source = "default"
+        rows.append((name, getattr(settings, name), source, field.description or ""))
+    rows.append(("database_url (in force)", settings.database_url, "derived", "The database actually used."))
+    return rows

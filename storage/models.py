@@ -1,0 +1,303 @@
+"""Typed SQLAlchemy 2 models: the whole database schema.
+
+Design rules:
+- every natural key has a UNIQUE constraint, so re-runs update rows instead of duplicating them;
+- images are content-addressed (``images.sha256``) and hashed once where they are stored;
+- JSON columns hold machine-readable data (signals, stats); reasons are a JSON list of sentences;
+- timestamps are timezone-aware UTC.
+The same models run unchanged on SQLite and PostgreSQL; migrations live in ``storage/migrations``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Review statuses of a match; ``new`` is set by the scan, the others by analysts.
+MATCH_STATUSES = ("new", "confirmed", "dismissed", "reported", "removed")
+#: Listing statuses: ``active`` while seen by crawls, ``gone`` after ``gone_after_runs`` misses.
+LISTING_STATUSES = ("active", "gone")
+
+Money = Numeric(14, 2)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, list[str]: JSON}
+
+
+class Owner(Base):
+    """A company that owns brands and receives their digests."""
+
+    __tablename__ = "owners"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    brands: Mapped[list[Brand]] = relationship(back_populates="owner")
+
+
+class Brand(Base):
+    __tablename__ = "brands"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    category: Mapped[str | None] = mapped_column(String(200))
+    #: Words of the brand's trade (category and product words); needed for marks that are ordinary words.
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Email addresses that receive this brand's digest.
+    digest_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Per-brand overrides of matching thresholds (names of ``MatchConfig`` fields).
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    owner: Mapped[Owner] = relationship(back_populates="brands")
+    marks: Mapped[list[Mark]] = relationship(back_populates="brand", cascade="all, delete-orphan")
+    products: Mapped[list[Product]] = relationship(back_populates="brand", cascade="all, delete-orphan")
+    authorized_sellers: Mapped[list[AuthorizedSeller]] = relationship(
+        back_populates="brand", cascade="all, delete-orphan"
+    )
+
+
+class Mark(Base):
+    """The brand name or one of its aliases, as registered."""
+
+    __tablename__ = "marks"
+    __table_args__ = (UniqueConstraint("brand_id", "text"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(200))
+    #: ``name`` for the brand name itself, ``alias`` for the others.
+    kind: Mapped[str] = mapped_column(String(20), default="alias")
+    brand: Mapped[Brand] = relationship(back_populates="marks")
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("brand_id", "sku"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    #: Manufacturer's suggested retail price, in ``currency``.
+    msrp: Mapped[Decimal | None] = mapped_column(Money)
+    #: ISO 4217 code.
+    currency: Mapped[str | None] = mapped_column(String(3))
+    brand: Mapped[Brand] = relationship(back_populates="products")
+    images: Mapped[list[ReferenceImage]] = relationship(back_populates="product", cascade="all, delete-orphan")
+
+
+class Image(Base):
+    """One stored image file, content-addressed, with its perceptual hashes (hex strings)."""
+
+    __tablename__ = "images"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Path relative to the data folder's ``images`` directory.
+    path: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    #: {"phash": hex, "dhash": hex, "whash": hex, "phash_mirror": hex, ...}
+    hashes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReferenceImage(Base):
+    """An official product photo registered by the brand."""
+
+    __tablename__ = "reference_images"
+    __table_args__ = (UniqueConstraint("product_id", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256"), index=True)
+    #: Where it came from: the path as written in the registry, or the URL.
+    source: Mapped[str] = mapped_column(String(1000))
+    #: Position in the product's image list (0 = first photo, shown as "photo a").
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    product: Mapped[Product] = relationship(back_populates="images")
+    image: Mapped[Image] = relationship()
+
+
+class AuthorizedSeller(Base):
+    __tablename__ = "authorized_sellers"
+    __table_args__ = (UniqueConstraint("brand_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    brand: Mapped[Brand] = relationship(back_populates="authorized_sellers")
+
+
+class Marketplace(Base):
+    """A site that is crawled: a marketplace, or a single web shop."""
+
+    __tablename__ = "marketplaces"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable name: the profile name, or the host of a shop.
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    base_url: Mapped[str | None] = mapped_column(String(1000))
+    #: ``shop``, ``marketplace``, ``shopify`` or ``woocommerce``.
+    kind: Mapped[str] = mapped_column(String(40), default="shop")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marketplace_id: Mapped[int | None] = mapped_column(ForeignKey("marketplaces.id", ondelete="SET NULL"), index=True)
+    #: Groups the crawls of one scan (one night).
+    scan_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``running``, ``finished``, ``failed``.
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    #: What was asked: start URLs, profile, queries.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Counts: pages, listings new/changed/unchanged, errors, images, dropped items by reason.
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Listing(Base):
+    """One product offer on one marketplace; one row per (marketplace, canonical URL)."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        UniqueConstraint("marketplace_id", "canonical_url"),
+        Index("ix_listings_marketplace_external", "marketplace_id", "external_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplaces.id", ondelete="CASCADE"), index=True)
+    canonical_url: Mapped[str] = mapped_column(String(2000))
+    #: The URL last fetched (may carry parameters the canonical URL drops).
+    url: Mapped[str] = mapped_column(String(2000))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    seller: Mapped[str | None] = mapped_column(String(300))
+    sku: Mapped[str | None] = mapped_column(String(200))
+    gtin: Mapped[str | None] = mapped_column(String(50))
+    mpn: Mapped[str | None] = mapped_column(String(200))
+    #: The brand as the page states it.
+    brand_text: Mapped[str | None] = mapped_column(String(300))
+    availability: Mapped[str | None] = mapped_column(String(40))
+    image_urls: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: sha256 of the fields that matter for review (title, description, price, seller, images).
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    #: Crawls of this marketplace in a row that did not see the listing.
+    missed_runs: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    gone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Set when content changed and matching has not yet seen the new content.
+    needs_matching: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+    marketplace: Mapped[Marketplace] = relationship()
+    images: Mapped[list[ListingImage]] = relationship(
+        back_populates="listing", cascade="all, delete-orphan", order_by="ListingImage.position"
+    )
+
+
+class ListingPrice(Base):
+    """Price history: a row each time a listing's price or currency changes."""
+
+    __tablename__ = "listing_prices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ListingImage(Base):
+    """An image URL of a listing and, once downloaded, the stored image it points to."""
+
+    __tablename__ = "listing_images"
+    __table_args__ = (UniqueConstraint("listing_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("images.sha256"), index=True)
+    #: ``pending``, ``ok``, or why it is not usable: ``too_large``, ``corrupt``, ``bomb``, ``not_image``,
+    #: ``refused``, ``http_error``.
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(String(500))
+    listing: Mapped[Listing] = relationship(back_populates="images")
+    image: Mapped[Image | None] = relationship()
+
+
+class Match(Base):
+    """A listing suspected of infringing one brand: created once, updated each night, reviewed by analysts."""
+
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("listing_id", "brand_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    score: Mapped[float] = mapped_column(Float)
+    #: ``counterfeit``, ``lookalike``, ``accessory`` or ``clean``.
+    klass: Mapped[str] = mapped_column(String(20))
+    signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    #: The listing's content hash when the match was last scored; a dismissed match returns only when it differs.
+    listing_content_hash: Mapped[str] = mapped_column(String(64))
+    #: What changed in the listing since the last review, shown to the analyst (list of sentences).
+    changes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    listing: Mapped[Listing] = relationship()
+    brand: Mapped[Brand] = relationship()
+    product: Mapped[Product | None] = relationship()
+    events: Mapped[list[MatchEvent]] = relationship(back_populates="match", order_by="MatchEvent.id")
+
+
+class MatchEvent(Base):
+    """Append-only audit log of every status change of a match."""
+
+    __tablename__ = "match_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Who made the change: an analyst's name, or ``lookalike`` for the scan.
+    actor: Mapped[str] = mapped_column(String(200))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    match: Mapped[Match] = relationship(back_populates="events")

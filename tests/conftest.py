@@ -1,0 +1,88 @@
+"""Shared fixtures: database URLs for SQLite and (where reachable) PostgreSQL, settings, sample paths.
+
+PostgreSQL tests connect to 127.0.0.1:5432 as ``postgres`` and get a fresh database each; where the
+server is absent they skip with the reason, unless ``LOOKALIKE_REQUIRE_POSTGRES=1`` (set by CI), where
+they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _require_postgres() -> None:
+    if postgres_available():
+        return
+    if os.environ.get("LOOKALIKE_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL is required (LOOKALIKE_REQUIRE_POSTGRES=1) but {PG_HOST}:{PG_PORT} is unreachable")
+    pytest.skip(f"PostgreSQL not reachable on {PG_HOST}:{PG_PORT}; SQLite variant still runs")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    _require_postgres()
+    import psycopg
+
+    name = f"lookalike_test_{uuid.uuid4().hex[:12]}"
+    admin = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes ``db_url`` runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'lookalike.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def database(db_url: str):
+    from storage.db import Database
+
+    db = Database(db_url).ensure_schema()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Path:
+    """Point LOOKALIKE_* at a temporary data folder and the test database; returns the data folder."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("LOOKALIKE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("LOOKALIKE_DB_URL", db_url)
+    monkeypatch.setenv("LOOKALIKE_CONFIG", str(tmp_path / "absent.toml"))
+    return data_dir
+
+
+@pytest.fixture
+def real_pages_dir() -> Path:
+    path = SHARED_DIR / "real-pages"
+    if not path.is_dir():
+        pytest.skip(f"{path} not present (it ships beside the repository in the workplace)")
+    return path
