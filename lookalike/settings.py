@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
-from lookalike.errors import LookalikeError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from lookalike.errors import LookalikeError
 
 CONFIG_ENV = "LOOKALIKE_CONFIG"
 DEFAULT_CONFIG_FILE = "lookalike.toml"

@@ -115,3 +115,19 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_or_ignore(session: Session, model: type, values: dict, *, conflict: list[str]) -> None:
+    """INSERT a row unless one with the same ``conflict`` columns exists (race-safe on both backends).
+
+    Two workers inserting the same natural key at once both succeed: one row is written, the other
+    insert does nothing.  Callers then select the row.
+    """
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only the two tested backends are supported
+        raise NotImplementedError(f"unsupported database backend {name}")
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict))

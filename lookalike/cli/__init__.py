@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from lookalike.cli import core
+from lookalike.cli import brands, core
 from lookalike.errors import LookalikeError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 core.register(app)
+brands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,232 @@
+"""The brand registry: validation reports every mistake with its place; import is idempotent."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image, ImageDraw
+from sqlalchemy import func, select
+
+from lookalike.imagestore import ImageStore
+from lookalike.registry import RegistryInvalid, import_registry, json_schema, list_brands, load_registry
+from storage.models import Brand, Mark, Product, ReferenceImage
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def packshot(path: Path, colour: str, label: str) -> Path:
+    img = Image.new("RGB", (320, 320), "white")
+    draw = ImageDraw.Draw(img)
+    draw.rounded_rectangle((100, 40, 220, 290), radius=30, fill=colour)
+    draw.text((120, 150), label, fill="white")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ImageStore:
+    return ImageStore(tmp_path / "images", max_bytes=5_000_000, max_pixels=10_000_000)
+
+
+@pytest.fixture
+def registry_file(tmp_path: Path) -> Path:
+    packshot(tmp_path / "refs/fullips/flp-001-a.png", "#c2185b", "FULLIPS")
+    packshot(tmp_path / "refs/fullips/flp-002-a.png", "#7b1fa2", "FULLIPS 2")
+    packshot(tmp_path / "refs/zentro/z-1.png", "#333333", "ZENTRO")
+    path = tmp_path / "registry.yaml"
+    path.write_text(textwrap.dedent("""\
+        brands:
+          - name: Fullips
+            owner: Et Al Beauty
+            digest_to: [owner@example.com]
+            category: cosmetics
+            keywords: [lip, plumper]
+            aliases: [Full Lips]
+            authorized_sellers: [Et Al Beauty Official Store]
+            products:
+              - name: Fullips Lip Plumper
+                sku: FLP-001
+                msrp: 24.00
+                currency: USD
+                images: [refs/fullips/flp-001-a.png]
+              - name: Fullips Night Mask
+                sku: FLP-002
+                msrp: 19.5
+                currency: eur
+                images: [refs/fullips/flp-002-a.png]
+          - name: Zentro
+            owner: Zentro Devices
+            products:
+              - name: Zentro X2 Tracker
+                sku: ZX2
+                msrp: 59
+                currency: GBP
+                images: [refs/zentro/z-1.png]
+        """), encoding="utf-8")
+    return path
+
+
+def counts(session) -> dict[str, int]:
+    return {m.__name__: session.scalar(select(func.count()).select_from(m)) for m in (Brand, Mark, Product, ReferenceImage)}
+
+
+def test_import_twice_changes_nothing_the_second_time(database, registry_file: Path, store: ImageStore) -> None:
+    registry = load_registry(registry_file, store=store)
+    with database.session() as s:
+        first = import_registry(s, registry, store)
+    assert "brand Fullips: created" in first.changes
+    assert "brand Fullips: product FLP-001: added" in first.changes
+    with database.session() as s:
+        before = counts(s)
+        second = import_registry(s, load_registry(registry_file, store=store), store)
+        assert counts(s) == before
+    assert second.changes == []
+    assert before == {"Brand": 2, "Mark": 3, "Product": 3, "ReferenceImage": 3}
+    with database.session() as s:
+        rows = {r["brand"]: r for r in list_brands(s)}
+        product = s.scalar(select(Product).where(Product.sku == "FLP-002"))
+        assert product.currency == "EUR" and str(product.msrp) == "19.50"
+        image = s.scalar(select(ReferenceImage).where(ReferenceImage.product_id == product.id)).image
+        assert set(image.hashes) >= {"phash", "dhash", "whash"}
+        assert (store.root / image.path).is_file()
+    assert rows["Fullips"]["aliases"] == ["Full Lips"] and rows["Zentro"]["images"] == 1
+
+
+def test_edited_registry_reports_what_changed(database, registry_file: Path, store: ImageStore) -> None:
+    with database.session() as s:
+        import_registry(s, load_registry(registry_file, store=store), store)
+    data = yaml.safe_load(registry_file.read_text())
+    fullips = data["brands"][0]
+    fullips["aliases"] = ["FullLips", "Full Lips"]
+    fullips["products"][0]["msrp"] = 22
+    fullips["products"].pop(1)
+    fullips["authorized_sellers"].append("Beauty Depot")
+    registry_file.write_text(yaml.safe_dump(data))
+    with database.session() as s:
+        report = import_registry(s, load_registry(registry_file, store=store), store)
+        assert s.scalar(select(func.count()).select_from(Product)) == 2
+    assert sorted(report.changes) == sorted([
+        "brand Fullips: mark 'FullLips' added",
+        "brand Fullips: authorized seller 'Beauty Depot' added",
+        "brand Fullips: product FLP-001: msrp 24.00 -> 22",
+        "brand Fullips: product FLP-002 removed",
+    ])
+
+
+BROKEN = """\
+brands:
+  - owner: Nameless Co
+    products: []
+  - name: Fullips
+    owner: Et Al Beauty
+    colour: pink
+    digest_to: [not-an-email]
+    products:
+      - name: Plumper
+        sku: FLP-001
+        msrp: -3
+        currency: USD
+        images: [refs/missing.jpg]
+      - name: Plumper again
+        sku: FLP-001
+        msrp: 10
+        currency: DOLLARS
+        images: [refs/fake.jpg]
+      - name: Gloss
+        sku: FLP-003
+        msrp: twelve
+        currency: USD
+      - name: ""
+        sku: FLP-004
+        msrp: 5
+  - name: fullips
+    owner: Someone Else
+"""
+
+
+def test_every_mistake_gets_one_clear_message_and_nothing_is_stored(database, tmp_path: Path, store) -> None:
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs/fake.jpg").write_text("this is not a JPEG")
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN)
+    with pytest.raises(RegistryInvalid) as caught:
+        load_registry(path, store=store)
+    problems = caught.value.problems
+    expected = [
+        "brands[0].name: is required",
+        "brands[1].colour: unknown key",
+        "brands[1].digest_to: not an email address: 'not-an-email'",
+        "brands[1].products[0].msrp: must be a positive number",
+        "brands[1].products[1].currency: unknown currency 'DOLLARS'",
+        "brands[1].products[2].msrp: must be a positive number",
+        "brands[1].products[3].name: must not be empty",
+        "brands[1].products[0].images[0]: 'refs/missing.jpg': file not found",
+        "brands[1].products[1].images[0]: 'refs/fake.jpg' is not a usable image",
+    ]
+    for fragment in expected:
+        assert sum(fragment in p for p in problems) == 1, (fragment, problems)
+    # Once the schema errors are fixed, the semantic ones show: duplicate sku, duplicate brand, currency.
+    fixed = yaml.safe_load(BROKEN)
+    fixed["brands"].pop(0)
+    del fixed["brands"][0]["colour"], fixed["brands"][0]["digest_to"]
+    for product in fixed["brands"][0]["products"]:
+        product.update(msrp=5, images=[])
+    fixed["brands"][0]["products"][1]["currency"] = "USD"
+    fixed["brands"][0]["products"][3]["name"] = "Gloss 2"
+    path.write_text(yaml.safe_dump(fixed))
+    with pytest.raises(RegistryInvalid) as caught:
+        load_registry(path, store=store)
+    assert sorted(caught.value.problems) == sorted([
+        "brands[0].products[1].sku: duplicate sku 'FLP-001' (also products[0])",
+        "brands[0].products[3].currency: is required when msrp is given",
+        "brands[1].name: duplicate brand 'fullips' (also brands[0])",
+    ])
+    with database.session() as s:
+        assert counts(s) == {"Brand": 0, "Mark": 0, "Product": 0, "ReferenceImage": 0}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("brands:\n  - name: [unclosed\n", "bad YAML"),
+        ("brands:\n  - name: A\n    name: B\n    owner: O\n", "duplicate key 'name'"),
+        ("- just\n- a list\n", "must be a mapping"),
+        ("brands: []\n", "brands: must not be empty"),
+    ],
+)
+def test_unreadable_files_get_one_line(tmp_path: Path, store, text: str, message: str) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    with pytest.raises(RegistryInvalid) as caught:
+        load_registry(path, store=store)
+    assert len(caught.value.problems) == 1 and message in caught.value.problems[0]
+
+
+def test_published_schema_is_current_and_accepts_the_example(registry_file: Path) -> None:
+    import jsonschema
+
+    published = json.loads((REPO / "data" / "registry.schema.json").read_text())
+    assert published == json_schema(), "run: .venv/bin/lookalike brands schema > data/registry.schema.json"
+    jsonschema.validate(yaml.safe_load(registry_file.read_text()), published)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"brands": [{"name": "X", "owner": "Y", "colour": 1}]}, published)
+
+
+def test_cli_import_and_list(settings_env: Path, registry_file: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lookalike.cli import app
+
+    runner = CliRunner()
+    first = runner.invoke(app, ["brands", "import", str(registry_file)])
+    assert first.exit_code == 0, first.output
+    assert "brand Zentro: created" in first.output
+    again = runner.invoke(app, ["brands", "import", str(registry_file)])
+    assert "no changes" in again.output
+    listed = runner.invoke(app, ["brands", "list"])
+    assert "Fullips" in listed.output and "Zentro" in listed.output
