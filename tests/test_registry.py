@@ -230,3 +230,44 @@ def test_cli_import_and_list(settings_env: Path, registry_file: Path) -> None:
     assert "no changes" in again.output
     listed = runner.invoke(app, ["brands", "list"])
     assert "Fullips" in listed.output and "Zentro" in listed.output
+
+
+def test_url_images_are_fetched_with_the_guard(tmp_path: Path, store: ImageStore) -> None:
+    """Registry images may be http(s) URLs: fetched within limits, and refused on internal hosts unless allowed."""
+    import functools
+    import http.server
+    import threading
+
+    from lookalike.netguard import fetch_bytes
+
+    root = tmp_path / "site"
+    packshot(root / "p.png", "#0077aa", "URL")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        path = tmp_path / "r.yaml"
+        path.write_text(
+            "brands:\n  - name: Urlbrand\n    owner: O\n    products:\n      - name: P\n        sku: P1\n"
+            f"        images: ['{base}/p.png', '{base}/missing.png', 'file:///etc/passwd']\n"
+        )
+
+        def fetch(allow: bool):
+            return functools.partial(fetch_bytes, max_bytes=1_000_000, user_agent="test", allow_private=allow,
+                                     timeout=5)
+
+        with pytest.raises(RegistryInvalid) as caught:
+            load_registry(path, store=store, fetch=fetch(False))
+        problems = caught.value.problems
+        assert any("images[0]" in p and "private" in p for p in problems)
+        assert any("images[2]" in p and "only http(s)" in p for p in problems)
+        with pytest.raises(RegistryInvalid) as caught:
+            load_registry(path, store=store, fetch=fetch(True))
+        assert [p for p in caught.value.problems if "images[1]" in p and "HTTP 404" in p]
+        assert not [p for p in caught.value.problems if "images[0]" in p]
+    finally:
+        server.shutdown()
+        server.server_close()
