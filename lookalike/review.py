@@ -162,9 +162,20 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str
 # ------------------------------------------------------------------------------------------ recording
 
 
+def _finite(value: Any) -> Any:
+    """Non-finite floats (NaN, infinity) become ``None``: JSON has no spelling for them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _as_json(value: Any) -> Any:
     """A JSON round trip, so stored values compare equal to what is read back (tuples, Decimals...)."""
-    return json.loads(json.dumps(value, default=str, allow_nan=False))
+    return _finite(json.loads(json.dumps(_finite(value), default=str)))
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -222,7 +233,9 @@ def record_match(
     status kept), ``unchanged`` (nothing to write), ``reopened`` (a dismissed match came back as ``new``
     after a material change), ``suppressed`` (nothing was put in front of an analyst: a clean result with
     no match, or a dismissed match refreshed without reopening).
-    The listing must be flushed (have an id). Writes happen in the caller's transaction.
+    The listing must be flushed (have an id). Writes happen in the caller's transaction, and the match
+    row stays locked until it ends (PostgreSQL): a worker recording many matches in one transaction
+    should take them in a stable order (listing id, then brand id) so that two workers cannot deadlock.
     """
     if listing.id is None:
         raise LookalikeError("record_match needs a stored listing (flush it first)")

@@ -1,0 +1,302 @@
+"""Export suspects (matches) and listings to CSV, JSON or Parquet with pandas.
+
+Formats of the values, the same in every file format:
+- prices are decimal strings in major units (``"24.00"``), with the currency as ISO 4217 beside them;
+- times are ISO 8601 in UTC (``"2026-11-28T13:03:03Z"``);
+- scores are floats 0..1 rounded to 4 places;
+- lists (``reasons``, ``image_urls``) are lists in JSON and Parquet; in CSV reasons are joined with
+  `` | `` and image URLs with a space.
+
+CSV is opened by spreadsheets, and listing text is written by counterfeiters: every CSV text cell that
+starts (after leading spaces) with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with
+``'`` so that it is shown as text, never run as a formula. JSON and Parquet carry the text unchanged.
+
+Files are written atomically: to a temporary file beside the target, then renamed over it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lookalike.errors import LookalikeError
+from lookalike.review import as_utc, check_status, find_brand, list_matches
+from storage.models import LISTING_STATUSES, Brand, Listing, Match
+
+FORMATS = ("csv", "json", "parquet")
+KINDS = ("suspects", "listings")
+
+#: Columns of ``export suspects``, in order.
+SUSPECT_COLUMNS = (
+    "match_id", "listing_url", "marketplace", "brand", "product", "product_sku", "score", "class",
+    "reasons", "status", "title", "seller", "price", "currency", "first_seen", "last_seen", "changes",
+)
+#: Columns of ``export listings``, in order.
+LISTING_COLUMNS = (
+    "listing_id", "listing_url", "canonical_url", "marketplace", "title", "description", "price", "currency",
+    "seller", "sku", "gtin", "mpn", "listing_brand", "image_urls", "availability", "status", "first_seen",
+    "last_seen", "best_score", "best_brand", "best_class",
+)
+LIST_COLUMNS = {"reasons": " | ", "changes": " | ", "image_urls": " "}
+#: Columns whose values are built here from numbers, never copied from a page.
+SAFE_COLUMNS = frozenset({"match_id", "listing_id", "score", "best_score", "price", "first_seen", "last_seen"})
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def iso_utc(value: dt.datetime | None) -> str | None:
+    value = as_utc(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def price_text(value: Decimal | None) -> str | None:
+    return f"{value:.2f}" if value is not None else None
+
+
+def neutralise_cell(value: Any) -> Any:
+    """Make a CSV text cell safe to open in a spreadsheet (see the module docstring)."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+# ------------------------------------------------------------------------------------------- rows
+
+
+def suspect_rows(
+    session: Session,
+    *,
+    brand: str | None = None,
+    status: str | None = None,
+    min_score: float | None = None,
+    since: dt.datetime | dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """One dict per match (see ``SUSPECT_COLUMNS``), best score first; filters as ``list_matches``."""
+    rows = []
+    for m in list_matches(session, brand=brand, status=status, min_score=min_score, since=since):
+        listing = m.listing
+        rows.append({
+            "match_id": m.id,
+            "listing_url": listing.url,
+            "marketplace": listing.marketplace.name,
+            "brand": m.brand.name,
+            "product": m.product.name if m.product else None,
+            "product_sku": m.product.sku if m.product else None,
+            "score": round(m.score, 4),
+            "class": m.klass,
+            "reasons": list(m.reasons or []),
+            "status": m.status,
+            "title": listing.title,
+            "seller": listing.seller,
+            "price": price_text(listing.price),
+            "currency": listing.currency,
+            "first_seen": iso_utc(listing.first_seen),
+            "last_seen": iso_utc(listing.last_seen),
+            "changes": list(m.changes or []),
+        })
+    return rows
+
+
+def listing_rows(
+    session: Session,
+    *,
+    brand: str | None = None,
+    status: str | None = None,
+    min_score: float | None = None,
+    since: dt.datetime | dt.date | None = None,
+) -> list[dict[str, Any]]:
+    """One dict per listing (see ``LISTING_COLUMNS``) with its best match score against any brand.
+
+    ``brand`` keeps listings matched with that brand and takes the best score against it only;
+    ``status`` is a listing status (``active``/``gone``); ``min_score`` applies to the best score
+    (listings never matched have none and are left out by it); ``since`` keeps listings last seen at
+    or after it.
+    """
+    if status is not None and status not in LISTING_STATUSES:
+        raise LookalikeError(f"unknown listing status {status!r}: choose one of {', '.join(LISTING_STATUSES)}")
+    brand_id = find_brand(session, brand).id if brand is not None else None
+
+    best: dict[int, tuple[float, str, str]] = {}
+    match_stmt = select(Match.listing_id, Match.score, Brand.name, Match.klass).join(Match.brand)
+    if brand_id is not None:
+        match_stmt = match_stmt.where(Match.brand_id == brand_id)
+    for listing_id, score, brand_name, klass in session.execute(match_stmt):
+        if listing_id not in best or score > best[listing_id][0]:
+            best[listing_id] = (score, brand_name, klass)
+
+    stmt = select(Listing).options(selectinload(Listing.marketplace)).order_by(Listing.id)
+    if status is not None:
+        stmt = stmt.where(Listing.status == status)
+    if since is not None:
+        stmt = stmt.where(Listing.last_seen >= as_utc(since))
+    if brand_id is not None:
+        stmt = stmt.where(Listing.id.in_(select(Match.listing_id).where(Match.brand_id == brand_id)))
+    rows = []
+    for listing in session.scalars(stmt):
+        top = best.get(listing.id)
+        if min_score is not None and (top is None or top[0] < min_score):
+            continue
+        rows.append({
+            "listing_id": listing.id,
+            "listing_url": listing.url,
+            "canonical_url": listing.canonical_url,
+            "marketplace": listing.marketplace.name,
+            "title": listing.title,
+            "description": listing.description,
+            "price": price_text(listing.price),
+            "currency": listing.currency,
+            "seller": listing.seller,
+            "sku": listing.sku,
+            "gtin": listing.gtin,
+            "mpn": listing.mpn,
+            "listing_brand": listing.brand_text,
+            "image_urls": [str(u) for u in (listing.image_urls or [])],
+            "availability": listing.availability,
+            "status": listing.status,
+            "first_seen": iso_utc(listing.first_seen),
+            "last_seen": iso_utc(listing.last_seen),
+            "best_score": round(top[0], 4) if top else None,
+            "best_brand": top[1] if top else None,
+            "best_class": top[2] if top else None,
+        })
+    return rows
+
+
+# ------------------------------------------------------------------------------------------- files
+
+
+def to_frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows as a DataFrame with the given columns (present even when there are no rows)."""
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    for name in ("score", "best_score"):
+        if name in frame:
+            frame[name] = frame[name].astype("float64")
+    for name in ("match_id", "listing_id"):
+        if name in frame:
+            frame[name] = frame[name].astype("int64")
+    return frame
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as CSV wants it: lists joined, text cells neutralised against formula injection."""
+    out = frame.copy()
+    for name, sep in LIST_COLUMNS.items():
+        if name in out:
+            out[name] = [sep.join(str(v) for v in value) if isinstance(value, list) else value
+                         for value in out[name]]
+    for name in out.columns:
+        if name not in SAFE_COLUMNS and out[name].dtype != "float64":
+            out[name] = out[name].map(neutralise_cell).astype(object)
+    return out
+
+
+def _json_value(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _write_json(frame: pd.DataFrame, path: Path) -> None:
+    """A JSON array of objects, one per row; missing values are ``null`` (pandas' writer escapes ``/``)."""
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(records, fh, ensure_ascii=False, indent=1, default=_json_value, allow_nan=False)
+        fh.write("\n")
+
+
+def _writer(fmt: str) -> Callable[[pd.DataFrame, Path], None]:
+    if fmt == "csv":
+        return lambda frame, path: csv_frame(frame).to_csv(path, index=False, encoding="utf-8")
+    if fmt == "json":
+        return _write_json
+    return lambda frame, path: frame.to_parquet(path, index=False, engine="pyarrow")
+
+
+def resolve_format(fmt: str | None, path: Path) -> str:
+    """The format asked for, or the one the file name's suffix names; ``LookalikeError`` otherwise."""
+    if fmt is None:
+        fmt = path.suffix.lstrip(".").lower()
+        if fmt not in FORMATS:
+            raise LookalikeError(f"cannot tell the format from {path.name!r}: pass --format {'|'.join(FORMATS)}")
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise LookalikeError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def write_frame(frame: pd.DataFrame, path: Path, *, fmt: str) -> Path:
+    """Write ``frame`` to ``path`` in ``fmt`` atomically (temporary file + rename); returns the path."""
+    fmt = resolve_format(fmt, path)
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise LookalikeError(f"{path} is a directory: give a file name")
+    if not path.parent.is_dir():
+        raise LookalikeError(f"folder {path.parent} does not exist")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise LookalikeError(f"cannot write in {path.parent}: {exc.strerror or exc}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        _writer(fmt)(frame, tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise LookalikeError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def export(
+    session: Session,
+    kind: str,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    brand: str | None = None,
+    status: str | None = None,
+    min_score: float | None = None,
+    since: dt.datetime | dt.date | None = None,
+) -> int:
+    """Export ``suspects`` or ``listings`` to ``path``; returns the number of rows written.
+
+    ``fmt`` is ``csv``, ``json`` or ``parquet`` (default: from the file suffix). For suspects,
+    ``status`` is a review status; for listings, a listing status.
+    """
+    path = Path(path).expanduser()
+    fmt = resolve_format(fmt, path)
+    if kind == "suspects":
+        check_status(status)
+        frame = to_frame(suspect_rows(session, brand=brand, status=status, min_score=min_score, since=since),
+                         SUSPECT_COLUMNS)
+    elif kind == "listings":
+        frame = to_frame(listing_rows(session, brand=brand, status=status, min_score=min_score, since=since),
+                         LISTING_COLUMNS)
+    else:
+        raise LookalikeError(f"unknown export {kind!r}: choose one of {', '.join(KINDS)}")
+    write_frame(frame, path, fmt=fmt)
+    return len(frame)
+
+
+def parse_since(text: str | None) -> dt.datetime | None:
+    """``YYYY-MM-DD`` or an ISO 8601 datetime (naive = UTC) as an aware UTC datetime."""
+    if text is None:
+        return None
+    try:
+        return as_utc(dt.datetime.fromisoformat(text.strip()))
+    except ValueError:
+        raise LookalikeError(f"--since {text!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
+
+
+__all__ = [
+    "FORMATS", "KINDS", "LISTING_COLUMNS", "SUSPECT_COLUMNS", "export", "listing_rows", "neutralise_cell",
+    "parse_since", "suspect_rows", "write_frame",
+]
