@@ -1,0 +1,202 @@
+"""Finding the price of a page without price markup: the best-scoring price-looking element near the title.
+
+Candidates are elements with ``itemprop=price``, a ``data-price`` attribute, or a class or id naming a
+price.  Each is scored (see :func:`price_candidates` and docs/extraction.md): a currency in its text,
+"current/sale/final" class words and a unique price id count for it; old/list/unit-price wording or a
+struck-through ancestor (when another amount is beside it), a link or product-card ancestor, a size or
+colour picker, a class repeated with many amounts, several numbers in one text, and distance from the
+title count against it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import lxml.etree
+import lxml.html
+
+from crawlers.pages.htmltext import SKIP_TAGS, class_words, is_hidden, visible_text
+from crawlers.processors import parse_price
+
+MAX_CANDIDATES = 600
+
+_PRICE_XPATH = lxml.etree.XPath(
+    "//body//*[@itemprop='price' or @data-price or @data-price-amount"
+    " or contains(@class, 'rice') or contains(@id, 'rice') or contains(@class, 'PRICE')]"
+)
+_NEGATIVE_WORDS = re.compile(
+    r"old|was|regular|list|strike|before|original|rrp|msrp|uvp|compare|crossed|previous|saving|save|"
+    r"discount|percent|per[-_]?unit|unit|shipping|delivery|installment|monthly|range|filter|slider|from|"
+    r"min|max|total|cart|basket|bundle|tax|vat",
+    re.IGNORECASE,
+)
+_SUPERSEDED_TEXT = re.compile(
+    r"\b(was|list price|rrp|uvp|msrp|statt|instead of|regular price|compare at|prix conseillé|"
+    r"precio anterior|prezzo consigliato|unverb|preisempf|you save|sie sparen|vous économisez|risparmi)\b",
+    re.IGNORECASE,
+)
+_POSITIVE_WORDS = re.compile(
+    r"sale|current|final|now|actual|special|offer|our|main|big|value|amount|new|buy", re.IGNORECASE
+)
+_VARIANT_WORDS = re.compile(r"swatch|variant|variation|option|size|colou?r|choice", re.IGNORECASE)
+_CURRENCY_IN_TEXT = re.compile(
+    r"[$€£¥₹₽₴₩₺₪฿₫₱₸]|\b(?:[A-Z]{3}|zł|kr|Kč|Ft|lei|Lei|kn|Kn|тг|руб|грн|лв|R\$|RM|Rp)(?=[\s\d.,]|$)|ر\.س"
+)
+_PRICE_TEXT = re.compile(
+    r"(?:[$€£¥₹₽₴₩₺₪฿₫₱₸]|\b[A-Z]{3}\b|R\$)\s?\d[\d\s.,'’]*\d?|\d[\d\s.,'’]*\s?(?:[$€£¥₹₽₴₩₺₪฿₫₱₸]|"
+    r"\b[A-Z]{3}\b|zł|kr|Kč|Ft|lei|Lei|kn|Kn|тг|руб|грн|лв)"
+)
+_NUMBER = re.compile(r"\d[\d\s.,'’]*")
+
+
+def _has_struck_ancestor(element: lxml.html.HtmlElement) -> bool:
+    if element.tag in ("del", "s", "strike"):
+        return True
+    return any(
+        ancestor.tag in ("del", "s", "strike") for _, ancestor in zip(range(6), element.iterancestors(), strict=False)
+    )
+
+
+def _looks_superseded(element: lxml.html.HtmlElement) -> bool:
+    """Struck through, or named like an old/list/unit price (itself or its two nearest ancestors)."""
+    if _has_struck_ancestor(element):
+        return True
+    nodes = [element, *(a for _, a in zip(range(2), element.iterancestors(), strict=False))]
+    return any(_NEGATIVE_WORDS.search(class_words(node)) for node in nodes)
+
+
+def _competing_amounts(element: lxml.html.HtmlElement) -> bool:
+    """True when the block around the element shows more than one amount."""
+    block = element
+    for _, ancestor in zip(range(3), element.iterancestors(), strict=False):
+        block = ancestor
+        text = visible_text(block, limit=400)
+        if len(text) > 300:
+            break
+        if len(_PRICE_TEXT.findall(text)) > 1:
+            return True
+    return False
+
+
+def _in_variant_selector(element: lxml.html.HtmlElement) -> bool:
+    """Inside a size/colour/option picker: the price of another variant."""
+    nodes = [element, *(a for _, a in zip(range(4), element.iterancestors(), strict=False))]
+    return any(_VARIANT_WORDS.search(class_words(node)) for node in nodes)
+
+
+_LISTING_CONTAINER = re.compile(
+    r"related|recommend|similar|carousel|slider|upsell|cross|also|swiper|teaser|tile|card|product-list|"
+    r"products-list|grid-item|listing",
+    re.IGNORECASE,
+)
+
+
+def _in_other_product(element: lxml.html.HtmlElement) -> bool:
+    """Inside a link or a product card/carousel: the price of another product."""
+    for depth, ancestor in enumerate(element.iterancestors()):
+        if depth > 10:
+            break
+        if ancestor.tag == "a" and ancestor.get("href"):
+            return True
+        if _LISTING_CONTAINER.search(class_words(ancestor)):
+            return True
+    return False
+
+
+def price_candidates(
+    tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None
+) -> list[tuple[float, Any, Any, lxml.html.HtmlElement]]:
+    """``(score, amount, currency text, element)`` for every price-looking element, best first."""
+    order = {el: i for i, el in enumerate(tree.iter())}
+    anchor = order.get(h1) if h1 is not None else None
+    found: list[tuple[float, Any, Any, lxml.html.HtmlElement]] = []
+    for element in _PRICE_XPATH(tree)[:MAX_CANDIDATES]:
+        if element.tag in SKIP_TAGS:
+            continue
+        raw = element.get("content") or element.get("data-price") or element.get("data-price-amount")
+        from_attribute = bool(raw)
+        text = " ".join(raw.split()) if raw else visible_text(element, limit=200)
+        if not text or len(text) > 80 or (not raw and is_hidden(element)):
+            continue
+        amount = parse_price(text, structured=from_attribute)
+        if amount is None or amount == 0:
+            continue
+        currency_match = _CURRENCY_IN_TEXT.search(text)
+        score = 0.0
+        if currency_match:
+            score += 3
+        if element.get("itemprop") == "price":
+            score += 2
+        if _POSITIVE_WORDS.search(class_words(element)):
+            score += 1
+        element_id = element.get("id") or ""
+        if "price" in element_id.lower() and not element_id[-1:].isdigit():
+            score += 1  # a unique price widget, not one of a numbered list
+        if _in_variant_selector(element):
+            score -= 3
+        if _looks_superseded(element) or _SUPERSEDED_TEXT.search(text):
+            # An old/list price always sits beside the current one; alone, the word is just a class name.
+            score -= 4 if _competing_amounts(element) else 1
+        if _in_other_product(element):
+            score -= 3
+        if len(_NUMBER.findall(text)) > 1:
+            score -= 2
+        if anchor is not None:
+            distance = order.get(element, 0) - anchor
+            score -= min(abs(distance), 2000) / 250 + (1 if distance < 0 else 0)
+        currency = currency_match.group(0) if currency_match else _nearby_currency(element)
+        found.append((score, amount, currency, element))
+    # A class that repeats with several different amounts is a list of other products (cards, rows).
+    amounts_by_class: dict[tuple[str, str], set[Any]] = {}
+    for _, amount, _, element in found:
+        amounts_by_class.setdefault((element.tag, element.get("class") or ""), set()).add(amount)
+    found = [
+        (score - 2 if len(amounts_by_class[(el.tag, el.get("class") or "")]) >= 3 else score, amount, cur, el)
+        for score, amount, cur, el in found
+    ]
+    found.sort(key=lambda entry: -entry[0])  # stable: document order among equals
+    return found
+
+
+def html_price(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None) -> tuple[Any, Any]:
+    """(price, currency text) of the best price candidate, else a currency-and-number text near the
+    title; (None, None) when none is found."""
+    candidates = price_candidates(tree, h1)
+    if candidates and candidates[0][0] > -6:
+        return candidates[0][1], candidates[0][2]
+    return _text_price_near(tree, h1)
+
+
+def _nearby_currency(element: lxml.html.HtmlElement) -> str | None:
+    """A currency written next to a bare amount (``<span>€</span><span class=price>12</span>``)."""
+    parent = element.getparent()
+    if parent is None:
+        return None
+    text = visible_text(parent, limit=100)
+    if len(text) > 60:
+        return None
+    match = _CURRENCY_IN_TEXT.search(text)
+    return match.group(0) if match else None
+
+
+def _text_price_near(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None) -> tuple[Any, Any]:
+    """A currency-and-number text in the 400 elements after the title."""
+    if h1 is None:
+        return None, None
+    seen = 0
+    for element in h1.itersiblings():
+        for node in element.iter():
+            seen += 1
+            if seen > 400:
+                return None, None
+            if not isinstance(node.tag, str) or node.tag in SKIP_TAGS or _has_struck_ancestor(node):
+                continue
+            text = " ".join((node.text or "").split())
+            match = _PRICE_TEXT.search(text) if text and len(text) < 60 else None
+            if match:
+                amount = parse_price(match.group(0))
+                if amount:
+                    currency = _CURRENCY_IN_TEXT.search(match.group(0))
+                    return amount, currency.group(0) if currency else None
+    return None, None

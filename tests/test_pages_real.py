@@ -1,0 +1,30 @@
+"""The real-pages criterion: ProductPage on 67 saved real product pages with hand-checked answers.
+
+Floors sit a little under what the parser reaches (see docs/extraction.md for the table and the
+command); a change that loses ground on real pages fails here.  Skips where the folder is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawlers.pages.evaluate import evaluate, format_table
+
+F1_FLOORS = {"price": 0.85, "currency": 0.93, "sku": 0.80, "brand": 0.83, "mpn": 0.70, "availability": 0.70}
+PRECISION_FLOORS = {"price": 0.85, "currency": 0.93, "sku": 0.85, "brand": 0.92}
+
+
+@pytest.mark.slow
+def test_real_pages_meet_the_floors(real_pages_dir: Path) -> None:
+    scores, details = evaluate(real_pages_dir)
+    assert len(details) >= 60
+    table = format_table(scores)
+    low = [f"{field} F1 {scores[field].f1:.3f} < {floor}" for field, floor in F1_FLOORS.items() if scores[field].f1 < floor]
+    low += [
+        f"{field} precision {scores[field].precision:.3f} < {floor}"
+        for field, floor in PRECISION_FLOORS.items()
+        if scores[field].precision < floor
+    ]
+    assert not low, "\n".join(low) + "\n" + table
