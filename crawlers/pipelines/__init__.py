@@ -1,0 +1,2 @@
+"""Item pipelines: validate (drop with a reason), download images, store.  Each counts what it does in
+``lookalike/...`` stats, so a crawl that stored nothing is visibly a failure."""

@@ -1,0 +1,139 @@
+"""Scrapy settings for Lookalike's crawlers: every Scrapy default Lookalike changes lives here.
+
+Two ways in:
+
+- ``scrapy crawl generic -a start_urls=...`` inside ``crawlers/`` reads this module (``scrapy.cfg``);
+  the components then build Lookalike's :class:`~lookalike.settings.Settings` from ``LOOKALIKE_*`` and
+  ``lookalike.toml`` themselves (in ``from_crawler``, never at import time).
+- :func:`scrapy_settings` (used by :mod:`crawlers.run`) starts from this module and overlays the values
+  derived from a given ``Settings`` object, so a Prefect flow or a test decides everything explicitly.
+
+Safety defaults that differ from Scrapy's: robots.txt obeyed, the telnet console and the remote-control
+HTTP server (which runs code sent to it) off, bounded downloads and redirects, retries with backoff, and
+the HTTP cache only when asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BOT_NAME = "lookalike"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# ------------------------------------------------------------------------------------------ safety
+TELNETCONSOLE_ENABLED = False
+"""Scrapy's telnet console gives a Python shell into the crawler: off."""
+REMOTE_CONTROL_ENABLED = False
+"""Scrapy 2.19's remote-control HTTP server executes code posted to it: off."""
+ROBOTSTXT_OBEY = True
+LOOKALIKE_OBEY_CRAWL_DELAY = True
+"""Honour robots.txt Crawl-delay (see middlewares.crawldelay), up to LOOKALIKE_MAX_CRAWL_DELAY seconds."""
+LOOKALIKE_MAX_CRAWL_DELAY = 30.0
+LOOKALIKE_ALLOW_PRIVATE_NETWORK = False
+"""See :mod:`crawlers.middlewares.netguard`; the start URLs' and profile's own hosts are always allowed."""
+
+# --------------------------------------------------------------------------------------- politeness
+USER_AGENT = "Lookalike/0.1 (brand-protection crawler; +https://github.com/lookalike-brand-protection/lookalike)"
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+COOKIES_ENABLED = False
+CONCURRENT_ITEMS = 16
+"""A page yields at most a few listings; Scrapy starts this many item workers per response."""
+
+# ---------------------------------------------------------------------------------- bounds, retries
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+REDIRECT_MAX_TIMES = 5
+METAREFRESH_ENABLED = False
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+LOOKALIKE_RETRY_BACKOFF_BASE = 1.0
+"""Seconds before the first retry; each further retry waits twice as long (see middlewares.backoff)."""
+LOOKALIKE_RETRY_BACKOFF_MAX = 60.0
+DEPTH_LIMIT = 0
+"""No depth limit: long pagination chains are normal; LOOKALIKE_MAX_PAGES bounds a crawl instead."""
+URLLENGTH_LIMIT = 2048
+CLOSESPIDER_PAGECOUNT = 0
+LOOKALIKE_MAX_PAGES = 5000
+"""Pages (HTML/JSON responses) a generic crawl fetches at most; images are not counted."""
+
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+
+# ------------------------------------------------------------------------------------ components
+SPIDER_MIDDLEWARES = {
+    "crawlers.middlewares.tracking.TrackingParamsMiddleware": 550,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.netguard.PrivateNetworkGuard": 60,
+    "crawlers.middlewares.crawldelay.CrawlDelayMiddleware": 110,
+    "crawlers.middlewares.backoff.RetryBackoffMiddleware": 560,
+}
+ITEM_PIPELINES = {
+    "crawlers.pipelines.validate.ValidateListingPipeline": 100,
+    "crawlers.pipelines.images.ListingImagesPipeline": 300,
+    "crawlers.pipelines.storage.StorageListingPipeline": 800,
+}
+EXTENSIONS = {
+    "crawlers.extensions.progress.ProgressReporter": 500,
+}
+LOOKALIKE_PROGRESS_INTERVAL = 0.0
+"""Seconds between progress lines on stdout (0: off); ``crawlers.run`` turns it on."""
+
+LOOKALIKE_IMAGES_ENABLED = True
+LOOKALIKE_MAX_IMAGES_PER_LISTING = 6
+LOOKALIKE_IMAGE_MAX_REDIRECTS = 3
+LOOKALIKE_IMAGE_WORKERS = 0
+"""Worker processes that decode and hash images (0: a thread pool in the crawler process)."""
+LOOKALIKE_STORAGE_BATCH_SIZE = 50
+
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 60.0
+FEED_EXPORT_ENCODING = "utf-8"
+
+
+def scrapy_settings(settings: Any, *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Scrapy settings for one crawl: this module's values with ``settings`` (a Lookalike
+    :class:`~lookalike.settings.Settings`) applied, then ``overrides`` (Scrapy setting names).
+
+    Lookalike-only values travel as ``LOOKALIKE_*`` Scrapy settings so that components read them in
+    ``from_crawler`` like any other setting.
+    """
+    values = {name: value for name, value in globals().items() if name.isupper()}
+    values.update(
+        USER_AGENT=settings.rendered_user_agent,
+        ROBOTSTXT_OBEY=settings.obey_robots_txt,
+        CONCURRENT_REQUESTS_PER_DOMAIN=settings.concurrent_requests_per_domain,
+        DOWNLOAD_DELAY=settings.download_delay,
+        DOWNLOAD_TIMEOUT=settings.download_timeout,
+        DOWNLOAD_MAXSIZE=settings.max_page_bytes,
+        HTTPCACHE_ENABLED=settings.http_cache,
+        HTTPCACHE_DIR=str(settings.data_dir / "httpcache"),
+        LOOKALIKE_ALLOW_PRIVATE_NETWORK=settings.allow_private_network,
+        LOOKALIKE_DATABASE_URL=settings.database_url,
+        LOOKALIKE_SETTINGS_JSON=settings.model_dump_json(),
+    )
+    values.update(overrides or {})
+    return values
+
+
+def lookalike_settings(crawler_settings: Any) -> Any:
+    """The Lookalike ``Settings`` a crawl runs with: the JSON :func:`scrapy_settings` put in
+    ``LOOKALIKE_SETTINGS_JSON``, else (``scrapy crawl`` by hand) ``LOOKALIKE_*`` and ``lookalike.toml``.
+    """
+    import json
+
+    from lookalike.settings import load_settings
+
+    raw = crawler_settings.get("LOOKALIKE_SETTINGS_JSON")
+    if raw:
+        return load_settings(**json.loads(raw))
+    return load_settings()

@@ -1,0 +1,267 @@
+"""Scrapy components in isolation: settings, middlewares (via a real Crawler), link helpers, profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from parsel import Selector
+from scrapy import Request
+from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, NotConfigured
+from scrapy.utils.test import get_crawler
+
+from crawlers.items import Listing
+from crawlers.middlewares.backoff import RetryBackoffMiddleware
+from crawlers.middlewares.netguard import PrivateNetworkGuard
+from crawlers.middlewares.tracking import TrackingParamsMiddleware
+from crawlers.pipelines.images import ImageOutcome, outcome_for_exception
+from crawlers.pipelines.validate import ValidateListingPipeline
+from crawlers.profiles import ProfileError, load_profile, parse_profile, profile_paths
+from crawlers.run import crawl_request
+from crawlers.settings import scrapy_settings
+from crawlers.spiders.links import page_links, robots_sitemaps, same_site_as
+from crawlers.spiders.search import select_urls
+from lookalike.errors import LookalikeError
+from lookalike.settings import load_settings
+
+
+# ------------------------------------------------------------------------------------- settings
+def test_scrapy_settings_are_safe_and_follow_lookalike_settings(tmp_path: Path):
+    settings = load_settings(data_dir=tmp_path, contact_url="https://brand.example/crawler",
+                             concurrent_requests_per_domain=3, max_page_bytes=1234, http_cache=False)
+    values = scrapy_settings(settings)
+    assert values["TELNETCONSOLE_ENABLED"] is False
+    assert values["REMOTE_CONTROL_ENABLED"] is False
+    assert values["ROBOTSTXT_OBEY"] is True
+    assert values["HTTPCACHE_ENABLED"] is False
+    assert "Lookalike" in values["USER_AGENT"] and "https://brand.example/crawler" in values["USER_AGENT"]
+    assert values["CONCURRENT_REQUESTS_PER_DOMAIN"] == 3 and values["DOWNLOAD_MAXSIZE"] == 1234
+    assert values["AUTOTHROTTLE_ENABLED"] is True
+    cached = scrapy_settings(load_settings(data_dir=tmp_path, http_cache=True))
+    assert cached["HTTPCACHE_ENABLED"] is True and cached["HTTPCACHE_DIR"] == str(tmp_path / "httpcache")
+    # every setting name we override exists in Scrapy 2.19 (a typo would silently do nothing)
+    from scrapy.settings import default_settings
+
+    ours = {k for k in values if not k.startswith("LOOKALIKE_")}
+    unknown = {k for k in ours if not hasattr(default_settings, k)}
+    assert unknown == set()
+
+
+# ---------------------------------------------------------------------------------- middlewares
+class _Spider:
+    trusted_netlocs = {("127.0.0.1", 8000)}
+
+
+@pytest.mark.parametrize(
+    ("url", "internal", "allow", "expected"),
+    [
+        ("https://shop.example/p/1", False, False, None),
+        ("ftp://shop.example/p/1", False, False, "scheme"),
+        ("file:///etc/passwd", False, False, "scheme"),
+        ("http://127.0.0.1:8000/p/1", True, False, None),  # the start URL's own host and port
+        ("http://127.0.0.1:5432/", True, False, "private_address"),  # another port on that host
+        ("http://169.254.169.254/latest/meta-data", True, False, "private_address"),
+        ("http://10.1.2.3/", True, True, None),  # allow_private_network
+        ("http://nowhere.invalid/", None, False, "unresolvable"),
+    ],
+)
+def test_netguard_refusal_reasons(url, internal, allow, expected):
+    reason = PrivateNetworkGuard.refusal_reason(url, trusted=_Spider.trusted_netlocs, allow_private=allow,
+                                                internal=internal)
+    assert reason == expected
+
+
+def test_netguard_refuses_and_counts_in_stats():
+    import asyncio
+
+    crawler = get_crawler(settings_dict={"LOOKALIKE_ALLOW_PRIVATE_NETWORK": False})
+    crawler.spider = _Spider()
+    guard = PrivateNetworkGuard.from_crawler(crawler)
+    asyncio.run(guard.process_request(Request("http://127.0.0.1:8000/ok")))
+    for url in ("http://10.0.0.7/a.jpg", "http://[::1]:9/x"):
+        with pytest.raises(IgnoreRequest):
+            asyncio.run(guard.process_request(Request(url)))
+    assert crawler.stats.get_value("netguard/refused_count") == 2
+    assert crawler.stats.get_value("netguard/refused/private_address") == 2
+
+
+def test_tracking_middleware_strips_and_counts():
+    crawler = get_crawler()
+    middleware = TrackingParamsMiddleware.from_crawler(crawler)
+    out = middleware.get_processed_request(Request("https://s.example/p/1?utm_source=a&color=red&fbclid=z#top"), None)
+    assert out.url == "https://s.example/p/1?color=red"
+    same = Request("https://s.example/p/1?color=red")
+    assert middleware.get_processed_request(same, None) is same
+    assert crawler.stats.get_value("tracking/stripped_count") == 1
+    with pytest.raises(NotConfigured):
+        TrackingParamsMiddleware.from_crawler(get_crawler(settings_dict={"LOOKALIKE_STRIP_TRACKING": False}))
+
+
+@pytest.mark.parametrize(
+    ("retry_times", "retry_after", "expected"),
+    [(0, None, 0.0), (1, None, 1.0), (2, None, 2.0), (3, None, 4.0), (10, None, 60.0), (1, 5.0, 5.0),
+     (1, 600.0, 60.0)],
+)
+def test_backoff_delays(retry_times, retry_after, expected):
+    assert RetryBackoffMiddleware.delay_for(retry_times, base=1.0, cap=60.0, retry_after=retry_after) == expected
+
+
+def test_backoff_reads_retry_after_and_switches_off():
+    assert RetryBackoffMiddleware.parse_retry_after(b"7") == 7.0
+    assert RetryBackoffMiddleware.parse_retry_after(b"Wed, 21 Oct 2015 07:28:00 GMT") is None
+    assert RetryBackoffMiddleware.parse_retry_after(None) is None
+    with pytest.raises(NotConfigured):
+        RetryBackoffMiddleware.from_crawler(get_crawler(settings_dict={"LOOKALIKE_RETRY_BACKOFF_BASE": 0}))
+
+
+def test_image_download_failures_map_to_statuses():
+    assert outcome_for_exception(IgnoreRequest("robots")).status == "refused"
+    assert outcome_for_exception(DownloadCancelledError("larger than download max size")).status == "too_large"
+    assert outcome_for_exception(DownloadTimeoutError("slow")).status == "http_error"
+    assert isinstance(outcome_for_exception(OSError("x")), ImageOutcome)
+
+
+def test_validate_pipeline_drops_with_reasons():
+    crawler = get_crawler()
+    pipeline = ValidateListingPipeline.from_crawler(crawler)
+    assert pipeline.drop_reason(Listing(url="https://s.example/p/1?utm_source=x", title="A")) is None
+    assert pipeline.drop_reason(Listing(url="https://s.example/p/1", title="A again")) == "duplicate"
+    assert pipeline.drop_reason(Listing(url="https://s.example/p/2")) == "no_title"
+    assert pipeline.drop_reason(Listing(url="https://s.example/p/3", title="B", external_id="9")) is None
+    assert pipeline.drop_reason(Listing(url="https://s.example/p/4", title="B", external_id="9")) == "duplicate"
+
+
+# ---------------------------------------------------------------------------------------- links
+PAGE = """<html><head><link rel="next" href="/c?page=2"><link rel="stylesheet" href="/s.css"></head><body>
+<a href="/p/1?utm_source=x">One</a> <a href="/p/1">One again</a> <a href="https://other.example/p/9">Away</a>
+<a href="/files/manual.pdf">PDF</a> <a href="/c?page=3">Next &raquo;</a> <a href="javascript:alert(1)">x</a>
+<a href="http://127.0.0.1:9999/admin">internal</a> <a href="/login" rel="nofollow">login</a>
+<a href="https://m.shopdemo.com/p/2">mobile</a></body></html>"""
+
+
+def test_page_links_same_site_pagination_first_and_deduplicated():
+    links = page_links(Selector(text=PAGE), base_url="https://www.shopdemo.com/c", sites=["https://www.shopdemo.com/"])
+    assert links == [
+        ("https://www.shopdemo.com/c?page=2", True),
+        ("https://www.shopdemo.com/c?page=3", True),
+        ("https://www.shopdemo.com/p/1", False),
+        ("https://m.shopdemo.com/p/2", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "sites", "expected"),
+    [
+        ("https://m.shopdemo.com/x", ["https://www.shopdemo.com/"], True),
+        ("https://shopdemo.com.evil.test/x", ["https://shopdemo.com/"], False),
+        ("http://127.0.0.1:8000/x", ["http://127.0.0.1:8000/"], True),
+        ("http://127.0.0.1:5432/x", ["http://127.0.0.1:8000/"], False),
+        ("http://localhost:1/x", ["http://localhost:2/"], False),
+    ],
+)
+def test_same_site(url, sites, expected):
+    assert same_site_as(url, sites) is expected
+
+
+def test_robots_sitemaps():
+    text = "User-agent: *\nDisallow: /cart/\nSitemap: /sitemap_index.xml\nsitemap: https://s.example/b.xml\n"
+    assert robots_sitemaps(text, base_url="https://s.example/robots.txt") == [
+        "https://s.example/sitemap_index.xml", "https://s.example/b.xml"]
+
+
+def test_select_urls_takes_attributes_or_element_hrefs():
+    from crawlers.profiles import SelectorSpec
+
+    sel = Selector(text='<a class="r" href="/p/1">1</a><a class="r" href="/p/2">2</a><a class="r">none</a>')
+    base = "https://m.example/search?q=x"
+    assert select_urls(sel, SelectorSpec(css="a.r"), base_url=base) == ["https://m.example/p/1", "https://m.example/p/2"]
+    assert select_urls(sel, SelectorSpec(xpath="//a/@href"), base_url=base) == ["https://m.example/p/1",
+                                                                                 "https://m.example/p/2"]
+
+
+# ------------------------------------------------------------------------------------- profiles
+def test_builtin_profiles_load_and_build_search_urls():
+    assert {"demo", "ebay"} <= set(profile_paths())
+    demo = load_profile("demo", base_url="http://127.0.0.1:8000/")
+    assert demo.search_url("fu11ips lip & gloss") == "http://127.0.0.1:8000/search?q=fu11ips+lip+%26+gloss"
+    ebay = load_profile("ebay")
+    assert ebay.search_url("x", page=2).startswith("https://www.ebay.com/sch/i.html?_nkw=x&_pgn=2")
+    assert ebay.download_delay == 3.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: x\nsearch: {url: /s, result_links: a}", "must contain {query}"),
+        ("name: x\nkind: marketplace", "needs a search section"),
+        ("name: Bad Name\nkind: shop", "name"),
+        ("name: x\nkind: shop\nsurprise: 1", "surprise"),
+        ("name: x\nkind: shop\nparser: {titel: 'css:h1'}", "titel"),
+        ("name: x\nsearch: {url: '/s?q={query}', result_links: {css: a, xpath: //a}}", "exactly one"),
+        ("- just a list", "a profile is a mapping"),
+        ("name: [unclosed", "not valid YAML"),
+    ],
+)
+def test_profile_errors_are_one_clear_line(text, message):
+    with pytest.raises(ProfileError) as err:
+        parse_profile(text, source="p.yaml")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_user_profiles_dir_adds_profiles(tmp_path: Path):
+    (tmp_path / "mine.yaml").write_text(
+        "name: mine\nbase_url: https://m.example\nsearch:\n  url: /find?k={query}\n  result_links: 'a.hit'\n"
+        "parser:\n  title: 'css:h1::text'\n  price_text: 'css:.cost::text'\n", encoding="utf-8")
+    profile = load_profile("mine", extra_dir=tmp_path)
+    assert profile.search_url("a b") == "https://m.example/find?k=a+b"
+    with pytest.raises(ProfileError, match="no profile named"):
+        load_profile("absent", extra_dir=tmp_path)
+
+
+# ---------------------------------------------------------------------------------- crawl request
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "nothing to crawl"),
+        ({"start_urls": ["ftp://x.example/"]}, "must be http"),
+        ({"start_urls": ["https://x.example/"], "queries": ["a"]}, "needs a --profile"),
+        ({"profile": "demo", "queries": ["a"]}, "no base_url"),
+        ({"profile": "demo", "base_url": "http://127.0.0.1:1"}, "at least one --query"),
+        ({"profile": "demo", "start_urls": ["https://x.example/"]}, "not both"),
+        ({"start_urls": ["https://x.example/"], "platform": "magento"}, "unknown platform"),
+    ],
+)
+def test_crawl_request_errors(kwargs, message):
+    with pytest.raises(LookalikeError, match=message):
+        crawl_request(**kwargs)
+
+
+def test_crawl_request_picks_the_spider():
+    assert crawl_request(start_urls=["https://x.example/"])[0] == "generic"
+    assert crawl_request(start_urls=["https://x.example/"], platform="shopify")[0] == "shopify"
+    spider, kwargs = crawl_request(profile="demo", base_url="http://127.0.0.1:1", queries=["a", " ", "b"])
+    assert spider == "search" and kwargs["queries"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(("delay", "expected"), [(None, None), (0, None), (-3, None), (2.5, 2.5), (600, 30.0)])
+def test_crawl_delay_is_bounded(delay, expected):
+    from crawlers.middlewares.crawldelay import CrawlDelayMiddleware
+
+    assert CrawlDelayMiddleware.bounded(delay, cap=30.0) == expected
+
+
+def test_crawl_delay_middleware_off_without_robots():
+    from crawlers.middlewares.crawldelay import CrawlDelayMiddleware
+
+    with pytest.raises(NotConfigured):
+        CrawlDelayMiddleware.from_crawler(get_crawler(settings_dict={"ROBOTSTXT_OBEY": False}))
+
+
+def test_every_lookalike_scrapy_setting_is_documented():
+    import crawlers.settings as module
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "crawling.md").read_text(encoding="utf-8")
+    names = {name for name in vars(module) if name.startswith("LOOKALIKE_")}
+    names |= {"LOOKALIKE_CRAWL_RUN_ID", "LOOKALIKE_SCAN_ID", "LOOKALIKE_CRAWL_PARAMS", "LOOKALIKE_DATABASE_URL",
+              "LOOKALIKE_SETTINGS_JSON", "LOOKALIKE_STRIP_TRACKING"}
+    assert sorted(n for n in names if f"`{n}`" not in docs) == []
