@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--card-prices", action="store_true", help="show prices on category cards")
+    parser.add_argument("--no-card-prices", dest="card_prices", action="store_false",
+                        help="hide prices on category cards")
     parser.add_argument("--bare-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bare_child:

@@ -61,9 +61,11 @@ def clean_short(value: object) -> str | None:
     return clean_text(value, max_chars=MAX_SHORT_CHARS)
 
 
+# "Sold by X" needs no separator; a bare noun label needs one, so that a seller called "Seller 2" stays whole.
 _SELLER_LABEL = re.compile(
-    r"^\s*(?:(?:ships from and )?sold (?:and shipped )?by|seller|verkauft von|verkäufer|vendu par|vendeur|"
-    r"venduto da|venditore|vendido por|vendedor|verkocht door|verkoper|sprzedawca|продавец)\s*[:：\-–]?\s*",
+    r"^\s*(?:(?:(?:ships from and )?sold (?:and shipped )?by|verkauft von|vendu par|venduto da|vendido por|"
+    r"verkocht door)\s*[:：\-–]?\s*|(?:seller|verkäufer|vendeur|venditore|vendedor|verkoper|sprzedawca|продавец)"
+    r"\s*[:：\-–]\s*)",
     re.IGNORECASE,
 )
 

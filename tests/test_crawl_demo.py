@@ -155,8 +155,6 @@ def test_search_profile_finds_listings_and_marks_nothing_gone(tmp_path: Path, db
     db.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason="the page parser's HTML fallback reads list pages whose cards show prices "
-                   "as products (reported to the parser's owner); remove this mark when it passes")
 def test_list_pages_are_not_read_as_products(world: Path):
     from crawlers.pages import ProductPage
 

@@ -177,6 +177,9 @@ def test_clean_text_is_bounded() -> None:
         ("Seller - ACME", "ACME"),
         ("Plain Name", "Plain Name"),
         ("Sold by", None),
+        ("Seller 2", "Seller 2"),
+        ("Sellerama Outlet", "Sellerama Outlet"),
+        ("Vendeur : Boutique Lune", "Boutique Lune"),
     ],
 )
 def test_clean_seller(raw: str, expected: str | None) -> None:

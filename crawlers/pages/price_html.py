@@ -159,6 +159,40 @@ def price_candidates(
     return found
 
 
+def looks_like_product_list(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None) -> bool:
+    """True for a category or search page: its best price sits in another product's card or link, or
+    three or more different amounts sit in repeated link-bearing blocks of one kind (a grid of cards).
+
+    Only pages without product markup are judged by this (a product page with a "related products"
+    strip still has its own price outside the cards and ranks it first).
+    """
+    candidates = price_candidates(tree, h1)
+    if candidates and _in_other_product(candidates[0][3]):
+        return True
+    elements = [(amount, element) for _, amount, _, element in candidates]
+    seen = 0
+    for node in tree.iter():
+        seen += 1
+        if seen > 5000 or len(elements) > MAX_CANDIDATES:
+            break
+        if not isinstance(node.tag, str) or node.tag in SKIP_TAGS:
+            continue
+        text = " ".join((node.text or "").split())
+        match = _PRICE_TEXT.search(text) if text and len(text) < 60 else None
+        if match and (amount := parse_price(match.group(0))):
+            elements.append((amount, node))
+    amounts_by_block: dict[tuple[str, str], set[Any]] = {}
+    for amount, element in elements:
+        for depth, ancestor in enumerate(element.iterancestors()):
+            if depth > 4:
+                break
+            if ancestor.xpath(".//a[@href]"):
+                key = (ancestor.tag, ancestor.get("class") or "")
+                amounts_by_block.setdefault(key, set()).add(amount)
+                break
+    return any(len(amounts) >= 3 for amounts in amounts_by_block.values())
+
+
 def html_price(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None) -> tuple[Any, Any]:
     """(price, currency text) of the best price candidate, else a currency-and-number text near the
     title; (None, None) when none is found."""

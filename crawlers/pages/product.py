@@ -26,6 +26,7 @@ from crawlers.pages.document import Document, parse_document
 from crawlers.pages.fields import Fields
 from crawlers.pages.heuristics import find_title_element, html_fields
 from crawlers.pages.opengraph import is_product_type, meta_tags, opengraph_fields
+from crawlers.pages.price_html import looks_like_product_list
 from crawlers.pages.schema import product_fields
 from crawlers.pages.structured import jsonld_nodes, microdata_nodes, rdfa_nodes
 from crawlers.processors import (
@@ -97,12 +98,20 @@ class ProductPage:
         has_structured = bool(STRUCTURED_SOURCES & sources.keys())
         html = sources["html"]
         # Without markup, a product page is an <h1> (not just a <title>) with a price or an identifier.
-        html_is_product = has_h1 and any(
-            getattr(html, name) not in (None, "") for name in ("price", "sku", "gtin", "mpn")
+        # A labelled identifier (SKU: ...) marks a product page; a price alone may be the first card of a
+        # category or search page, so it counts only when the page is not a list of products.
+        has_identifier = any(getattr(html, name) not in (None, "") for name in ("sku", "gtin", "mpn"))
+        html_is_product = has_h1 and (
+            has_identifier or (html.price not in (None, "") and not self._is_product_list())
         )
         if not (has_structured or og_is_product or html_is_product):
             return None
         return merge_sources(self.url, sources)
+
+
+    def _is_product_list(self) -> bool:
+        tree = self.document.tree
+        return looks_like_product_list(tree, find_title_element(tree))
 
 
 def merge_sources(url: str, sources: dict[str, Fields]) -> Listing:

@@ -10,7 +10,7 @@ own page markup:
 
 Paths: ``/`` (shop list and search form), ``/shop/<slug>/`` (categories), ``/shop/<slug>/c/<cat>?page=N``,
 ``/shop/<slug>/p/<id>`` (product; ``<id>`` is the listing id in lower case; category cards show prices
-with ``card_prices=True``), ``/search?q=&page=``
+as real shops do; ``card_prices=False`` hides them), ``/search?q=&page=``
 (all shops; ``a.result-link`` and ``a[rel=next]``), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
 (an index of ``/sitemaps/<slug>.xml``, listing categories and every second product, so the rest must be
 found through the category pages), and disallowed paths that pages link to (``/cart/...``,
@@ -166,7 +166,7 @@ class DemoMarketplace:
     """The server; ``with DemoMarketplace(world_dir) as market: market.url``."""
 
     def __init__(self, world_dir: Path, *, host: str = "127.0.0.1", port: int = 0, slow_seconds: float = 1.0,
-                 per_page: int = 8, card_prices: bool = False, crawl_delay: float | None = None) -> None:
+                 per_page: int = 8, card_prices: bool = True, crawl_delay: float | None = None) -> None:
         self.world = DemoWorld(world_dir, per_page=per_page)
         self.slow_seconds = slow_seconds
         #: Show prices on category cards, as most real shops do (a harder test for product detection).
