@@ -1,0 +1,202 @@
+"""The nightly scan as a Prefect flow: plan, crawl every site, match what changed, publish the counts.
+
+Thin over :mod:`lookalike.scan`.  Settings (database, data folder, limits) come from the environment and
+``lookalike.toml`` of the process that runs the flow, never from parameters, so no secret is ever a
+parameter.
+
+- Crawls run in child processes (Scrapy's reactor cannot restart inside a long-lived worker), several
+  sites at once, one site's crawls one after the other; each crawl task is tagged
+  ``marketplace:<site>`` so a Prefect tag concurrency limit can also bound a site across flow runs
+  (``prefect concurrency-limit create marketplace:ebay 1``).  Only crawls (network IO) are retried.
+- Matching runs in the ``match-listings`` subflow, through a thread pool by default or through Dask
+  (``dask_address``: a scheduler address, or ``local`` for a local cluster); each worker task claims
+  batches of pending listings, so workers never score the same listing (PostgreSQL).
+- Stage counts go to the run log and to a table artifact ``scan-summary`` visible in the UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import allow_failure, flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.tasks import exponential_backoff
+
+from lookalike import scan
+from lookalike.errors import LookalikeError
+from lookalike.settings import load_settings
+from storage.db import Database
+
+#: Crawls in flight at once (different sites).
+PARALLEL_CRAWLS = 4
+#: Seconds before the first retry of a failed crawl; doubled for each later retry.
+CRAWL_RETRY_BACKOFF = 30
+
+
+def worth_retrying(_task: Any, _task_run: Any, state: Any) -> bool:
+    """Retry a crawl that ran and failed (site down, child process died) or hit an unexpected error, not
+    one that cannot run (a bad profile, a profile with nothing to search): those fail at once."""
+    error = state.data if isinstance(state.data, BaseException) else None
+    return not isinstance(error, LookalikeError) or isinstance(error, scan.CrawlFailed)
+
+
+def _database() -> Database:
+    return Database(load_settings().database_url).ensure_schema()
+
+
+@task(name="plan-scan", cache_policy=NO_CACHE)
+def plan_scan(
+    targets_file: str | None, start_urls: list[str], profiles: list[str], base_url: str | None
+) -> list[dict[str, Any]]:
+    """The crawls of tonight's scan, profiles filled with the registry's queries (as dicts)."""
+    settings = load_settings()
+    targets = scan.targets_from_options(start_urls=start_urls, profiles=profiles, base_url=base_url)
+    if not targets_file and not targets and scan.default_targets_file(settings).is_file():
+        targets_file = str(scan.default_targets_file(settings))
+    if targets_file:
+        get_run_logger().info("scan file: %s", targets_file)
+        targets = scan.load_targets(targets_file) + targets
+    database = Database(settings.database_url).ensure_schema()
+    try:
+        with database.session() as session:
+            queries = scan.registry_queries(session)
+    finally:
+        database.dispose()
+    planned = scan.plan_targets(targets, queries=queries)
+    for target in [t for t in planned if t.profile and not t.queries]:
+        get_run_logger().warning("%s skipped: nothing to search for (no brands registered)", target.label)
+        planned.remove(target)
+    get_run_logger().info("planned %d crawl(s) over %d site(s), %d registry queries",
+                          len(planned), len(scan.group_by_site(planned)), len(queries))
+    return [t.as_dict() for t in planned]
+
+
+@task(name="crawl", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=CRAWL_RETRY_BACKOFF),
+      retry_jitter_factor=0.5, retry_condition_fn=worth_retrying, cache_policy=NO_CACHE)
+def crawl(target: dict[str, Any], scan_id: str) -> dict[str, Any]:
+    """One crawl in a child process; returns its :class:`lookalike.scan.CrawlOutcome` as a dict."""
+    logger = get_run_logger()
+    settings = load_settings()
+    database = Database(settings.database_url)
+    try:
+        outcome = scan.crawl_target(settings, scan.ScanTarget.from_dict(target), scan_id=scan_id,
+                                    database=database)
+    finally:
+        database.dispose()
+    logger.info("crawl %s: %s, %d pages, %d new / %d changed / %d gone listings", outcome.target,
+                outcome.status, outcome.pages, outcome.listings_new, outcome.listings_changed,
+                outcome.listings_gone)
+    return outcome.as_dict()
+
+
+@task(name="match-pending", cache_policy=NO_CACHE)
+def match_pending(worker: int, batch_size: int) -> dict[str, Any]:
+    """Score pending listings until none is left; returns :class:`lookalike.scan.MatchStats` as a dict."""
+    logger = get_run_logger()
+    settings = load_settings()
+    database = Database(settings.database_url).ensure_schema()
+    try:
+        stats = scan.match_pending(database, settings=settings, batch_size=batch_size, logger=logger)
+    finally:
+        database.dispose()
+    logger.info("worker %d matched %d listing(s) in %d batch(es): %s", worker, stats.listings, stats.batches,
+                stats.outcomes)
+    return stats.as_dict()
+
+
+@flow(name="match-listings", task_runner=ThreadPoolTaskRunner(max_workers=4))
+def match_listings(workers: int = 1, batch_size: int = scan.DEFAULT_BATCH_SIZE) -> dict[str, Any]:
+    """Match every pending listing with ``workers`` tasks at once (SQLite: always one)."""
+    database = _database()
+    try:
+        if database.backend == "sqlite" and workers > 1:
+            get_run_logger().info("SQLite takes one writer at a time: matching with 1 worker, not %d", workers)
+            workers = 1
+    finally:
+        database.dispose()
+    futures = [match_pending.submit(i, batch_size) for i in range(max(1, workers))]
+    total = scan.MatchStats()
+    for future in futures:
+        total = total.add(scan.MatchStats.from_dict(future.result()))
+    return total.as_dict()
+
+
+def _match_runner(dask_address: str | None) -> Any:
+    if not dask_address:
+        return match_listings
+    from prefect_dask import DaskTaskRunner
+
+    runner = DaskTaskRunner() if dask_address == "local" else DaskTaskRunner(address=dask_address)
+    return match_listings.with_options(task_runner=runner)
+
+
+def _crawl_all(planned: list[dict[str, Any]], scan_id: str) -> list[scan.CrawlOutcome]:
+    """Submit every crawl: sites in parallel, a site's crawls chained (each waits for the one before)."""
+    logger = get_run_logger()
+    targets = [scan.ScanTarget.from_dict(t) for t in planned]
+    futures: list[tuple[scan.ScanTarget, PrefectFuture]] = []
+    for site, group in scan.group_by_site(targets).items():
+        previous: PrefectFuture | None = None
+        for target in group:
+            options = crawl.with_options(tags=[f"marketplace:{site}"], task_run_name=f"crawl {target.label}"[:200])
+            wait_for = [allow_failure(previous)] if previous is not None else None
+            previous = options.submit(target.as_dict(), scan_id, wait_for=wait_for)
+            futures.append((target, previous))
+    outcomes = []
+    for target, future in futures:
+        result = future.result(raise_on_failure=False)
+        if isinstance(result, BaseException):
+            logger.error("crawl %s failed: %s", target.label, str(result)[:500])
+            outcomes.append(scan.CrawlOutcome(target=target.label, crawl_run_id=None, status="failed",
+                                              stats={"error": str(result)[:500]}))
+        else:
+            outcomes.append(scan.CrawlOutcome(**result))
+    return outcomes
+
+
+def _publish(summary: scan.ScanSummary) -> None:
+    logger = get_run_logger()
+    for line in scan.summary_lines(summary):
+        logger.info(line)
+    rows = scan.summary_rows(summary)
+    if rows:
+        create_table_artifact(key="scan-summary", table=rows, description=f"Suspects per brand, {summary.scan_id}")
+    markdown = "\n".join(["# Scan summary", "", *[f"- {line.strip()}" for line in scan.summary_lines(summary)]])
+    create_markdown_artifact(key="scan-report", markdown=markdown, description=summary.scan_id)
+
+
+@flow(name="nightly-scan", task_runner=ThreadPoolTaskRunner(max_workers=PARALLEL_CRAWLS))
+def nightly_scan(
+    targets_file: str | None = None,
+    start_urls: list[str] | None = None,
+    profiles: list[str] | None = None,
+    base_url: str | None = None,
+    match_workers: int = 1,
+    batch_size: int = scan.DEFAULT_BATCH_SIZE,
+    dask_address: str | None = None,
+    scan_id: str | None = None,
+) -> dict[str, Any]:
+    """Crawl the configured shops and marketplaces, match new and changed listings, queue suspects.
+
+    ``targets_file``: a scan file (``scan.yaml``, see :mod:`lookalike.scan`); ``start_urls`` and
+    ``profiles`` (with ``base_url``) add targets; with none of the three, ``<data_dir>/scan.yaml`` is read.  ``match_workers`` tasks match at once (PostgreSQL);
+    ``dask_address`` sends them to a Dask cluster (``local``: start one here).  Returns the
+    :class:`lookalike.scan.ScanSummary` as a dict.
+    """
+    logger = get_run_logger()
+    scan_id = scan_id or scan.new_scan_id()
+    planned = plan_scan(targets_file, list(start_urls or []), list(profiles or []), base_url)
+    if not planned:
+        logger.warning("nothing to crawl: give a targets_file, start_urls or profiles; matching only")
+    outcomes = _crawl_all(planned, scan_id)
+    matching = scan.MatchStats.from_dict(_match_runner(dask_address)(workers=match_workers, batch_size=batch_size))
+    database = _database()
+    try:
+        summary = scan.scan_summary(database, scan_id=scan_id, crawls=outcomes, matching=matching)
+    finally:
+        database.dispose()
+    _publish(summary)
+    return summary.as_dict()

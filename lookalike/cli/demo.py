@@ -1,0 +1,135 @@
+"""``lookalike demo``: the whole nightly scan on the demo world, start to finish, in one command.
+
+Generates the demo world into ``<data_dir>/demo-world`` (once), imports its brand registry, serves it
+with the demo marketplace on 127.0.0.1, runs the nightly scan over it, and prints the summary, the top
+suspects with their reasons, and where to look next.  The marketplace keeps its port between runs
+(saved in ``<data_dir>/demo-port``) so a second run finds the same listings at the same URLs.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from lookalike.cli import context
+from lookalike.cli.scan import failed_crawls, print_summary, run_scan_flow
+from lookalike.imagestore import ImageStore
+from lookalike.registry import import_registry, load_registry
+from lookalike.review import list_matches
+from lookalike.settings import Settings
+
+DEMO_SEED = 7
+
+
+def world_dir(settings: Settings) -> Path:
+    return settings.data_dir / "demo-world"
+
+
+def plain(text: str | None, limit: int = 120) -> str:
+    """Hostile listing text made safe for a terminal: control and format characters dropped, bounded."""
+    text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") else " " for ch in (text or ""))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def ensure_world(folder: Path, *, seed: int, regenerate: bool) -> bool:
+    """Generate the demo world into ``folder`` unless it is there; True when generated."""
+    if not regenerate and (folder / "world.json").is_file() and (folder / "registry.yaml").is_file():
+        return False
+    from data.demo.generate import generate_world
+
+    generate_world(folder, seed=seed)
+    return True
+
+
+def _saved_port(path: Path) -> int:
+    try:
+        port = int(path.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return 0
+    return port if 1024 <= port <= 65535 else 0
+
+
+def start_marketplace(folder: Path, port_file: Path):
+    """The demo marketplace on the saved port when it is free, else on a new free port (then saved)."""
+    from data.demo.marketplace import DemoMarketplace
+
+    port = _saved_port(port_file)
+    try:
+        market = DemoMarketplace(folder, port=port)
+    except OSError:
+        market = DemoMarketplace(folder, port=0)
+    port_file.parent.mkdir(parents=True, exist_ok=True)
+    port_file.write_text(market.url.rsplit(":", 1)[1], encoding="utf-8")
+    return market
+
+
+def print_top_suspects(console: Console, settings: Settings, *, top: int) -> int:
+    database = context.database(settings)
+    try:
+        with database.session() as session:
+            matches = list_matches(session, status="new", limit=top)
+            if not matches:
+                console.print("No open suspects.")
+                return 0
+            table = Table("id", "score", "class", "brand", "listing", "reasons", title=f"Top {len(matches)} suspects",
+                          show_lines=True)
+            for match in matches:
+                reasons = "\n".join(plain(r, 160) for r in (match.reasons or [])[:4])
+                table.add_row(str(match.id), f"{match.score:.2f}", match.klass, Text(plain(match.brand.name, 40)),
+                              Text(plain(match.listing.title, 60) + "\n" + plain(match.listing.url, 80)),
+                              Text(reasons))
+            console.print(table)
+            return len(matches)
+    finally:
+        database.dispose()
+
+
+def demo_command(
+    seed: int = typer.Option(DEMO_SEED, "--seed", help="Seed of the demo world (used when it is generated)."),
+    top: int = typer.Option(10, "--top", min=1, max=200, help="How many suspects to show."),
+    regenerate: bool = typer.Option(False, "--regenerate", help="Generate the demo world again."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's run log on the console."),
+) -> None:
+    """Generate the demo world, serve it, import its brands, run the nightly scan, show the suspects."""
+    settings = context.settings()
+    console = Console(highlight=False, soft_wrap=True)
+    folder = world_dir(settings)
+    if ensure_world(folder, seed=seed, regenerate=regenerate):
+        console.print(f"Demo world generated in {folder} (seed {seed}).")
+    else:
+        console.print(f"Demo world: {folder}")
+    store = ImageStore.from_settings(settings)
+    registry = load_registry(folder / "registry.yaml", store=store)
+    database = context.database(settings)
+    try:
+        with database.session() as session:
+            report = import_registry(session, registry, store)
+    finally:
+        database.dispose()
+    console.print(f"Registry: {report.brands} brand(s), {len(report.changes)} change(s).")
+    with start_marketplace(folder, settings.data_dir / "demo-port") as market:
+        console.print(f"Demo marketplace serving on {market.url}/ ; scanning it...")
+        summary = run_scan_flow(settings, start_urls=[market.url + "/"], profiles=[], base_url=None,
+                                targets_file=None, verbose=verbose)
+    print_summary(console, summary)
+    print_top_suspects(console, settings, top=top)
+    console.print(
+        "\nWhere to look next:\n"
+        "  lookalike review list                      the review queue (filter with --brand, --status)\n"
+        "  lookalike review show ID                   one suspect with its reasons and history\n"
+        "  lookalike review confirm|dismiss|report ID --by NAME\n"
+        "  lookalike export suspects --format csv -o suspects.csv\n"
+        f"  lookalike scan --start-url URL             scan your own shops (or write {settings.data_dir / 'scan.yaml'})"
+    )
+    if failed_crawls(summary):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)

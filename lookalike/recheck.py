@@ -1,0 +1,138 @@
+"""Recheck: are the listings analysts confirmed or reported still up?  How a takedown is verified.
+
+The ``recheck`` flow re-visits those listings with the crawler's ``recheck`` scope (the known listing
+URLs only, no link following; robots.txt, throttling and the network guard as in any crawl), one crawl
+per marketplace, with ``gone_after_runs`` set to 1 for that crawl:
+
+- a page that answers 404 or 410, or no longer shows a product, marks its listing ``gone`` with
+  ``gone_at``; a *reported* match on it then moves to ``removed`` with an audit event (the takedown
+  worked);
+- a page that still shows the product updates the listing (``last_seen``, and any change of content,
+  which the next scan matches again);
+- a network error proves nothing: the listing is left as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lookalike.review import as_utc, set_status
+from lookalike.settings import Settings
+from storage.db import Database
+from storage.models import CrawlRun, Listing, Marketplace, Match
+
+#: Match statuses whose listings are rechecked by default.
+RECHECK_STATUSES = ("reported", "confirmed")
+#: Who the recheck is in the audit log.
+RECHECK_ACTOR = "lookalike-recheck"
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckGroup:
+    """The listings of one marketplace to recheck: its name and the listings' (id, URL)."""
+
+    marketplace: str
+    listings: tuple[tuple[int, str], ...]
+
+    @property
+    def urls(self) -> list[str]:
+        return [url for _, url in self.listings]
+
+    def as_dict(self) -> dict:
+        return {"marketplace": self.marketplace, "listings": [list(x) for x in self.listings]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RecheckGroup:
+        return cls(marketplace=data["marketplace"], listings=tuple((int(i), str(u)) for i, u in data["listings"]))
+
+
+@dataclass
+class RecheckReport:
+    """What a recheck found: listing ids still up, gone, and not answered; sentences of what changed."""
+
+    up: list[int] = field(default_factory=list)
+    gone: list[int] = field(default_factory=list)
+    unknown: list[int] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def recheck_groups(session: Session, *, statuses: Sequence[str] = RECHECK_STATUSES) -> list[RecheckGroup]:
+    """Listings with a match in ``statuses`` (each once), grouped by marketplace, by id."""
+    rows = session.execute(
+        select(Marketplace.name, Listing.id, Listing.url)
+        .join(Marketplace, Marketplace.id == Listing.marketplace_id)
+        .where(Listing.id.in_(select(Match.listing_id).where(Match.status.in_(list(statuses)))))
+        .order_by(Marketplace.name, Listing.id)
+    )
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for name, listing_id, url in rows:
+        groups.setdefault(name, []).append((listing_id, url))
+    return [RecheckGroup(name, tuple(items)) for name, items in groups.items()]
+
+
+def recheck_settings(settings: Settings) -> Settings:
+    """The settings of a recheck crawl: one miss (404/410, not a product) is enough to mark a listing gone."""
+    return settings.model_copy(update={"gone_after_runs": 1})
+
+
+def recheck_crawl(settings: Settings, group: RecheckGroup, *, scan_id: str | None = None) -> int:
+    """Run the recheck crawl of one marketplace in a child process; returns its crawl run id.
+
+    Raises :class:`lookalike.scan.CrawlFailed` when the crawl ran and failed (worth a retry)."""
+    from crawlers.run import run_crawl
+    from lookalike.scan import CrawlFailed
+
+    run_id = run_crawl(recheck_settings(settings), start_urls=group.urls, scope="recheck",
+                       marketplace=group.marketplace, scan_id=scan_id)
+    with _session(settings) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is not None and run.status == "failed":
+            error = (run.stats or {}).get("error") or (run.stats or {}).get("finish_reason") or "see its log"
+            raise CrawlFailed(f"recheck of {group.marketplace} (run {run_id}) failed: {str(error)[:300]}")
+    return run_id
+
+
+@contextlib.contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+def verify_takedowns(session: Session, group: RecheckGroup, *, since: dt.datetime) -> RecheckReport:
+    """After the recheck crawl (started at ``since``): sort the group's listings into up, gone and
+    unknown, and move the reported matches of gone listings to ``removed``."""
+    report = RecheckReport()
+    since = as_utc(since)
+    for listing_id, _url in group.listings:
+        listing = session.get(Listing, listing_id)
+        if listing is None:
+            continue
+        if listing.status == "gone":
+            report.gone.append(listing_id)
+            gone_at = as_utc(listing.gone_at)
+            if gone_at is not None and gone_at >= since:
+                report.changes.append(f"listing {listing_id} is gone ({listing.url})")
+            for match in session.scalars(
+                select(Match).where(Match.listing_id == listing_id, Match.status == "reported")
+            ):
+                set_status(session, match.id, "removed", actor=RECHECK_ACTOR,
+                           note=f"listing gone on recheck of {listing.url}")
+                report.changes.append(f"match {match.id} ({listing.url}): takedown verified, now removed")
+        elif as_utc(listing.last_seen) >= since:
+            report.up.append(listing_id)
+        else:
+            report.unknown.append(listing_id)
+    return report

@@ -1,0 +1,393 @@
+"""The nightly scan as library functions: what to visit, crawling it, matching what changed, the summary.
+
+The Prefect flows in ``flows/`` are thin wrappers over these functions, and tests call them directly.
+
+Stages, each safe to kill and run again:
+
+1. **Targets** (:func:`load_targets`, :func:`plan_targets`): shops crawled from start URLs and marketplace
+   profiles searched for every brand's marks, from a scan file and from parameters.
+2. **Crawl** (:func:`crawl_target`): one Scrapy crawl in a child process (``crawlers.run.run_crawl``);
+   listings are upserted by the crawl, new and changed ones flagged ``needs_matching``, and listings a
+   whole-shop crawl no longer finds are marked gone after ``gone_after_runs`` crawls (by the crawl's
+   storage pipeline, see ``crawlers/pipelines/storage.py``).
+3. **Match** (:func:`match_pending`): listings flagged ``needs_matching`` are scored against every brand in
+   batches; each batch records its results with :func:`lookalike.review.record_match` and clears the flag
+   *in the same transaction*, so a killed run redoes only the unfinished batches.  On PostgreSQL each
+   batch is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``, so several workers share the work.
+4. **Summary** (:func:`scan_summary`): pages, listings new/changed/gone, suspects new/updated per brand.
+
+The scan file's format is in :mod:`lookalike.scantargets`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from lookalike.errors import LookalikeError
+from lookalike.matchdata import listing_input, listing_load_options, load_brand_profiles, product_ids
+from lookalike.review import CLEAN_CLASSES, record_match
+from lookalike.scantargets import (  # noqa: F401 - re-exported: the scan's API in one place
+    MAX_QUERIES_PER_PROFILE,
+    ScanFileError,
+    ScanTarget,
+    default_targets_file,
+    group_by_site,
+    load_targets,
+    parse_targets,
+    plan_targets,
+    registry_queries,
+    targets_from_options,
+)
+from lookalike.settings import Settings
+from matching.model import CLASSES
+from storage.db import Database
+from storage.models import Brand, CrawlRun, Listing, Marketplace, Match, utcnow
+
+#: Listings scored and recorded per transaction.
+DEFAULT_BATCH_SIZE = 100
+#: Classes a scorer may return.
+KNOWN_CLASSES = frozenset(CLASSES) | CLEAN_CLASSES
+
+
+# ------------------------------------------------------------------------------------------------ scan id
+
+
+def new_scan_id(now: dt.datetime | None = None) -> str:
+    """``scan-20261128T020000Z-1a2b3c``: groups the crawl runs of one scan."""
+    now = now or utcnow()
+    return f"scan-{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+# ------------------------------------------------------------------------------------------------ crawl
+
+
+@dataclass
+class CrawlOutcome:
+    """One crawl's result, from its ``crawl_runs`` row (``stats`` as the crawl recorded them)."""
+
+    target: str
+    crawl_run_id: int | None
+    status: str
+    marketplace: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, *path: str) -> int:
+        """The int at ``path`` in the stats (``count("listings", "new")``), 0 when absent."""
+        value: Any = self.stats
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+    @property
+    def pages(self) -> int:
+        return self.count("pages")
+
+    @property
+    def listings_new(self) -> int:
+        return self.count("listings", "new")
+
+    @property
+    def listings_changed(self) -> int:
+        return self.count("listings", "changed") + self.count("listings", "reappeared")
+
+    @property
+    def listings_unchanged(self) -> int:
+        return self.count("listings", "unchanged")
+
+    @property
+    def listings_gone(self) -> int:
+        return self.count("listings", "gone")
+
+    @property
+    def errors(self) -> int:
+        return self.count("errors")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def crawl_outcome(database: Database, crawl_run_id: int, *, target: str) -> CrawlOutcome:
+    with database.session() as session:
+        run = session.get(CrawlRun, crawl_run_id)
+        if run is None:
+            raise LookalikeError(f"crawl run {crawl_run_id} was not recorded")
+        name = None
+        if run.marketplace_id is not None:
+            market = session.get(Marketplace, run.marketplace_id)
+            name = market.name if market else None
+        return CrawlOutcome(target=target, crawl_run_id=run.id, status=run.status, marketplace=name,
+                            stats=dict(run.stats or {}))
+
+
+class CrawlFailed(LookalikeError):
+    """A crawl ran and failed (the site was down, the child process died): worth a retry later."""
+
+
+def crawl_target(
+    settings: Settings,
+    target: ScanTarget,
+    *,
+    scan_id: str,
+    database: Database,
+    scrapy_overrides: dict[str, Any] | None = None,
+    progress: Any = None,
+) -> CrawlOutcome:
+    """Run one crawl in a child process and return what it recorded.
+
+    Raises ``LookalikeError`` when the crawl cannot run (a bad profile) and :class:`CrawlFailed` when it
+    ran and failed (the flow retries both with backoff); what a failed crawl stored is kept (listings are
+    upserted, so a retry or the next night completes them).  ``scrapy_overrides`` are Scrapy settings
+    applied last (tests turn AutoThrottle off); ``progress`` receives crawl counters about once a second.
+    """
+    from crawlers.run import run_crawl
+
+    kwargs: dict[str, Any] = {"start_urls": target.start_urls, "profile": target.profile,
+                              "queries": target.queries, "scan_id": scan_id, "base_url": target.base_url,
+                              "scrapy_overrides": scrapy_overrides, "progress": progress}
+    run_id = run_crawl(settings, **kwargs)
+    outcome = crawl_outcome(database, run_id, target=target.label)
+    if outcome.status == "failed":
+        error = outcome.stats.get("error") or outcome.stats.get("finish_reason") or "see its log"
+        raise CrawlFailed(f"crawl {outcome.target} (run {run_id}) failed: {str(error)[:300]}")
+    return outcome
+
+
+# ------------------------------------------------------------------------------------------------ match
+
+
+@dataclass
+class MatchStats:
+    """What one matching pass did.  ``outcomes`` counts :data:`lookalike.review.OUTCOMES`;
+    ``per_brand`` maps brand name -> outcome -> count (only listings that score as suspects or change)."""
+
+    listings: int = 0
+    batches: int = 0
+    errors: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    per_brand: dict[str, dict[str, int]] = field(default_factory=dict)
+    failed_listings: list[int] = field(default_factory=list)
+
+    def add(self, other: MatchStats) -> MatchStats:
+        merged = MatchStats(
+            listings=self.listings + other.listings,
+            batches=self.batches + other.batches,
+            errors=self.errors + other.errors,
+            outcomes=dict(Counter(self.outcomes) + Counter(other.outcomes)),
+            failed_listings=self.failed_listings + other.failed_listings,
+        )
+        for source in (self.per_brand, other.per_brand):
+            for brand, counts in source.items():
+                merged.per_brand[brand] = dict(Counter(merged.per_brand.get(brand, {})) + Counter(counts))
+        return merged
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchStats:
+        return cls(**data)
+
+
+def pending_count(database: Database) -> int:
+    """Listings waiting to be matched."""
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(Listing).where(Listing.needs_matching.is_(True)))
+
+
+# Errors a hostile listing can provoke in scoring: counted and skipped, never stopping a batch.
+_LISTING_ERRORS = (ValueError, TypeError, KeyError, IndexError, ArithmeticError, LookalikeError)
+
+
+def match_pending(
+    database: Database,
+    *,
+    settings: Settings,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batches: int | None = None,
+    config: Any = None,
+    matcher: Any = None,
+    logger: Any = None,
+) -> MatchStats:
+    """Score every listing flagged ``needs_matching`` against every brand and record the results.
+
+    Streams: one batch of ``batch_size`` listings per transaction, loaded, scored, recorded and
+    unflagged together, so memory does not grow with the number of listings and a killed run loses at
+    most the batch in flight.  Batches are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+    workers running this at once share the listings instead of scoring the same ones.  A listing whose
+    content changed while it was scored keeps its flag (the next pass scores the new content).  A
+    listing that cannot be scored is logged, counted in ``errors`` and left flagged for the next scan.
+    ``matcher``: a ready :class:`matching.Matcher` over the registered brands (default: built here from
+    the database, with ``config`` and the settings' currency rates).
+    """
+    from matching import Matcher
+    from matching.config import MatchConfig
+
+    stats = MatchStats()
+    with database.session() as session:
+        profiles = load_brand_profiles(session)
+        pids = product_ids(session)
+    if not profiles:
+        if logger:
+            logger.warning("no brands registered: nothing to match (import a registry first)")
+        return stats
+    names = {p.brand_id: p.name for p in profiles}
+    if matcher is None:
+        matcher = Matcher(profiles, config=config or MatchConfig(), rates=dict(settings.currency_rates))
+    claim = database.backend == "postgresql"
+    last_id = 0
+    while max_batches is None or stats.batches < max_batches:
+        with database.session() as session:
+            stmt = (
+                select(Listing)
+                .where(Listing.needs_matching.is_(True), Listing.id > last_id)
+                .order_by(Listing.id)
+                .limit(batch_size)
+                .options(*listing_load_options())
+            )
+            if claim:
+                stmt = stmt.with_for_update(skip_locked=True, of=Listing)
+            batch = list(session.scalars(stmt))
+            if not batch:
+                break
+            last_id = batch[-1].id
+            for listing in batch:
+                _match_one(session, matcher, listing, pids=pids, names=names, stats=stats, logger=logger)
+        stats.batches += 1
+    return stats
+
+
+def _match_one(session: Session, matcher: Any, listing: Listing, *, pids: dict[tuple[int, str], int],
+               names: dict[Any, str], stats: MatchStats, logger: Any) -> None:
+    scored_hash = listing.content_hash
+    try:  # scoring is pure: a failure here has written nothing
+        results = list(matcher.score(listing_input(listing)))
+        for result in results:
+            if not math.isfinite(float(result.score)) or result.klass not in KNOWN_CLASSES:
+                raise ValueError(f"scorer returned score {result.score!r}, class {result.klass!r}")
+    except _LISTING_ERRORS as exc:
+        stats.errors += 1
+        stats.failed_listings.append(listing.id)
+        if logger:
+            logger.warning("listing %s could not be scored: %s", listing.id, str(exc)[:300])
+        return
+    for result in results:
+        brand_id = int(result.brand_id)
+        product_id = pids.get((brand_id, result.product_sku)) if result.product_sku else None
+        outcome = record_match(
+            session, listing=listing, brand_id=brand_id, product_id=product_id, score=result.score,
+            klass=result.klass, signals=dict(result.signals), reasons=list(result.reasons),
+        )
+        stats.outcomes[outcome] = stats.outcomes.get(outcome, 0) + 1
+        if outcome in ("created", "updated", "reopened"):
+            counts = stats.per_brand.setdefault(names.get(result.brand_id, str(brand_id)), {})
+            counts[outcome] = counts.get(outcome, 0) + 1
+    # Only the content that was scored is done: a change written meanwhile keeps the flag.
+    session.execute(
+        update(Listing)
+        .where(Listing.id == listing.id, Listing.content_hash == scored_hash)
+        .values(needs_matching=False)
+        .execution_options(synchronize_session=False)
+    )
+    stats.listings += 1
+
+
+# ---------------------------------------------------------------------------------------------- summary
+
+
+@dataclass
+class ScanSummary:
+    """The numbers ``lookalike scan`` prints and the flow publishes as an artifact."""
+
+    scan_id: str
+    crawls: list[dict[str, Any]] = field(default_factory=list)
+    pages: int = 0
+    listings_new: int = 0
+    listings_changed: int = 0
+    listings_unchanged: int = 0
+    listings_gone: int = 0
+    listings_matched: int = 0
+    match_errors: int = 0
+    suspects_new: int = 0
+    suspects_updated: int = 0
+    suspects_reopened: int = 0
+    #: brand -> {"new": n, "updated": n, "reopened": n, "open": n} (open: matches with status new)
+    per_brand: dict[str, dict[str, int]] = field(default_factory=dict)
+    pending: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScanSummary:
+        return cls(**data)
+
+
+def scan_summary(database: Database, *, scan_id: str, crawls: Sequence[CrawlOutcome],
+                 matching: MatchStats) -> ScanSummary:
+    """Put the stages' counts together; ``per_brand`` also holds each brand's open (``new``) matches."""
+    summary = ScanSummary(scan_id=scan_id, crawls=[c.as_dict() for c in crawls])
+    for crawl in crawls:
+        summary.pages += crawl.pages
+        summary.listings_new += crawl.listings_new
+        summary.listings_changed += crawl.listings_changed
+        summary.listings_unchanged += crawl.listings_unchanged
+        summary.listings_gone += crawl.listings_gone
+    summary.listings_matched = matching.listings
+    summary.match_errors = matching.errors
+    summary.suspects_new = matching.outcomes.get("created", 0)
+    summary.suspects_updated = matching.outcomes.get("updated", 0)
+    summary.suspects_reopened = matching.outcomes.get("reopened", 0)
+    with database.session() as session:
+        open_counts = dict(session.execute(
+            select(Brand.name, func.count(Match.id))
+            .join(Match, Match.brand_id == Brand.id)
+            .where(Match.status == "new")
+            .group_by(Brand.name)
+        ).all())
+        brands = list(session.scalars(select(Brand.name).order_by(Brand.name)))
+        summary.pending = session.scalar(
+            select(func.count()).select_from(Listing).where(Listing.needs_matching.is_(True)))
+    for brand in brands:
+        counts = matching.per_brand.get(brand, {})
+        summary.per_brand[brand] = {
+            "new": counts.get("created", 0),
+            "updated": counts.get("updated", 0),
+            "reopened": counts.get("reopened", 0),
+            "open": int(open_counts.get(brand, 0)),
+        }
+    return summary
+
+
+def summary_rows(summary: ScanSummary) -> list[dict[str, Any]]:
+    """The per-brand table (one dict per brand) for artifacts and the CLI."""
+    return [{"brand": brand, **counts} for brand, counts in summary.per_brand.items()]
+
+
+def summary_lines(summary: ScanSummary) -> list[str]:
+    """The summary as plain lines (logs and the CLI)."""
+    lines = [
+        f"scan {summary.scan_id}: {len(summary.crawls)} crawl(s), {summary.pages} pages",
+        f"listings: {summary.listings_new} new, {summary.listings_changed} changed, "
+        f"{summary.listings_unchanged} unchanged, {summary.listings_gone} gone; {summary.listings_matched} matched"
+        + (f", {summary.match_errors} could not be scored" if summary.match_errors else "")
+        + (f", {summary.pending} still pending" if summary.pending else ""),
+        f"suspects: {summary.suspects_new} new, {summary.suspects_updated} updated, "
+        f"{summary.suspects_reopened} reopened",
+    ]
+    for crawl in summary.crawls:
+        if crawl.get("status") != "finished":
+            lines.append(f"crawl {crawl.get('target')}: {crawl.get('status')}")
+    for row in summary_rows(summary):
+        lines.append(f"  {row['brand']}: {row['new']} new, {row['updated']} updated, "
+                     f"{row['reopened']} reopened, {row['open']} open")
+    return lines
+

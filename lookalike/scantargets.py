@@ -1,0 +1,239 @@
+"""What a scan visits: shops crawled from start URLs and marketplace profiles searched for the brands.
+
+Targets come from a scan file and from command-line style options; :func:`plan_targets` gives each
+profile the registry's marks, aliases and product names as search queries.
+
+The scan file (``scan.yaml``), every key optional::
+
+    shops:                       # crawled whole from their start URLs (generic product spider)
+      - https://shop.example/
+      - start_urls: [https://other.example/c/lips, https://other.example/c/eyes]
+    profiles:                    # marketplace profiles, searched for every brand's marks and products
+      - ebay
+      - name: demo
+        base_url: http://127.0.0.1:8080
+        queries: [lip plumper]   # added to the queries made from the registry
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lookalike.errors import LookalikeError
+from lookalike.settings import Settings
+from storage.models import Brand, Product
+
+MAX_SCAN_FILE_BYTES = 1024 * 1024
+#: Most search queries made from the registry for one profile (marks, aliases, product names).
+MAX_QUERIES_PER_PROFILE = 200
+
+
+class ScanFileError(LookalikeError, ValueError):
+    """The scan file is missing or does not validate."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanTarget:
+    """One crawl of the scan: a shop from ``start_urls``, or a marketplace ``profile`` searched for
+    ``queries`` (empty: the registry's marks and products, filled in by :func:`plan_targets`)."""
+
+    start_urls: tuple[str, ...] = ()
+    profile: str | None = None
+    base_url: str | None = None
+    queries: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The site this target crawls: the profile name, or the host (and port) of the first start URL.
+
+        Crawls with the same key run one after the other (a concurrency limit per marketplace)."""
+        if self.profile:
+            return self.profile
+        return urlsplit(self.start_urls[0]).netloc.lower() if self.start_urls else "?"
+
+    @property
+    def label(self) -> str:
+        if self.profile:
+            return f"profile {self.profile}" + (f" at {self.base_url}" if self.base_url else "")
+        more = f" (+{len(self.start_urls) - 1} more)" if len(self.start_urls) > 1 else ""
+        return f"{self.start_urls[0]}{more}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start_urls": list(self.start_urls), "profile": self.profile, "base_url": self.base_url,
+                "queries": list(self.queries)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScanTarget:
+        return cls(start_urls=tuple(data.get("start_urls") or ()), profile=data.get("profile"),
+                   base_url=data.get("base_url"), queries=tuple(data.get("queries") or ()))
+
+
+def _http_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {value[:200]!r}")
+    return value
+
+
+class _ShopEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start_urls: list[str] = Field(min_length=1)
+
+    @field_validator("start_urls")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        return [_http_url(v) for v in value]
+
+
+class _ProfileEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1, max_length=200)
+    base_url: str | None = None
+    queries: list[str] = Field(default_factory=list)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        return _http_url(value) if value else None
+
+
+_HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class _ScanFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    shops: list[_HttpUrl | _ShopEntry] = Field(default_factory=list)
+    profiles: list[str | _ProfileEntry] = Field(default_factory=list)
+
+
+_ENTRY_SHAPES = {
+    "shops": "must be a URL or a mapping {start_urls: [URL, ...]}",
+    "profiles": "must be a profile name or a mapping {name: ..., base_url: ..., queries: [...]}",
+}
+
+
+def _problems(exc: ValidationError, raw: dict[str, Any]) -> list[str]:
+    """One readable line per problem.  A shop or profile entry is a string or a mapping (a union):
+    only the complaints of the alternative the entry was written as are shown."""
+    problems: list[str] = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if len(loc) >= 3 and loc[0] in _ENTRY_SHAPES and isinstance(loc[1], int) and isinstance(loc[2], str):
+            entry = (raw.get(loc[0]) or [None] * (loc[1] + 1))[loc[1]]
+            mapping_branch = loc[2].startswith("_")
+            if not isinstance(entry, str | dict):
+                message = _ENTRY_SHAPES[loc[0]]
+            elif isinstance(entry, dict) != mapping_branch:
+                continue  # the other alternative's complaint
+            loc = loc[:2] + loc[3:]
+        problems.append(f"{'.'.join(str(p) for p in loc) or '(file)'}: {message}")
+    return list(dict.fromkeys(problems))
+
+
+def parse_targets(text: str, *, source: str = "<scan file>") -> list[ScanTarget]:
+    """The targets of a scan file's text (format in the module docstring); one-line ``ScanFileError``."""
+    if len(text) > MAX_SCAN_FILE_BYTES:
+        raise ScanFileError(f"{source}: larger than {MAX_SCAN_FILE_BYTES} bytes")
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ScanFileError(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise ScanFileError(f"{source}: a scan file is a mapping with 'shops' and/or 'profiles'")
+    try:
+        spec = _ScanFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ScanFileError(f"{source}: {'; '.join(_problems(exc, raw))}") from None
+    targets = [ScanTarget(start_urls=(s,)) if isinstance(s, str) else ScanTarget(start_urls=tuple(s.start_urls))
+               for s in spec.shops]
+    for p in spec.profiles:
+        if isinstance(p, str):
+            targets.append(ScanTarget(profile=p))
+        else:
+            targets.append(ScanTarget(profile=p.name, base_url=p.base_url, queries=tuple(p.queries)))
+    return targets
+
+
+def default_targets_file(settings: Settings) -> Path:
+    """The scan file used when a scan is given no targets: ``<data_dir>/scan.yaml``."""
+    return settings.data_dir / "scan.yaml"
+
+
+def load_targets(path: Path | str) -> list[ScanTarget]:
+    """The targets of the scan file at ``path``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScanFileError(f"{path}: no such scan file")
+    return parse_targets(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def targets_from_options(
+    *, start_urls: Iterable[str] = (), profiles: Iterable[str] = (), base_url: str | None = None
+) -> list[ScanTarget]:
+    """Targets from command-line style options: shops grouped by site (one crawl per site), then profiles."""
+    by_site: dict[str, list[str]] = {}
+    for url in start_urls:
+        try:
+            url = _http_url(url)
+        except ValueError as exc:
+            raise ScanFileError(str(exc)) from None
+        by_site.setdefault(urlsplit(url).netloc.lower(), []).append(url)
+    targets = [ScanTarget(start_urls=tuple(urls)) for urls in by_site.values()]
+    targets += [ScanTarget(profile=name, base_url=base_url) for name in profiles]
+    return targets
+
+
+def registry_queries(session: Session, *, limit: int = MAX_QUERIES_PER_PROFILE) -> list[str]:
+    """Search queries from the registry: every brand's marks, then its product names, without repeats."""
+    queries: list[str] = []
+    seen: set[str] = set()
+
+    def add(text: str | None) -> None:
+        text = " ".join((text or "").split())
+        if text and text.casefold() not in seen and len(queries) < limit:
+            seen.add(text.casefold())
+            queries.append(text)
+
+    brands = list(session.scalars(select(Brand).order_by(Brand.id)))
+    for brand in brands:
+        add(brand.name)
+        for mark in sorted(brand.marks, key=lambda m: m.id):
+            add(mark.text)
+    for product in session.scalars(select(Product).order_by(Product.brand_id, Product.id)):
+        add(product.name)
+    return queries
+
+
+def plan_targets(targets: Sequence[ScanTarget], *, queries: Sequence[str]) -> list[ScanTarget]:
+    """Fill each profile target's queries with the registry's, keep its own extra ones; drop repeats."""
+    planned: list[ScanTarget] = []
+    seen: set[tuple] = set()
+    for target in targets:
+        if target.profile:
+            extra = [q for q in target.queries if q not in queries]
+            target = ScanTarget(profile=target.profile, base_url=target.base_url,
+                                queries=tuple(queries) + tuple(extra))
+        identity = (target.start_urls, target.profile, target.base_url)
+        if identity not in seen:
+            seen.add(identity)
+            planned.append(target)
+    return planned
+
+
+def group_by_site(targets: Sequence[ScanTarget]) -> dict[str, list[ScanTarget]]:
+    """Targets by :attr:`ScanTarget.key`, in order: one site's crawls run one after the other."""
+    groups: dict[str, list[ScanTarget]] = {}
+    for target in targets:
+        groups.setdefault(target.key, []).append(target)
+    return groups
