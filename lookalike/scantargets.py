@@ -166,8 +166,8 @@ def parse_targets(text: str, *, source: str = "<scan file>") -> list[ScanTarget]
 
 
 def default_targets_file(settings: Settings) -> Path:
-    """The scan file used when a scan is given no targets: ``<data_dir>/scan.yaml``."""
-    return settings.data_dir / "scan.yaml"
+    """The scan file used when a scan is given no targets: ``settings.scan_file`` or ``<data_dir>/scan.yaml``."""
+    return settings.scan_file or settings.data_dir / "scan.yaml"
 
 
 def load_targets(path: Path | str) -> list[ScanTarget]:

@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         description="Value of one unit of each currency in a common unit (USD by default), used to compare "
         "prices with MSRP. In TOML: [currency_rates] EUR = 1.08.",
     )
+    scan_file: Path | None = Field(
+        default=None,
+        description="What the nightly scan crawls (shops and marketplace profiles, YAML; see docs/operations.md). "
+        "Unset: <data_dir>/scan.yaml.",
+    )
     profiles_dir: Path | None = Field(
         default=None,
         description="Extra folder of marketplace profile YAML files, beside the built-in ones.",
