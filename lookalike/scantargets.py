@@ -212,7 +212,44 @@ def registry_queries(session: Session, *, limit: int = MAX_QUERIES_PER_PROFILE) 
             add(mark.text)
     for product in session.scalars(select(Product).order_by(Product.brand_id, Product.id)):
         add(product.name)
+    for brand in brands:
+        for variant in disguised_spellings(brand.name):
+            add(variant)
     return queries
+
+
+#: Leetspeak swaps, most used first; one letter's swap is applied (``Fu11ips``), as counterfeiters do.
+_LEET = (("o", "0"), ("l", "1"), ("i", "1"), ("e", "3"), ("a", "4"), ("s", "5"))
+
+
+def disguised_spellings(mark: str) -> list[str]:
+    """Spellings counterfeiters use to dodge a marketplace's search for ``mark``, to search for them too.
+
+    Leetspeak (``Fullips`` -> ``fu11ips``), a doubled letter dropped or a single one doubled
+    (``Fulips``, ``Novallux``), and the name split in two (``Full ips``). Only for marks of five or
+    more letters: shorter ones give too many unrelated results. Returns at most four, none equal to
+    the mark.
+    """
+    word = " ".join(mark.split())
+    if len(word.replace(" ", "")) < 5 or not word.replace(" ", "").isalpha():
+        return []
+    lower = word.lower()
+    variants: list[str] = [next((lower.replace(a, b) for a, b in _LEET if a in lower), lower)]
+    doubled = next((i for i in range(1, len(lower)) if lower[i] == lower[i - 1] and lower[i].isalpha()), None)
+    if doubled is not None:
+        variants.append(lower[:doubled] + lower[doubled + 1:])
+    else:
+        consonant = next((i for i in range(len(lower) // 2, len(lower)) if lower[i] not in "aeiou "), None)
+        if consonant is not None:
+            variants.append(lower[:consonant] + lower[consonant] + lower[consonant:])
+    if " " not in lower:
+        middle = len(lower) // 2
+        variants.append(f"{lower[:middle]} {lower[middle:]}")
+    out: list[str] = []
+    for variant in variants:
+        if variant != lower and variant not in out:
+            out.append(variant)
+    return out[:4]
 
 
 def plan_targets(targets: Sequence[ScanTarget], *, queries: Sequence[str]) -> list[ScanTarget]:

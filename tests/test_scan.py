@@ -194,9 +194,11 @@ def test_profiles_get_the_registry_queries_and_repeats_are_dropped() -> None:
     assert [len(g) for g in groups.values()] == [2, 1]
 
 
-def test_registry_queries_are_marks_then_product_names(db: Database) -> None:
+def test_registry_queries_are_marks_then_product_names_then_disguises(db: Database) -> None:
     with db.session() as session:
-        assert scan.registry_queries(session) == ["Glowmint", "Glow Mint", "Glowmint Vitamin Serum"]
+        assert scan.registry_queries(session) == [
+            "Glowmint", "Glow Mint", "Glowmint Vitamin Serum", "gl0wmint", "glowmmint",
+        ]
         assert scan.registry_queries(session, limit=1) == ["Glowmint"]
 
 
@@ -408,3 +410,18 @@ def test_prefect_environment_defaults_never_override_the_user(tmp_path: Path) ->
     again = configure_prefect_env(tmp_path / "other", environ=env)
     assert again == {} and env["PREFECT_HOME"].startswith(str(tmp_path / "data"))
     assert set(prefect_defaults(tmp_path)) == set(applied) | {"DO_NOT_TRACK"}
+
+
+@pytest.mark.parametrize(
+    ("mark", "expected"),
+    [
+        ("Fullips", ["fu11ips", "fulips", "ful lips"]),
+        ("Novalux", ["n0valux", "novallux", "nov alux"]),
+        ("Dude", []),
+        ("Et Al", []),
+    ],
+)
+def test_profiles_also_search_disguised_spellings(mark: str, expected: list[str]) -> None:
+    from lookalike.scantargets import disguised_spellings
+
+    assert disguised_spellings(mark) == expected
