@@ -12,6 +12,13 @@ import sys
 import typer
 
 from lookalike.cli import brands, core
+from lookalike.cli import crawl as crawl_cli
+from lookalike.cli import demo as demo_cli
+from lookalike.cli import evaluate as evaluate_cli
+from lookalike.cli import export as export_cli
+from lookalike.cli import marketplace as marketplace_cli
+from lookalike.cli import review as review_cli
+from lookalike.cli import scan as scan_cli
 from lookalike.errors import LookalikeError
 
 app = typer.Typer(
@@ -23,6 +30,13 @@ app = typer.Typer(
 )
 core.register(app)
 brands.register(app)
+scan_cli.register(app)
+demo_cli.register(app)
+review_cli.register(app)
+export_cli.register(app)
+crawl_cli.register(app)
+marketplace_cli.register(app)
+evaluate_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

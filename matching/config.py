@@ -1,0 +1,194 @@
+"""Every threshold and weight of the matching engine, in one frozen, documented object.
+
+Defaults were set on the ``dev`` split of the demo world (``lookalike eval``) and on general reasoning
+stated in each field's docstring, never on one brand. A brand's registry entry may override any field
+(``thresholds:``), which :meth:`MatchConfig.with_overrides` applies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+__all__ = ["MatchConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchConfig:
+    """Thresholds and weights. Scores and weights are in [0, 1]; distances are in bits of a 64-bit hash."""
+
+    # --- verdict -------------------------------------------------------------------------------------
+    infringing_threshold: float = 0.5
+    """Score at or above which a pair is counterfeit or lookalike (below: accessory or clean). 0.5 is the
+    point where the combined evidence is more likely than not; ``lookalike eval`` prints a sweep."""
+
+    report_threshold: float = 0.05
+    """Smallest score for which a result is returned at all (weaker evidence is dropped as noise)."""
+
+    # --- text: marks ---------------------------------------------------------------------------------
+    short_mark_length: int = 4
+    """Marks (normalised, separators removed) of at most this many letters need a near-exact hit: the
+    same letters, or two adjacent letters swapped, or one letter doubled; any other edit of a four-letter
+    word makes another word."""
+
+    medium_mark_length: int = 7
+    """Marks up to this length tolerate one edit; longer coined marks tolerate ``long_mark_edits``."""
+
+    long_mark_edits: int = 2
+    """Edits (insert, delete, substitute, transpose) tolerated in a mark longer than
+    ``medium_mark_length``: two typos in an eight-letter coined word are still that word."""
+
+    fuzzy_hit_strength: float = 0.8
+    """Strength of a one-edit hit relative to an exact one; each further edit multiplies it again."""
+
+    joined_words_strength: float = 0.45
+    """Strength of a hit found only by joining two ordinary words ("nova lux" for Novalux): alone it must
+    stay below the verdict threshold, because a phrase close to a coined name is usually innocent."""
+
+    field_weight_title: float = 0.9
+    """Evidence weight of a mark in the title (the counterfeiter's shop window)."""
+
+    field_weight_brand: float = 0.9
+    """Evidence weight of a mark in the listing's brand field."""
+
+    field_weight_description: float = 0.75
+    """Evidence weight of a mark found only in the description (``desc_only`` disguise): the title was
+    scrubbed on purpose, which is itself telling, but descriptions also mention other brands."""
+
+    field_weight_seller: float = 0.35
+    """Evidence weight of a mark inside a seller's name that is not an authorized seller."""
+
+    no_context_factor: float = 0.25
+    """Multiplier of a mark hit when the mark is an ordinary word and none of the brand's keywords,
+    category or product words appear: "meadow" in a seed-mix title is not the fragrance brand."""
+
+    coined_no_context_factor: float = 0.5
+    """Multiplier of a hit on a coined (non-dictionary) mark without any context word: a near-identical
+    name on a garden hose is more often a coincidence than a fake of the brand's lip gloss; with the
+    brand's own product words around it, it is the brand."""
+
+    # --- text: wording -------------------------------------------------------------------------------
+    replica_weight: float = 0.6
+    """Evidence weight of replica wording ("replica", "1:1", "AAA", "réplica", "高仿") next to brand
+    evidence. Counts only when the listing already points at the brand."""
+
+    dupe_weight: float = 0.6
+    """Evidence weight of dupe wording ("dupe", "inspired by", "<mark> style") next to a mark."""
+
+    nominative_cap: float = 0.3
+    """Highest score of a listing whose only brand evidence is a nominative use ("compatible with X",
+    "case for X"): it names the brand to describe its own product, which is lawful."""
+
+    # --- images --------------------------------------------------------------------------------------
+    hash_max_distance: int = 10
+    """Largest Hamming distance (of 64) at which one perceptual hash counts as agreeing. Re-encoding and
+    small overlays stay under 6; unrelated photos average 32."""
+
+    hash_min_agreeing: int = 2
+    """How many of pHash, dHash and wHash must agree for a whole-image match: one hash alone matches
+    plain packshots on white that share only their layout."""
+
+    hash_index_radius: int = 12
+    """Search radius (bits) of the reference-hash index; candidates are then verified."""
+
+    color_mismatch_distance: float = 25.0
+    """Euclidean RGB distance (0-441) above which a sampled point's colour differs from the matched image's
+    (JPEG re-encoding moves flat colours by under 15; a pink and a grey bottle differ by about 50)."""
+
+    color_max_mismatch: float = 0.25
+    """Largest share of sampled points whose colours differ for a match to stand: the same template in
+    another colour (white-background packshots of one shop) matches every grey hash and keypoint test;
+    overlays and edges on a real copy disagree at under a tenth of the points."""
+
+    orb_min_inliers: int = 18
+    """Fewest keypoint matches consistent with one similarity transform for a local-feature match
+    (crops, pads, rotations, collages). Unrelated images reach 6-8 by chance."""
+
+    orb_min_inlier_ratio: float = 0.25
+    """Fewest inliers as a fraction of the tentative matches: chance matches are scattered."""
+
+    orb_candidates: int = 8
+    """Most references verified by keypoints per listing image (the best voted ones)."""
+
+    image_weight: float = 0.9
+    """Evidence weight of a verified copy of an official photo (score of a perfect match)."""
+
+    other_brand_image_factor: float = 0.3
+    """Multiplier of image evidence when the listing names another brand in its brand field and none of
+    this brand's marks: shops shoot many products on one template, so a look-alike photo of a product
+    sold under another name is at most look-alike packaging."""
+
+    unrelated_product_image_factor: float = 0.5
+    """Multiplier of image evidence when none of the matched product's words nor the brand's keywords
+    appear in the listing (a look-alike photo of a different kind of product)."""
+
+    # --- commercial ----------------------------------------------------------------------------------
+    price_ratio_suspicious: float = 0.6
+    """Price below this fraction of MSRP (after currency conversion) is evidence; fakes are often only
+    15% cheaper, so it stays a weak signal."""
+
+    price_weight: float = 0.2
+    """Evidence weight of a price far below MSRP (reached at ``price_ratio_floor``)."""
+
+    price_ratio_floor: float = 0.25
+    """Price ratio at which the price evidence is full strength."""
+
+    seller_impersonation_weight: float = 0.75
+    """Evidence weight of a seller name imitating an authorized seller (look-alike letters, an extra
+    word)."""
+
+    seller_alone_factor: float = 0.5
+    """Multiplier of seller imitation when nothing else in the listing points at the brand (the imitated
+    seller may sell several brands)."""
+
+    seller_similarity: float = 85.0
+    """rapidfuzz token-set ratio (0-100) between normalised seller names above which a non-authorized
+    seller imitates an authorized one."""
+
+    authorized_factor: float = 0.1
+    """Multiplier of the score when the seller is an authorized seller: the brand's own shop."""
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> MatchConfig:
+        """A copy with ``overrides`` applied; an unknown key or a value of the wrong type raises
+        ``ValueError`` naming it."""
+        if not overrides:
+            return self
+        known = {f.name: f for f in fields(self)}
+        clean: dict[str, Any] = {}
+        for key, value in overrides.items():
+            if key not in known:
+                raise ValueError(f"unknown matching threshold {key!r}")
+            current = getattr(self, key)
+            try:
+                clean[key] = int(value) if isinstance(current, int) else float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"matching threshold {key!r} must be a number, not {value!r}") from None
+        return dataclasses.replace(self, **clean)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, Any, str]]:
+        """(name, default, docstring) of every field, for documentation."""
+        docs = _field_docs()
+        return [(f.name, f.default, docs.get(f.name, "")) for f in fields(cls)]
+
+
+def _field_docs() -> dict[str, str]:
+    """Attribute docstrings (the string literal after each field), read from this module's source."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(MatchConfig))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, nxt in zip(body, body[1:], strict=False):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+            and isinstance(nxt.value.value, str)
+        ):
+            docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs

@@ -1,0 +1,103 @@
+"""The reference indexes answer exactly what a scan would, and take new entries without a rebuild."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.config import MatchConfig
+from matching.image_index import HashIndex, KeypointIndex
+from matching.marks import MarkIndex, allowed_edits
+
+
+def _flip(value: int, bits: list[int]) -> int:
+    for b in bits:
+        value ^= 1 << b
+    return value
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**64 - 1), st.lists(st.integers(0, 63), max_size=11, unique=True), st.integers(0, 2**32))
+def test_hash_index_finds_everything_a_scan_finds(query, flips, seed):
+    rng = random.Random(seed)
+    stored = [rng.getrandbits(64) for _ in range(200)] + [_flip(query, flips)]
+    index = HashIndex()
+    for payload, value in enumerate(stored):
+        index.add(value, payload)
+    radius = index.guaranteed_radius
+    expected = {p: (v ^ query).bit_count() for p, v in enumerate(stored) if (v ^ query).bit_count() <= radius}
+    assert index.query(query, radius) == expected
+    assert len(stored) - 1 in index.query(query, radius)
+
+
+def test_hash_index_takes_new_entries_without_rebuild():
+    index = HashIndex()
+    index.add(0xFFFF0000FFFF0000, 1)
+    assert index.query(0xFFFF0000FFFF0001, 4) == {1: 1}
+    index.add(0x0F0F0F0F0F0F0F0F, 2)
+    assert index.query(0x0F0F0F0F0F0F0F0F, 0) == {2: 0}
+    assert len(index) == 2
+
+
+def test_keypoint_index_votes_for_the_reference_sharing_descriptors():
+    rng = np.random.default_rng(1)
+    refs = [rng.integers(0, 256, size=(150, 32), dtype=np.uint8) for _ in range(30)]
+    index = KeypointIndex()
+    for payload, desc in enumerate(refs):
+        index.add(desc, payload)
+    # A copy: the descriptors of reference 17 with a few bits flipped.
+    noisy = refs[17].copy()
+    flips = rng.integers(0, 32, size=(150, 2))
+    for row, (byte, _) in enumerate(flips):
+        noisy[row, byte] ^= 1 << int(rng.integers(0, 8))
+    votes = index.votes(noisy)
+    assert votes.most_common(1)[0][0] == 17
+    index.add(noisy, 99)  # incremental
+    assert index.votes(noisy).most_common(1)[0][0] in (17, 99)
+
+
+def _osa(a: str, b: str) -> int:
+    """Optimal string alignment distance, the textbook dynamic programme."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def _swapped_or_doubled(key: str, mark: str) -> bool:
+    swapped = len(key) == len(mark) and sorted(key) == sorted(mark) and sum(a != b for a, b in zip(key, mark, strict=True)) == 2
+    doubled = len(key) == len(mark) + 1 and any(key[:i] + key[i + 1 :] == mark and key[i] == key[i - 1]
+                                                 for i in range(1, len(key)))
+    return swapped or doubled
+
+
+MARKS = ["Fullips", "Novalux", "Kuko", "Corarium", "Quanix", "Meadow", "Raello", "Soarne", "Zeta", "Brightwater"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(alphabet="abcdefgiklmnopqrstuvwxz", min_size=2, max_size=13), st.sampled_from(["kuok", "kkuko", "zeat", "zetaa", "uqanix", "fulips"])))
+def test_mark_lookup_equals_a_scan_with_the_length_rule(key):
+    config = MatchConfig()
+    index = MarkIndex(config, is_ordinary=lambda w: False)
+    for owner, mark in enumerate(MARKS):
+        index.add(owner, mark)
+    found = dict(index._lookup(key))
+    expected = {}
+    for entry in index.entries:
+        distance = min(_osa(key, k) for k in entry.keys)
+        if distance <= allowed_edits(entry.length, config):
+            expected[entry.mark_id] = distance
+        elif entry.allowed == 0 and distance == 1 and any(_swapped_or_doubled(key, k) for k in entry.keys):
+            expected[entry.mark_id] = 1
+    assert found == expected
