@@ -250,3 +250,15 @@ def test_processors_never_raise_on_any_text(text: str) -> None:
     p.canonical_url("https://shop.example.com/p/1", declared=[text])
     p.country_from_url(text)
     p.strip_tracking(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Gen 2 HOT SALE", None), ("Travel Mug 2 NEW", None), ("EUR 12,50", "EUR 12,50"), ("Only 9.99 USD", "9.99 USD"),
+     ("$ 5", "$ 5")],
+)
+def test_three_capitals_are_a_currency_only_when_iso(text: str, expected: str | None) -> None:
+    from crawlers.pages.price_html import _real_price_text
+
+    match = _real_price_text(text)
+    assert (match.group(0).strip() if match else None) == expected

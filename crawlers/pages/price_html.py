@@ -17,7 +17,7 @@ import lxml.etree
 import lxml.html
 
 from crawlers.pages.htmltext import SKIP_TAGS, class_words, is_hidden, visible_text
-from crawlers.processors import parse_price
+from crawlers.processors import ISO_CURRENCIES, parse_price
 
 MAX_CANDIDATES = 600
 
@@ -48,6 +48,16 @@ _PRICE_TEXT = re.compile(
     r"\b[A-Z]{3}\b|zł|kr|Kč|Ft|lei|Lei|kn|Kn|тг|руб|грн|лв)"
 )
 _NUMBER = re.compile(r"\d[\d\s.,'’]*")
+_CODE = re.compile(r"\b[A-Z]{3}\b")
+
+
+def _real_price_text(text: str) -> re.Match[str] | None:
+    """The first amount-with-currency in ``text`` whose three-letter code, if any, is ISO 4217
+    (``"Gen 2 HOT SALE"`` holds no price; ``"EUR 12"`` does)."""
+    for match in _PRICE_TEXT.finditer(text):
+        if all(code in ISO_CURRENCIES for code in _CODE.findall(match.group(0))):
+            return match
+    return None
 
 
 def _has_struck_ancestor(element: lxml.html.HtmlElement) -> bool:
@@ -178,7 +188,7 @@ def looks_like_product_list(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlEleme
         if not isinstance(node.tag, str) or node.tag in SKIP_TAGS:
             continue
         text = " ".join((node.text or "").split())
-        match = _PRICE_TEXT.search(text) if text and len(text) < 60 else None
+        match = _real_price_text(text) if text and len(text) < 60 else None
         if match and (amount := parse_price(match.group(0))):
             elements.append((amount, node))
     amounts_by_block: dict[tuple[str, str], set[Any]] = {}
@@ -227,8 +237,8 @@ def _text_price_near(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | No
             if not isinstance(node.tag, str) or node.tag in SKIP_TAGS or _has_struck_ancestor(node):
                 continue
             text = " ".join((node.text or "").split())
-            match = _PRICE_TEXT.search(text) if text and len(text) < 60 else None
-            if match:
+            match = _real_price_text(text) if text and len(text) < 60 else None
+            if match and not _in_other_product(node):
                 amount = parse_price(match.group(0))
                 if amount:
                     currency = _CURRENCY_IN_TEXT.search(match.group(0))

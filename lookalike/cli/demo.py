@@ -8,6 +8,7 @@ suspects with their reasons, and where to look next.  The marketplace keeps its 
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -119,16 +120,29 @@ def demo_command(
                                 targets_file=None, verbose=verbose)
     print_summary(console, summary)
     print_top_suspects(console, settings, top=top)
-    console.print(
+    cmd = command_prefix(settings)
+    console.print(Text(
         "\nWhere to look next:\n"
-        "  lookalike review list                      the review queue (filter with --brand, --status)\n"
-        "  lookalike review show ID                   one suspect with its reasons and history\n"
-        "  lookalike review confirm|dismiss|report ID --by NAME\n"
-        "  lookalike export suspects --format csv -o suspects.csv\n"
-        f"  lookalike scan --start-url URL             scan your own shops (or write {settings.data_dir / 'scan.yaml'})"
-    )
+        f"  {cmd} review list          the review queue (filter with --brand, --status)\n"
+        f"  {cmd} review show ID       one suspect with its reasons and history\n"
+        f"  {cmd} review confirm|dismiss|report ID --by NAME\n"
+        f"  {cmd} export suspects --format csv -o suspects.csv\n"
+        f"  {cmd} scan --start-url URL scan your own shops (or write {settings.data_dir / 'scan.yaml'})"
+    ))
     if failed_crawls(summary):
         raise typer.Exit(1)
+
+
+def command_prefix(settings: Settings) -> str:
+    """How to call this CLI again on the same data: the executable as it was invoked (``.venv/bin/lookalike``
+    from ``make demo``) with ``LOOKALIKE_DATA_DIR`` when the data folder is not the default."""
+    from lookalike.settings import default_data_dir
+
+    program = Path(sys.argv[0])
+    name = str(program) if program.name == "lookalike" and program.parent != Path() else "lookalike"
+    if settings.data_dir.resolve() != default_data_dir().resolve():
+        name = f"LOOKALIKE_DATA_DIR={settings.data_dir} {name}"
+    return name
 
 
 def register(app: typer.Typer) -> None:
