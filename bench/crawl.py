@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,7 @@ BENCH_SCRAPY = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "LOOKALIKE_RETRY_BACKOFF_BASE": 0.0,
     "LOG_LEVEL": "WARNING",
+    "LOOKALIKE_IMAGE_WORKERS": int(os.environ.get("BENCH_IMAGE_WORKERS", "0")),
 }
 
 
