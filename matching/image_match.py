@@ -27,6 +27,9 @@ from matching.images import HASH_KINDS, decode_thumb
 
 __all__ = ["HashComparison", "KeypointComparison", "color_mismatch", "compare_hashes", "verify_keypoints"]
 
+#: Seed of the RANSAC sampling in keypoint verification (any fixed value: only repeatability matters).
+RANSAC_SEED = 20261128
+
 
 @dataclass(frozen=True, slots=True)
 class HashComparison:
@@ -192,6 +195,9 @@ def verify_keypoints(
         return None
     src = np.float32([ref_xy[m.queryIdx] for m in good]).reshape(-1, 1, 2)
     dst = np.float32([listing_xy[m.trainIdx] for m in good]).reshape(-1, 1, 2)
+    # RANSAC draws from OpenCV's per-thread generator: seed it so that a score never depends on which
+    # thread, process or earlier call ran before (the same listing scores the same on every worker).
+    cv2.setRNGSeed(RANSAC_SEED)
     transform, mask = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=6.0, maxIters=2000, confidence=0.99, refineIters=5
     )
