@@ -271,3 +271,32 @@ def test_url_images_are_fetched_with_the_guard(tmp_path: Path, store: ImageStore
     finally:
         server.shutdown()
         server.server_close()
+
+
+def table_dump(session) -> dict[str, list[tuple]]:
+    """Every row of every registry table, timestamps included, in a stable order."""
+    from storage.models import AuthorizedSeller, Image, Owner
+
+    dump = {}
+    for model in (Owner, Brand, Mark, Product, ReferenceImage, AuthorizedSeller, Image):
+        columns = list(model.__table__.columns)
+        rows = session.execute(select(*columns).order_by(*model.__table__.primary_key.columns)).all()
+        dump[model.__tablename__] = [tuple(row) for row in rows]
+    return dump
+
+
+def test_demo_registry_imported_twice_leaves_the_database_unchanged(database, request, tmp_path: Path) -> None:
+    from scan_support import full_demo_world
+
+    world = full_demo_world(request.config)
+    store = ImageStore(tmp_path / "images", max_bytes=8_000_000, max_pixels=40_000_000)
+    with database.session() as s:
+        first = import_registry(s, load_registry(world / "registry.yaml", store=store), store)
+    with database.session() as s:
+        before = table_dump(s)
+    with database.session() as s:
+        second = import_registry(s, load_registry(world / "registry.yaml", store=store), store)
+    with database.session() as s:
+        after = table_dump(s)
+    assert first.brands >= 8 and first.changes and second.changes == []
+    assert after == before and len(before["reference_images"]) >= 16
