@@ -37,10 +37,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from lookalike.errors import LookalikeError
+from storage.db import insert_or_ignore
 from storage.models import MATCH_STATUSES, Brand, Listing, Match, MatchEvent, Product, utcnow
 
 #: Outcomes of :func:`record_match`.
@@ -188,29 +188,6 @@ def _event(session: Session, match: Match, *, actor: str, from_status: str | Non
                            to_status=to_status, note=_clip(note) if note else None))
 
 
-def _insert_new(session: Session, values: dict[str, Any]) -> int | None:
-    """Insert the match unless (listing, brand) exists; returns the new id or ``None``."""
-    table = Match.__table__
-    dialect = session.get_bind().dialect.name
-    if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = (
-            insert(table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["listing_id", "brand_id"])
-            .returning(table.c.id)
-        )
-        return session.execute(stmt).scalar_one_or_none()
-    try:  # other backends: a savepoint absorbs the duplicate
-        with session.begin_nested():
-            return session.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
-    except IntegrityError:
-        return None
-
-
 def record_match(
     session: Session,
     *,
@@ -264,12 +241,12 @@ def record_match(
     if match is None:
         if clean:
             return "suppressed"
-        new_id = _insert_new(session, {
+        new_id = insert_or_ignore(session, Match, {
             "listing_id": listing.id, "brand_id": brand_id, "product_id": product_id, "score": score,
             "klass": klass, "signals": stored_signals, "reasons": reasons_json, "status": "new",
             "listing_content_hash": listing.content_hash, "changes": [], "created_at": now,
             "updated_at": now,
-        })
+        }, conflict=["listing_id", "brand_id"])
         if new_id is not None:
             created = session.get(Match, new_id, populate_existing=True)
             assert created is not None

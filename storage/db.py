@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -18,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -117,17 +119,24 @@ class Database:
         self.engine.dispose()
 
 
-def insert_or_ignore(session: Session, model: type, values: dict, *, conflict: list[str]) -> None:
+def insert_or_ignore(session: Session, model: type, values: dict, *, conflict: list[str]) -> Any | None:
     """INSERT a row unless one with the same ``conflict`` columns exists (race-safe on both backends).
 
-    Two workers inserting the same natural key at once both succeed: one row is written, the other
-    insert does nothing.  Callers then select the row.
+    Returns the new row's primary key, or None when the row already existed.  Two workers inserting
+    the same natural key at once both succeed: one row is written, the other insert does nothing.
     """
+    table = model.__table__
+    key = next(iter(table.primary_key.columns))
     name = session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only the two tested backends are supported
-        raise NotImplementedError(f"unsupported database backend {name}")
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict))
+    if name in ("postgresql", "sqlite"):
+        if name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict).returning(key)
+        return session.execute(stmt).scalar_one_or_none()
+    try:  # other backends: a savepoint absorbs the duplicate
+        with session.begin_nested():
+            return session.execute(table.insert().values(**values).returning(key)).scalar_one()
+    except IntegrityError:
+        return None
