@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from crawlers.items import Listing
+from crawlers.platforms import external_id, image_urls
 from crawlers.processors import (
     absolute_url,
     clean_gtin,
@@ -65,18 +66,14 @@ def _listing(product: dict[str, Any], *, base_url: str, shop_name: str | None, c
     prices = [p for v in variants if (p := parse_price(v.get("price"), structured=True)) is not None]
     price: Decimal | None = min(prices) if prices else None
     first = variants[0] if variants else {}
-    images = []
-    for image in sorted((i for i in product.get("images") or [] if isinstance(i, dict)),
-                        key=lambda i: i.get("position") if isinstance(i.get("position"), int) else 0):
-        src = absolute_url(image.get("src"), base=base_url)
-        if src and src not in images:
-            images.append(src)
+    images = image_urls(sorted((i for i in product.get("images") or [] if isinstance(i, dict)),
+                               key=lambda i: i.get("position") if isinstance(i.get("position"), int) else 0),
+                        base_url=base_url)
     available = [v.get("available") for v in variants if isinstance(v.get("available"), bool)]
-    product_id = product.get("id")
     return Listing(
         url=url,
         canonical_url=strip_tracking(url),
-        external_id=str(product_id) if isinstance(product_id, int | str) and str(product_id) else None,
+        external_id=external_id(product.get("id")),
         title=title,
         description=clean_text(product.get("body_html")),
         price=price,

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from crawlers.items import Listing
+from crawlers.platforms import external_id, image_urls
 from crawlers.processors import absolute_url, clean_short, clean_text, normalize_currency, strip_tracking
 
 PAGE_SIZE = 100
@@ -67,18 +68,13 @@ def _listing(product: dict[str, Any], *, base_url: str, shop_name: str | None) -
         return None
     prices = product.get("prices")
     price = minor_units_price(prices)
-    images = []
-    for image in product.get("images") or []:
-        src = absolute_url(image.get("src"), base=base_url) if isinstance(image, dict) else None
-        if src and src not in images:
-            images.append(src)
+    images = image_urls(product.get("images") or [], base_url=base_url)
     brands = [b.get("name") for b in product.get("brands") or [] if isinstance(b, dict)]
     in_stock = product.get("is_in_stock")
-    product_id = product.get("id")
     return Listing(
         url=url,
         canonical_url=strip_tracking(url),
-        external_id=str(product_id) if isinstance(product_id, int | str) and str(product_id) else None,
+        external_id=external_id(product.get("id")),
         title=title,
         description=clean_text(product.get("description")) or clean_text(product.get("short_description")),
         price=price,

@@ -434,12 +434,7 @@ def _jsonld_product(item: dict[str, Any], *, canonical: str, images: list[str], 
     if item.get("brand_text"):
         data["brand"] = {"@type": "Brand", "name": item["brand_text"]}
     head = f'<script type="application/ld+json">{_json_for_script(data)}</script>'
-    gallery = "".join(f'<img src="{u}" alt="">' for u in images)
-    body = (f'<h1>{_e(item.get("title"))}</h1><div class="gallery">{gallery}</div>'
-            f'<p class="price">{_e(_price_text(price, currency))}</p>'
-            f'<div class="description">{_e(item.get("description"))}</div>'
-            f'<p class="seller">Sold by {_e(item.get("seller"))}</p>')
-    return head, body
+    return head, _plain_product_body(item, images=images, price=price, currency=currency)
 
 
 def _microdata_product(item: dict[str, Any], *, canonical: str, images: list[str], price: Any,
@@ -476,12 +471,16 @@ def _opengraph_product(item: dict[str, Any], *, canonical: str, images: list[str
     if item.get("brand_text"):
         tags.append(("product:brand", item["brand_text"]))
     head = "".join(f'<meta property="{_e(k)}" content="{_e(v)}">' for k, v in tags if v not in (None, ""))
+    return head, _plain_product_body(item, images=images, price=price, currency=currency)
+
+
+def _plain_product_body(item: dict[str, Any], *, images: list[str], price: Any, currency: str) -> str:
+    """The visible product page of the shops whose data sits in the head (JSON-LD, OpenGraph)."""
     gallery = "".join(f'<img src="{u}" alt="">' for u in images)
-    body = (f'<h1>{_e(item.get("title"))}</h1><div class="gallery">{gallery}</div>'
+    return (f'<h1>{_e(item.get("title"))}</h1><div class="gallery">{gallery}</div>'
             f'<p class="price">{_e(_price_text(price, currency))}</p>'
             f'<div class="description">{_e(item.get("description"))}</div>'
             f'<p class="seller">Sold by {_e(item.get("seller"))}</p>')
-    return head, body
 
 
 def _layout(title: str, body: str, *, head: str = "") -> str:
