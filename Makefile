@@ -25,6 +25,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 eval: $(STAMP)
 	LOOKALIKE_DATA_DIR=$(DEMO_DIR) $(BIN)/lookalike eval
