@@ -1,107 +1,225 @@
-"""Downloader middleware: refuse requests to internal networks and to schemes other than http(s).
+"""The crawler's two thin adapters of :mod:`core.netpolicy`: a downloader middleware and a DNS resolver.
 
 Listing pages are written by strangers; a link or image URL pointing at ``http://169.254.169.254/`` or
-``http://127.0.0.1:5432/`` must not be fetched from the crawling machine (SSRF).  A request is refused
-(``IgnoreRequest``) when its scheme is not http/https, or its host is or resolves to a loopback, private,
-link-local, multicast or reserved address, unless:
+``http://127.0.0.1:5432/`` must not be fetched from the crawling machine (SSRF).
 
-- ``LOOKALIKE_ALLOW_PRIVATE_NETWORK`` is true (``Settings.allow_private_network``), or
-- its (host, port) is one the crawl was pointed at (``spider.trusted_netlocs``: the start URLs' or the
-  profile's own host, which is how the demo marketplace and the tests on 127.0.0.1 work).
+- :class:`GuardedResolver` (``TWISTED_DNS_RESOLVER``) is where the policy is enforced: Scrapy's HTTP
+  handler connects only to the addresses a resolver hands it, and this one hands over only addresses
+  that :func:`core.netpolicy.split_addresses` allows.  The address checked is the address connected to,
+  so a name that answers a public address to one lookup and an internal one to the next (DNS
+  rebinding) gets no connection.  IP literals go through it too.
+- :class:`PrivateNetworkGuard` (downloader middleware) refuses early, with a reason in the stats, what
+  can be judged without DNS: a scheme other than http(s), an IP literal that is not public, a name the
+  resolver already refused in this crawl.
+
+Exceptions: ``LOOKALIKE_ALLOW_PRIVATE_NETWORK`` (``Settings.allow_private_network``) allows everything,
+and a (host, port) in ``spider.trusted_netlocs`` is allowed.  Only a start URL a person configured (a
+scan file, ``--start-url``, a profile) is trusted, for the crawl it starts; recheck URLs, platform API
+data and links found on pages never are (see :class:`crawlers.spiders.base.LookalikeSpider`).
 
 Stats: ``netguard/refused_count`` and ``netguard/refused/<reason>`` (``scheme``, ``private_address``,
-``unresolvable``).  Resolution is cached per host for the crawl; note that the address is checked when
-the request is made, so a host whose DNS answer changes between check and connect (DNS rebinding) is not
-covered: run crawlers on a machine without sensitive internal services where that matters.
+``unresolvable``, ``at_connect``: a name whose every address was refused by the resolver).
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import logging
-import socket
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest
+from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
+from zope.interface import implementer, provider
 
-from lookalike.netguard import is_internal_address
+from core.netpolicy import ALLOWED_SCHEMES, address_refusal, default_port, ip_literal, split_addresses
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_SCHEMES = ("http", "https")
+Netloc = tuple[str, int | None]
+
+
+def effective_netloc(url: str) -> tuple[str, str, int] | None:
+    """(scheme, lower-case host, port with the scheme's default filled in), or None for a malformed URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    return parts.scheme, (parts.hostname or "").lower(), port or default_port(parts.scheme)
+
+
+def is_trusted(host: str, port: int, trusted: set[Netloc]) -> bool:
+    """True when (host, port) was trusted; a trusted entry with port None stands for the default ports."""
+    return (host, port) in trusted or (port in (80, 443) and (host, None) in trusted)
 
 
 class PrivateNetworkGuard:
+    """Downloader middleware: early refusals with a reason, and the link between a spider and the resolver."""
+
     def __init__(self, *, allow_private: bool, crawler: Any) -> None:
         self.allow_private = allow_private
         self.crawler = crawler
-        self._internal_by_host: dict[str, bool | None] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PrivateNetworkGuard:
-        return cls(allow_private=crawler.settings.getbool("LOOKALIKE_ALLOW_PRIVATE_NETWORK"), crawler=crawler)
+        guard = cls(allow_private=crawler.settings.getbool("LOOKALIKE_ALLOW_PRIVATE_NETWORK"), crawler=crawler)
+        crawler.signals.connect(guard.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
+        return guard
+
+    def spider_opened(self, spider: Any) -> None:
+        if GuardedResolver.active is not None:
+            GuardedResolver.active.register(self)
+
+    def spider_closed(self, spider: Any) -> None:
+        if GuardedResolver.active is not None:
+            GuardedResolver.active.unregister(self)
+
+    @property
+    def trusted(self) -> set[Netloc]:
+        return getattr(self.crawler.spider, "trusted_netlocs", set())
+
+    def count_refusal(self, reason: str) -> None:
+        stats = self.crawler.stats
+        stats.inc_value("netguard/refused_count")
+        stats.inc_value(f"netguard/refused/{reason}")
 
     @staticmethod
     def refusal_reason(
         url: str,
         *,
-        trusted: set[tuple[str, int | None]],
+        trusted: set[Netloc],
         allow_private: bool,
         internal: bool | None,
     ) -> str | None:
-        """Why ``url`` is refused, or None to let it through.
+        """Why ``url`` is refused, or None to let it through (to the resolver's check).
 
-        ``internal`` says whether the host resolves to an internal address (None: it does not resolve).
+        ``internal`` says whether the host is known to be a non-public address (None: it does not resolve).
         """
-        try:
-            parts = urlsplit(url)
-            host, port = (parts.hostname or "").lower(), parts.port
-        except ValueError:
+        target = effective_netloc(url)
+        if target is None:
             return "scheme"
-        if parts.scheme not in ALLOWED_SCHEMES or not host:
+        scheme, host, port = target
+        if scheme not in ALLOWED_SCHEMES or not host:
             return "scheme"
-        if allow_private or (host, port) in trusted:
+        if allow_private or is_trusted(host, port, trusted):
             return None
         if internal is None:
             return "unresolvable"
         return "private_address" if internal else None
 
-    async def host_is_internal(self, host: str) -> bool | None:
-        """True/False, or None when the host does not resolve; cached per host for this crawl."""
-        if host in self._internal_by_host:
-            return self._internal_by_host[host]
-        result: bool | None
-        try:
-            result = is_internal_address(host.strip("[]"))
-        except ValueError:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-                result = any(is_internal_address(str(info[4][0])) for info in infos) if infos else None
-            except (OSError, UnicodeError, ipaddress.AddressValueError):
-                result = None
-        self._internal_by_host[host] = result
-        return result
-
     async def process_request(self, request: Request) -> None:
-        spider = self.crawler.spider
-        trusted: set[tuple[str, int | None]] = getattr(spider, "trusted_netlocs", set())
-        try:
-            parts = urlsplit(request.url)
-            host, port = (parts.hostname or "").lower(), parts.port
-        except ValueError:
-            host, port = "", None
+        target = effective_netloc(request.url)
         internal: bool | None = False
-        if host and parts.scheme in ALLOWED_SCHEMES and not self.allow_private and (host, port) not in trusted:
-            internal = await self.host_is_internal(host)
-        reason = self.refusal_reason(request.url, trusted=trusted, allow_private=self.allow_private,
+        if target is not None:
+            literal = ip_literal(target[1])
+            if literal is not None:
+                internal = address_refusal(literal) is not None
+            elif GuardedResolver.active is not None and GuardedResolver.active.refused_before(target[1]):
+                internal = True
+        reason = self.refusal_reason(request.url, trusted=self.trusted, allow_private=self.allow_private,
                                      internal=internal)
         if reason is None:
             return None
-        stats = self.crawler.stats
-        stats.inc_value("netguard/refused_count")
-        stats.inc_value(f"netguard/refused/{reason}")
+        self.count_refusal(reason)
         logger.info("Refused %s (%s)", request.url[:200], reason)
         raise IgnoreRequest(f"refused by the private-network guard: {reason}")
+
+
+@implementer(IHostResolution)
+class _Resolution:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def cancel(self) -> None:  # pragma: no cover - Twisted never cancels a resolution it started
+        pass
+
+
+@implementer(IHostnameResolver)
+class GuardedResolver:
+    """``TWISTED_DNS_RESOLVER``: resolves with the reactor's own resolver and passes on only allowed addresses.
+
+    Allowed: every address when ``LOOKALIKE_ALLOW_PRIVATE_NETWORK`` is true or the (host, port) is trusted
+    by a registered spider; otherwise the public ones (:func:`core.netpolicy.split_addresses`).  A name with
+    no allowed address resolves to nothing, which Scrapy reports as a DNS lookup error.
+    """
+
+    #: The resolver installed in this process (one reactor per process), for the middleware to find.
+    active: GuardedResolver | None = None
+
+    def __init__(self, reactor: Any, *, allow_private: bool) -> None:
+        self.reactor = reactor
+        self.allow_private = allow_private
+        self.original: IHostnameResolver = reactor.nameResolver
+        self.guards: list[PrivateNetworkGuard] = []
+        self._refused_hosts: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
+        # Scrapy passes its CrawlerProcess here, which has settings but no spider.
+        return cls(reactor, allow_private=crawler.settings.getbool("LOOKALIKE_ALLOW_PRIVATE_NETWORK"))
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installNameResolver(self)
+        GuardedResolver.active = self
+
+    def register(self, guard: PrivateNetworkGuard) -> None:
+        if guard not in self.guards:
+            self.guards.append(guard)
+
+    def unregister(self, guard: PrivateNetworkGuard) -> None:
+        if guard in self.guards:
+            self.guards.remove(guard)
+
+    def refused_before(self, host: str) -> bool:
+        return host.lower() in self._refused_hosts
+
+    def allowed(self, host: str, port: int, addresses: list[str]) -> list[str]:
+        """The addresses of ``host`` that may be connected to on ``port`` (the whole policy decision)."""
+        host = host.lower()
+        if self.allow_private or any(is_trusted(host, port, g.trusted) for g in self.guards):
+            return addresses
+        allowed, refused = split_addresses(addresses, allow_private=False)
+        if refused:
+            logger.warning("Refused to connect to %s:%d at %s (not public)", host[:100], port,
+                           ", ".join(refused[:4]))
+        if refused and not allowed:
+            self._refused_hosts.add(host)
+            for guard in self.guards:
+                guard.count_refusal("at_connect")
+        return allowed
+
+    def resolveHostName(  # noqa: N802 - Twisted's interface
+        self,
+        resolutionReceiver: IResolutionReceiver,  # noqa: N803
+        hostName: str,  # noqa: N803
+        portNumber: int = 0,  # noqa: N803
+        addressTypes: Sequence[type] | None = None,  # noqa: N803
+        transportSemantics: str = "TCP",  # noqa: N803
+    ) -> IHostResolution:
+        found: list[Any] = []
+        resolution = _Resolution(hostName)
+        outer = resolutionReceiver
+        guard = self
+
+        @provider(IResolutionReceiver)
+        class _Collect:
+            @staticmethod
+            def resolutionBegan(inner: IHostResolution) -> None:  # noqa: N802
+                outer.resolutionBegan(resolution)
+
+            @staticmethod
+            def addressResolved(address: Any) -> None:  # noqa: N802
+                found.append(address)
+
+            @staticmethod
+            def resolutionComplete() -> None:  # noqa: N802
+                keep = set(guard.allowed(hostName, portNumber, [str(a.host) for a in found]))
+                for address in found:
+                    if str(address.host) in keep:
+                        outer.addressResolved(address)
+                outer.resolutionComplete()
+
+        return self.original.resolveHostName(_Collect, hostName, portNumber, addressTypes, transportSemantics)

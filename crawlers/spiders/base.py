@@ -11,6 +11,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawlers.items import Listing
+from crawlers.middlewares.netguard import effective_netloc
 from crawlers.spiders.links import netloc, origin
 from crawlers.spiders.parsing import ListingParser, listing_parser
 
@@ -48,16 +49,19 @@ class LookalikeSpider(scrapy.Spider):
         self.marketplace_name = marketplace
         self.marketplace_base_url = base_url
         self.parse_listing_page: ListingParser = parser or listing_parser(None)
-        #: (host, port) pairs this crawl was pointed at: the private-network guard lets them through.
+        #: (host, port) pairs a person pointed this crawl at (a scan file, ``--start-url``, a profile): the
+        #: network guard lets them through for this crawl only.  Ports are explicit (80/443 filled in).
         self.trusted_netlocs: set[tuple[str, int | None]] = set()
         #: Canonical URLs that answered 404/410 or showed no product (``recheck`` scope).
         self.gone_evidence: set[str] = set()
 
     def trust(self, urls: Iterable[str]) -> None:
+        """Trust the host and port of ``urls``: call only with URLs a person configured, never with URLs
+        read from the database (recheck), a platform's API or a page."""
         for url in urls:
-            host, port = netloc(url)
-            if host:
-                self.trusted_netlocs.add((host, port))
+            target = effective_netloc(url)
+            if target is not None and target[1]:
+                self.trusted_netlocs.add((target[1], target[2]))
 
     def default_marketplace(self, url: str) -> str:
         host, port = netloc(url)

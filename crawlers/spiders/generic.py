@@ -63,7 +63,9 @@ class GenericProductSpider(LookalikeSpider):
         self.max_pages = int(max_pages) if max_pages else 0
         self.marketplace_name = self.marketplace_name or self.default_marketplace(self.start_urls[0])
         self.marketplace_base_url = self.marketplace_base_url or origin(self.start_urls[0])
-        self.trust(self.start_urls)
+        if scope != "recheck":
+            # Recheck URLs come from the database (a shop's API or a page wrote them): never trusted.
+            self.trust(self.start_urls)
         self.requested: set[str] = set()
         self.page_limit_reached = False
         #: Pages that could not be fetched (after retries): their listings may exist unseen.
