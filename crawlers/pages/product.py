@@ -7,7 +7,10 @@ normalisation, with these exceptions:
 - ``price`` and ``currency`` travel together: the price comes from the first source with a non-zero
   price; its currency from the same source, else from the next source that states one, else from the
   page's country (its URL's TLD, when a country has a single currency);
-- ``image_urls`` is the union of all sources in priority order, made absolute, duplicates dropped;
+- ``image_urls`` are the photos of the product the page sells: the images of the structured sources'
+  main product when any names one, otherwise OpenGraph's image then the HTML gallery near the title
+  (:mod:`crawlers.pages.gallery`); made absolute, duplicates, logos and icons dropped, at most
+  :data:`MAX_IMAGES`.  Images of other products' cards, banners and badges are never included;
 - ``canonical_url`` uses rel=canonical, then og:url, then a structured ``url``, honoured only on the
   same registrable domain (:func:`crawlers.processors.canonical_url`).
 
@@ -24,6 +27,7 @@ from typing import Any
 from crawlers.items import Listing
 from crawlers.pages.document import Document, parse_document
 from crawlers.pages.fields import Fields
+from crawlers.pages.gallery import IMAGE_NOISE
 from crawlers.pages.heuristics import find_title_element, html_fields
 from crawlers.pages.opengraph import is_product_type, meta_tags, opengraph_fields
 from crawlers.pages.price_html import looks_like_product_list
@@ -63,11 +67,6 @@ class ProductPage:
         self.html_fallbacks = html_fallbacks
         self.document: Document = parse_document(url, html, content_type=content_type)
 
-    def source_fields(self) -> dict[str, Fields]:
-        """Raw fields per source that found a product (the ``html`` source always present when the page
-        parses), in priority order."""
-        return self._extract()[0]
-
     def _extract(self) -> tuple[dict[str, Fields], bool, bool]:
         """(fields per source, og says product, page has an <h1>)."""
         tree = self.document.tree
@@ -87,7 +86,7 @@ class ProductPage:
         og_is_product = is_product_type(tags) or og.price not in (None, "")
         if not og.is_empty():
             found["opengraph"] = og
-        found["html"] = html_fields(tree) if self.html_fallbacks else Fields()
+        found["html"] = html_fields(tree, url=self.url) if self.html_fallbacks else Fields()
         return found, og_is_product, find_title_element(tree) is not None
 
     def to_item(self) -> Listing | None:
@@ -107,7 +106,6 @@ class ProductPage:
         if not (has_structured or og_is_product or html_is_product):
             return None
         return merge_sources(self.url, sources)
-
 
     def _is_product_list(self) -> bool:
         tree = self.document.tree
@@ -131,14 +129,7 @@ def merge_sources(url: str, sources: dict[str, Fields]) -> Listing:
         return None
 
     price, currency = _merged_price(sources, country=country, used=used)
-    images: list[str] = []
-    for source in SOURCE_PRIORITY:
-        fields = sources.get(source)
-        for raw in (fields.images if fields else [])[:50]:
-            image = absolute_url(raw, base=url) if isinstance(raw, str) else None
-            if image and image not in images and len(images) < MAX_IMAGES:
-                images.append(image)
-                used.add(source)
+    images = _merged_images(url, sources, used=used)
     declared = [getattr(sources.get(s), "url", None) for s in ("html", "opengraph", *STRUCTURED_SOURCES)]
     return Listing(
         url=url,
@@ -157,6 +148,29 @@ def merge_sources(url: str, sources: dict[str, Fields]) -> Listing:
         availability=first("availability", normalize_availability),
         source="+".join(s for s in SOURCE_PRIORITY if s in used) or None,
     )
+
+
+def _merged_images(url: str, sources: dict[str, Fields], *, used: set[str]) -> list[str]:
+    """The product's own photos: structured sources' images if any, else OpenGraph then the HTML gallery."""
+    structured = [s for s in SOURCE_PRIORITY if s in STRUCTURED_SOURCES and s in sources]
+    chosen = structured if any(_usable_images(url, sources[s]) for s in structured) else ["opengraph", "html"]
+    images: list[str] = []
+    for source in chosen:
+        fields = sources.get(source)
+        for image in _usable_images(url, fields) if fields else []:
+            if image not in images and len(images) < MAX_IMAGES:
+                images.append(image)
+                used.add(source)
+    return images
+
+
+def _usable_images(url: str, fields: Fields) -> list[str]:
+    found = []
+    for raw in fields.images[:50]:
+        image = absolute_url(raw.strip(), base=url) if isinstance(raw, str) else None
+        if image and not IMAGE_NOISE.search(image.rsplit("/", 1)[-1]):
+            found.append(image)
+    return found
 
 
 def _merged_price(

@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import jstyleson
 import lxml.etree
@@ -202,8 +203,26 @@ def rdfa_nodes(text: str, *, base_url: str, tree: lxml.html.HtmlElement | None =
     for raw in expanded[:MAX_NODES]:
         if not isinstance(raw, dict) or not raw.get("@type"):
             continue
-        nodes.append(_rdfa_to_node(raw, by_id, depth=0, seen=frozenset()))
+        nodes.append(_in_document_order(_rdfa_to_node(raw, by_id, depth=0, seen=frozenset()), text))
     return nodes
+
+
+def _in_document_order(node: dict[str, Any], text: str) -> dict[str, Any]:
+    """RDF has no order among the values of one property (pyRdfa returns them in hash order, which
+    changes between runs): put several text values (image URLs, names) in the order the page writes
+    them, comparing each value's path (relative URLs were made absolute) with the page's text."""
+
+    def position(value: str) -> tuple[int, str]:
+        for needle in (value, urlsplit(value).path if "://" in value else value):
+            found = text.find(needle) if needle else -1
+            if found >= 0:
+                return found, value
+        return len(text), value
+
+    for key, value in node.items():
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            node[key] = sorted(value, key=position)
+    return node
 
 
 def _rdfa_to_node(raw: dict[str, Any], by_id: dict[Any, Any], *, depth: int, seen: frozenset) -> dict[str, Any]:
