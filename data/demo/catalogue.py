@@ -3,7 +3,9 @@
 A brand's name varies with the seed.  Most marks are coined from syllables (``ONSETS`` + ``CODAS``); one is
 a short four-letter mark (consonant-vowel-consonant-vowel); two are ordinary English words of their
 category's vocabulary (a home-fragrance brand "Meadow"), which only keywords can tell apart from the word's
-ordinary use.  Prices are ``Decimal`` in major units of the brand's currency (USD, EUR or GBP).
+ordinary use; two (one in worlds of fewer than ten brands) are ``embedded``: coined-looking marks cut out of
+an ordinary word of :data:`data.demo.vocab.HOST_WORDS` ("Norama" out of "panorama"), so that everyday
+phrases in several languages contain the mark inside a longer word.  Prices are ``Decimal`` in major units of the brand's currency (USD, EUR or GBP).
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from data.demo.packshots import PALETTE, Look
-from data.demo.vocab import CATEGORIES, CODAS, CONSONANTS, ONSETS, RETAILERS, VOWELS, Category, ProductType
+from data.demo.vocab import (
+    CATEGORIES,
+    CODAS,
+    CONSONANTS,
+    HOST_WORDS,
+    ONSETS,
+    RETAILERS,
+    VOWELS,
+    Category,
+    ProductType,
+)
 
 OWNER_NAMES = ("Et Al", "Harlow", "Birch & Vine", "Moreno", "Okafor", "Lindqvist", "Tanaka", "Brightwater",
                "Kestrel", "Ashdown", "Finch", "Oduya", "Varga", "Castellan", "Penrose", "Quill")
@@ -40,7 +52,8 @@ class Brand:
     name: str
     slug: str
     mark_style: str
-    """``coined``, ``short`` (four-letter coined) or ``ordinary`` (an ordinary English word)."""
+    """``coined``, ``short`` (four-letter coined), ``embedded`` (cut out of ordinary words) or ``ordinary``
+    (an ordinary English word)."""
     parts: tuple[str, ...]
     """Syllables of a coined mark (``("nova", "lux")``) or the word itself."""
     owner: str
@@ -50,6 +63,8 @@ class Brand:
     aliases: list[str]
     authorized_sellers: list[str]
     products: list[Product] = field(default_factory=list)
+    host_words: tuple[str, ...] = ()
+    """For an ``embedded`` mark: the words of :data:`HOST_WORDS` that contain it."""
     real_photo: str | None = None
     """A scikit-image sample photo used as the backdrop of one official photo (coffee, pet brands)."""
 
@@ -89,6 +104,23 @@ def coined_mark(rng: random.Random, *, short: bool = False) -> tuple[str, tuple[
     return "".join(joined).capitalize(), tuple(joined)
 
 
+def embedded_mark(rng: random.Random, *, taken: set[str]) -> tuple[str, tuple[str, ...]]:
+    """A mark cut out of ordinary words: ``("Norama", ("panorama",))``.
+
+    Candidates are 5-6 letter pieces from inside a word of :data:`HOST_WORDS` (not its start) that begin
+    with a consonant followed by a vowel; the hosts are every word holding the piece.
+    """
+    candidates = sorted({
+        word[i:i + n] for word in HOST_WORDS for n in (5, 6) for i in range(1, len(word) - n + 1)
+        if word[i] in CONSONANTS and word[i + 1] in VOWELS and sum(c in VOWELS for c in word[i:i + n]) >= 2
+        and word[i:i + n].isascii()
+    })
+    stems = {t.lower()[:3] for t in taken}
+    pool = [c for c in candidates if c[:3] not in stems] or candidates
+    piece = rng.choice(pool)
+    return piece.capitalize(), tuple(sorted(w for w in HOST_WORDS if piece in w))
+
+
 def gtin13(rng: random.Random) -> str:
     """A random GTIN-13 with a valid check digit (prefix 50-59, made up)."""
     body = str(rng.randint(50, 59)) + "".join(str(rng.randint(0, 9)) for _ in range(10))
@@ -123,13 +155,18 @@ def _sku_prefix(name: str, taken: set[str]) -> str:
 
 
 def make_brands(rng: random.Random, *, count: int = 12) -> list[Brand]:
-    """``count`` (>= 10) brands over every category; two ordinary-word marks, one short mark, the rest coined."""
+    """``count`` brands (>= 4; every category once from 10): two ordinary-word marks (one below 10 brands),
+    one short mark, two embedded marks (one below 10), the rest coined."""
+    if count < 4:
+        raise ValueError("a demo world needs at least 4 brands")
     categories = list(CATEGORIES)
     rng.shuffle(categories)
     chosen = categories + rng.sample(categories, k=max(0, count - len(categories)))
     chosen = chosen[:count]
-    ordinary_at = set(rng.sample([i for i, c in enumerate(chosen) if c.ordinary_words], k=2))
+    pairs = 2 if count >= 10 else 1
+    ordinary_at = set(rng.sample([i for i, c in enumerate(chosen) if c.ordinary_words], k=pairs))
     short_at = rng.choice([i for i in range(count) if i not in ordinary_at])
+    embedded_at = set(rng.sample([i for i in range(count) if i not in ordinary_at and i != short_at], k=pairs))
     names: set[str] = set()
     owners: set[str] = set()
     prefixes: set[str] = set()
@@ -139,6 +176,9 @@ def make_brands(rng: random.Random, *, count: int = 12) -> list[Brand]:
         if i in ordinary_at:
             word = rng.choice(sorted(w for w in category.ordinary_words if w not in names))
             name, parts, style = word, (word.lower(),), "ordinary"
+        elif i in embedded_at:
+            name, hosts = embedded_mark(rng, taken=names)
+            parts, style = (name.lower(),), "embedded"
         else:
             while True:
                 name, parts = coined_mark(rng, short=i == short_at)
@@ -167,7 +207,8 @@ def make_brands(rng: random.Random, *, count: int = 12) -> list[Brand]:
         if rng.random() < 0.5:
             digest.append(f"legal@{owner.split()[0].lower().replace('&', 'and')}.example.org")
         brand = Brand(name=name, slug=slug, mark_style=style, parts=parts, owner=owner, digest_to=digest,
-                      category=category, keywords=keywords, aliases=aliases, authorized_sellers=sellers)
+                      category=category, keywords=keywords, aliases=aliases, authorized_sellers=sellers,
+                      host_words=hosts if style == "embedded" else ())
         if category.slug == "coffee":
             brand.real_photo = "coffee"
         elif category.slug == "pet":

@@ -26,6 +26,10 @@ SHOPS = (
     {"slug": "kramwell", "name": "Kramwell", "markup": "microdata"},
     {"slug": "tindeo", "name": "Tindeo", "markup": "opengraph"},
 )
+TUNING_SEEDS = (7, 11, 23)
+"""Seeds helpers tune thresholds, word lists and image parameters on."""
+HELD_OUT_SEEDS = (101, 202)
+"""Seeds nobody looks at while tuning; their figures are measured once, at the end, and published."""
 HOLDOUT_SHARE = 0.12
 """Share of the listings not tied to a holdout brand that also go to the holdout split."""
 PARALLEL_MIN = 200
@@ -65,20 +69,30 @@ def _plan_listings(planner: Planner, brands: list[Brand], rng: random.Random) ->
             drafts += [planner.genuine(brand, product) for _ in range(rng.randint(2, 4))]
             drafts += [planner.counterfeit(brand, product) for _ in range(rng.randint(7, 10))]
             drafts += [planner.lookalike(brand, product) for _ in range(rng.randint(1, 2))]
-            n_acc = rng.randint(1, 3) if brand.category.slug in ("smart-devices", "outdoor") else rng.randint(0, 1)
+            n_acc = rng.randint(1, 3) if brand.category.slug in ("smart-devices", "outdoor") else rng.randint(1, 2)
             drafts += [planner.accessory(brand, product) for _ in range(n_acc)]
-            drafts.append(planner.same_style_photo(brand, product, official_size=product.photo_size))
+            drafts += [planner.resale(brand, product) for _ in range(rng.randint(1, 2))]
+            drafts.append(planner.shared_template(brand, product, official_size=product.photo_size))
+            drafts += [planner.same_style_photo(brand, product, official_size=product.photo_size)
+                       for _ in range(rng.randint(1, 2))]
         if brand.mark_style == "ordinary":
             for phrase in brand.category.ordinary_words[brand.name]:
                 drafts += [planner.ordinary_word(brand, phrase) for _ in range(rng.randint(2, 3))]
         else:
             drafts += [planner.near_phrase(brand) for _ in range(rng.randint(2, 3))]
-    for brand in brands:  # other brands of the category follow the split of the brand they resemble
-        drafts += [planner.other_brand(brand.category.slug, group=brand.name) for _ in range(rng.randint(3, 5))]
-    drafts += [planner.unrelated() for _ in range(rng.randint(80, 100))]
+        if brand.mark_style == "embedded":
+            drafts += [d for d in (planner.mark_in_word(brand) for _ in range(rng.randint(4, 6))) if d]
+    for brand in brands:  # other makers of the category follow the split of the brand they resemble
+        drafts += [planner.other_brand(brand.category.slug, group=brand.name) for _ in range(rng.randint(5, 8))]
+    drafts += [planner.unrelated() for _ in range(rng.randint(7, 8) * len(brands))]
     for draft in drafts:
         planner.roughen(draft)
     return drafts
+
+
+def seed_role(seed: int) -> str:
+    """``tuning``, ``held-out`` or ``other`` for a world seed."""
+    return "tuning" if seed in TUNING_SEEDS else "held-out" if seed in HELD_OUT_SEEDS else "other"
 
 
 def _render_batch(root: str, jobs: list[tuple[str, ImageRecipe]]) -> list[tuple[str, bytes]]:
@@ -102,8 +116,9 @@ def _render_all(root: Path, jobs: list[tuple[str, ImageRecipe]], *, workers: int
         target.write_bytes(data)
 
 
-def generate_world(out: Path, *, seed: int = 7, workers: int = 2) -> dict:
-    """Write the demo world for ``seed`` into ``out`` and return the ``world.json`` mapping.
+def generate_world(out: Path, *, seed: int = 7, workers: int = 2, brands: int = 12) -> dict:
+    """Write the demo world for ``seed`` (``brands`` brands, at least 4) into ``out`` and return the
+    ``world.json`` mapping.  Tests build small worlds with ``brands=4``.
 
     Replaces ``registry.yaml``, ``listings.jsonl``, ``world.json``, ``refs/`` and ``listing-images/`` in
     ``out``; leaves anything else there alone.
@@ -113,7 +128,8 @@ def generate_world(out: Path, *, seed: int = 7, workers: int = 2) -> dict:
     for folder in ("refs", "listing-images"):
         shutil.rmtree(out / folder, ignore_errors=True)
     rng = random.Random(seed)
-    brands = make_brands(rng)
+    n_brands = brands
+    brands = make_brands(rng, count=n_brands)
     official = [job for brand in brands for job in _official_photos(brand, rng)]
     _render_all(out, official, workers=workers)
 
@@ -148,7 +164,9 @@ def generate_world(out: Path, *, seed: int = 7, workers: int = 2) -> dict:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     world = {
         "seed": seed,
+        "seed_role": seed_role(seed),
         "brands": [b.name for b in brands],
+        "mark_styles": {b.name: b.mark_style for b in brands},
         "holdout_brands": holdout_brands,
         "shops": [dict(s) for s in SHOPS],
         "counts": _counts(records, brands, n_official=len(official)),
@@ -186,8 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder to write the world into")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--workers", type=int, default=2, help="image rendering processes (default 2)")
+    parser.add_argument("--brands", type=int, default=12, help="number of brands, at least 4 (default 12)")
     args = parser.parse_args(argv)
-    world = generate_world(args.out, seed=args.seed, workers=args.workers)
+    if args.brands < 4:
+        parser.error("--brands must be at least 4")
+    world = generate_world(args.out, seed=args.seed, workers=args.workers, brands=args.brands)
     c = world["counts"]
     classes = ", ".join(f"{k} {v}" for k, v in c["by_class"].items())
     print(f"demo world seed {args.seed}: {c['brands']} brands, {c['products']} products, {c['listings']} listings "

@@ -16,7 +16,7 @@ from PIL import Image
 from data.demo import photo_edits
 from data.demo.packshots import Fonts, Look, draw_packshot
 
-EDIT_ORDER = ("crop", "mirror", "rotate", "pad", "overlay")
+EDIT_ORDER = ("background", "colour_shift", "crop", "mirror", "rotate", "pad", "overlay")
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,8 @@ class Renderer:
                 continue
             if name == "overlay":
                 image = photo_edits.overlay(image, rng, fonts=self.fonts)
+            elif name == "background":
+                image = photo_edits.replace_background(image, rng)
             else:
                 image = getattr(photo_edits, name)(image, rng)
         if recipe.long_side:

@@ -7,12 +7,17 @@ One :class:`Planner` holds the world's ``random.Random`` and makes drafts of eve
   impersonating sellers, replica wording, several disguises combined;
 - ``lookalike``: dupes and "inspired by"/"X style" products with their own photos, the brand named as a
   comparison;
-- ``accessory``: third-party "compatible with X" / "case for X" items;
-- ``clean``: hard negatives (ordinary use of an ordinary-word mark, phrases close to a coined mark, other
-  products photographed on the same template, other brands of the category) and unrelated products.
+- ``accessory``: third-party compatible items, refills and spare parts ("compatible with X", "Nachfüllpack
+  für X", "Repuesto compatible con X"), not infringing by themselves;
+- ``resale``: genuine items offered second-hand or grey-market by unauthorised sellers, often with the
+  official photo, in several languages; not infringing;
+- ``clean``: hard negatives (ordinary use of an ordinary-word mark across categories, a coined mark inside a
+  longer ordinary word, phrases close to a coined mark, the brand's own packshot template printed with
+  another maker's name, other makers' look-alike studio photos, other brands of the category) and
+  unrelated products.
 
 Prices are ``Decimal`` in major units; a listing may be priced in another currency than the MSRP, converted
-with :data:`RATES` (USD per unit, the defaults of ``lookalike.settings``).
+with :data:`RATES` (USD per unit, the defaults of ``core.settings``).
 """
 
 from __future__ import annotations
@@ -24,24 +29,32 @@ from decimal import ROUND_HALF_UP, Decimal
 from data.demo import textforms
 from data.demo.catalogue import Brand, Product
 from data.demo.images import Collage, ImageRecipe, Official, Packshot, RealPhoto, Source
-from data.demo.packshots import SHAPES, random_look
+from data.demo.packshots import SHAPES, Look, random_look
 from data.demo.vocab import (
+    ACCESSORY_DISCLAIMERS,
+    ACCESSORY_TITLES,
     CATEGORIES,
     DUPE_TEMPLATES,
     GENERIC_SELLERS,
+    HOST_WORDS,
     HOSTILE_SNIPPETS,
     HYPE_WORDS,
     INSPIRED_TEMPLATES,
     NEAR_PHRASE_PRODUCTS,
+    PART_CATEGORIES,
+    REFILL_CATEGORIES,
     REPLICA_PHRASES,
+    RESALE_DESCRIPTIONS,
+    RESALE_TITLES,
     UNRELATED_ITEMS,
     UNRELATED_PACKSHOTS,
 )
 
+INFRINGING_CLASSES = ("counterfeit", "lookalike")
 RATES = {"USD": Decimal("1"), "EUR": Decimal("1.08"), "GBP": Decimal("1.27")}
-NAME_DISGUISES = {"exact": 16, "misspelt": 13, "spaced": 10, "leetspeak": 10, "homoglyph": 10, "zero_width": 8,
-                  "desc_only": 10, "image_only": 10}
-IMAGE_EDITS = ("reencoded", "crop", "mirror", "pad", "overlay", "collage", "rotate")
+NAME_DISGUISES = {"exact": 14, "misspelt": 12, "spaced": 9, "leetspeak": 9, "homoglyph": 9, "zero_width": 7,
+                  "desc_only": 9, "image_only": 12, "photo_mark": 7}
+IMAGE_EDITS = ("reencoded", "crop", "mirror", "pad", "overlay", "collage", "rotate", "background", "colour_shift")
 
 
 @dataclass
@@ -74,7 +87,7 @@ class Draft:
             "price": f"{self.price:.2f}", "currency": self.currency, "seller": self.seller, "sku": self.sku,
             "gtin": self.gtin, "mpn": self.mpn, "brand_text": self.brand_text, "available": self.available,
             "images": image_paths,
-            "label": {"infringing": self.label_class in ("counterfeit", "lookalike"), "brand": self.brand,
+            "label": {"infringing": self.label_class in INFRINGING_CLASSES, "brand": self.brand,
                       "sku": self.label_sku, "class": self.label_class, "kinds": list(self.kinds), "split": split},
         }
 
@@ -200,20 +213,29 @@ class Planner:
                                       f"Brand: {brand.name}. {adj.capitalize()} {kind.noun.lower()}, new in box.",
                                       f"{adj.capitalize()} {kind.noun.lower()} ... original {brand.name} packaging."))
             brand_text = None
+        elif name_kind == "photo_mark":  # generic text; the counterfeiter's own photo shows the mark
+            title = generic_title
+            description = rng.choice((f"{adj.capitalize()} {kind.noun.lower()}, {kind.size}. As pictured.",
+                                      f"{kind.noun} - {hype}. Brand as shown in the photo.", ""))
+            brand_text = None
         else:  # image_only: no name anywhere, only the copied photo tells
             title = generic_title
             description = rng.choice((f"{adj.capitalize()} {kind.noun.lower()}, {kind.size}. See photos.",
                                       f"High quality {kind.noun.lower()}. {hype}!", ""))
             brand_text = None
         edits: list[str] = []
-        roll = rng.random()
-        if roll > 0.2:
-            edits = rng.sample(IMAGE_EDITS, k=rng.choice((1, 1, 2, 2, 3)))
-            if "collage" in edits:
-                edits = [e for e in edits if e not in ("crop", "rotate", "mirror")]
+        if name_kind == "photo_mark":
+            look = product.look if rng.random() < 0.5 else None
+            images = [self._own_packshot(shape=kind.shape, mark=brand.name, line=kind.noun, look=look,
+                                         scene=rng.choice(("white", "studio", "tinted")))]
+        else:
+            if rng.random() > 0.2:
+                edits = rng.sample(IMAGE_EDITS, k=rng.choice((1, 1, 2, 2, 3)))
+                if "collage" in edits:
+                    edits = [e for e in edits if e not in ("crop", "rotate", "mirror", "background")]
+            images = [self._copy_recipe(rng.choice(product.images), edits, others=self._foreign_sources(brand))]
         kinds.extend(sorted(edits, key=IMAGE_EDITS.index))
-        images = [self._copy_recipe(rng.choice(product.images), edits, others=self._foreign_sources(brand))]
-        if rng.random() < 0.35:
+        if name_kind != "photo_mark" and rng.random() < 0.35:
             if len(product.images) > 1 and rng.random() < 0.5:
                 other = next(p for p in product.images if images[0].source != Official(p))
                 images.append(self._copy_recipe(other, [e for e in edits if e != "collage"], others=[]))
@@ -264,18 +286,49 @@ class Planner:
                            brand=brand.name, label_sku=product.sku, brand_text=own or None, group=brand.name)
 
     def accessory(self, brand: Brand, product: Product) -> Draft:
+        """A third-party compatible accessory, refill or spare part naming the brand as a compatibility."""
         rng = self.rng
-        template = rng.choice(brand.category.accessories)
-        title = template.format(b=brand.name, p=product.kind.noun)
+        kinds = ["compatible_accessory"]
+        if brand.category.slug in REFILL_CATEGORIES:
+            kinds.append("refill")
+        if brand.category.slug in PART_CATEGORIES:
+            kinds.append("compatible_part")
+        kind = rng.choice(kinds)
+        pool = ACCESSORY_TITLES[kind] + (brand.category.accessories if kind == "compatible_accessory" else ())
+        title = rng.choice(pool).format(b=brand.name, p=product.kind.noun)
         maker = self._other_mark()
-        description = (f"{title}. Made by {maker}. {brand.name} is a trademark of its owner; this third-party "
-                       f"accessory is not made or endorsed by {brand.name}.")
-        images = [self._own_packshot(shape=rng.choice(("box", "pouch", "device")), mark=maker, line="accessory")]
-        price, currency = self._price(product, 0.2, 0.6)
+        description = f"{title}. Made by {maker}. " + rng.choice(ACCESSORY_DISCLAIMERS).format(b=brand.name)
+        shape = rng.choice(("box", "pouch", "device")) if kind != "refill" else product.kind.shape
+        images = [self._own_packshot(shape=shape, mark=maker, line=kind.replace("_", " "))]
+        price, currency = self._price(product, 0.15, 0.6)
         return self._draft(title=title, description=description, price=price, currency=currency,
-                           seller=self._seller(), images=images, label_class="accessory",
-                           kinds=["compatible_accessory"], brand=brand.name, label_sku=product.sku,
-                           brand_text=maker, group=brand.name)
+                           seller=self._seller(), images=images, label_class="accessory", kinds=[kind],
+                           brand=brand.name, label_sku=product.sku, brand_text=maker, group=brand.name)
+
+    def resale(self, brand: Brand, product: Product) -> Draft:
+        """A genuine item offered second-hand or grey-market by a seller the brand did not authorise."""
+        rng = self.rng
+        way = rng.choice(("second_hand", "second_hand", "grey_market"))
+        title = rng.choice(RESALE_TITLES[way]).format(b=brand.name, p=product.kind.noun)
+        description = rng.choice(RESALE_DESCRIPTIONS).format(b=brand.name, s=rng.choice(brand.authorized_sellers))
+        if rng.random() < 0.6:  # the official photo, as resellers often do
+            images = [ImageRecipe(source=Official(rng.choice(product.images)), fmt="jpg",
+                                  quality=rng.randint(60, 88), long_side=rng.choice((None, 600, 800)),
+                                  seed=self._seed())]
+        else:  # the seller's own snapshot of the genuine product
+            src = Packshot(look=product.look, mark=brand.name, line=f"{product.kind.noun} {product.kind.size}",
+                           size=rng.choice((600, 720)), scene=rng.choice(("studio", "tinted")),
+                           variant=rng.randint(0, 5), scale=rng.uniform(0.6, 0.9), offset=rng.uniform(-0.1, 0.1))
+            images = [ImageRecipe(source=src, edits=rng.choice(((), ("rotate",), ("crop",))), fmt="jpg",
+                                  quality=rng.randint(60, 85), seed=self._seed())]
+        low, high = (0.35, 0.85) if way == "second_hand" else (0.7, 1.0)
+        price, currency = self._price(product, low, high)
+        seller = rng.choice((self._seller(), f"{rng.choice(('anna', 'jonas', 'marie', 'li', 'omar'))}_"
+                                             f"{rng.randint(10, 99)}"))
+        return self._draft(title=title, description=description, price=price, currency=currency, seller=seller,
+                           images=images, label_class="resale", kinds=["resale", way], brand=brand.name,
+                           label_sku=product.sku, brand_text=brand.name if rng.random() < 0.5 else None,
+                           group=brand.name)
 
     def _clean(self, *, title: str, description: str, price: Decimal, images: list[ImageRecipe], kind: str,
                group: str | None, brand_text: str | None = None) -> Draft:
@@ -309,19 +362,55 @@ class Planner:
                            price=Decimal(str(round(rng.uniform(6, 60), 2))), images=images, kind="near_phrase",
                            group=brand.name, brand_text=mark if rng.random() < 0.5 else None)
 
-    def same_style_photo(self, brand: Brand, product: Product, official_size: int) -> Draft:
-        """Another brand's product drawn on the same template as ``product``'s first official photo."""
+    def mark_in_word(self, brand: Brand) -> Draft | None:
+        """An everyday phrase (several languages) holding an ``embedded`` mark inside a longer word."""
+        rng = self.rng
+        piece = brand.name.casefold()
+        phrases = [ph for w in brand.host_words for ph in HOST_WORDS[w] if piece in ph.casefold()]
+        if not phrases:
+            return None
+        title = rng.choice(phrases)
+        if rng.random() < 0.3:
+            title = f"{title} - {rng.choice(HYPE_WORDS)}"
+        maker = self._other_mark()
+        images = [self._own_packshot(mark=maker, line=title.split()[0])]
+        return self._clean(title=title, description=f"{title}. {maker} quality, fast delivery.",
+                           price=Decimal(str(round(rng.uniform(4, 80), 2))), images=images, kind="mark_in_word",
+                           group=brand.name, brand_text=maker if rng.random() < 0.5 else None)
+
+    def shared_template(self, brand: Brand, product: Product, official_size: int) -> Draft:
+        """Another maker's product on the very template of ``product``'s first official photo: same shape,
+        colours, layout and scene, another name on the label (shops buy the same packshot templates)."""
         rng = self.rng
         mark = self._other_mark()
-        other = rng.choice(brand.category.products)
-        noun = other.noun
-        src = Packshot(look=product.look, mark=mark, line=f"{noun} {other.size}", size=official_size,
+        other = rng.choice(brand.category.products) if rng.random() < 0.5 else product.kind
+        src = Packshot(look=product.look, mark=mark, line=f"{other.noun} {other.size}", size=official_size,
                        scene="white", supersample=2)
-        images = [ImageRecipe(source=src, fmt="jpg", quality=90, seed=self._seed())]
-        title = f"{mark} {noun} {other.size}"
+        images = [ImageRecipe(source=src, fmt="jpg", quality=rng.randint(80, 92), seed=self._seed())]
+        title = rng.choice((f"{mark} {other.noun} {other.size}", f"{other.noun} {other.size} by {mark}"))
         price, _ = self._price(product, 0.7, 1.2)
-        return self._clean(title=title, description=f"{mark} {noun.lower()}, {rng.choice(brand.category.keywords)}.",
-                           price=price, images=images, kind="same_style_photo", group=brand.name, brand_text=mark)
+        return self._clean(title=title, description=f"{mark} {other.noun.lower()}, {rng.choice(brand.category.keywords)}.",
+                           price=price, images=images, kind="shared_template", group=brand.name, brand_text=mark)
+
+    def same_style_photo(self, brand: Brand, product: Product, official_size: int) -> Draft:
+        """Another maker's product of the same kind in a look-alike studio photo (same shape and scene,
+        colours of its own or close to the brand's)."""
+        rng = self.rng
+        mark = self._other_mark()
+        kind = product.kind
+        look = random_look(kind.shape, rng)
+        if rng.random() < 0.5:
+            look = Look(shape=kind.shape, body=product.look.body, accent=look.accent, label=look.label,
+                        ink=look.ink, logo=look.logo)
+        src = Packshot(look=look, mark=mark, line=f"{kind.noun} {kind.size}", size=official_size,
+                       scene=rng.choice(("white", "studio")), variant=rng.randint(0, 3),
+                       scale=rng.uniform(0.8, 1.0), offset=rng.uniform(-0.05, 0.05), supersample=2)
+        images = [ImageRecipe(source=src, fmt="jpg", quality=rng.randint(80, 92), seed=self._seed())]
+        adj = rng.choice(brand.category.generic_adjectives)
+        title = rng.choice((f"{mark} {kind.noun} {kind.size}", f"{mark} {adj} {kind.noun}", f"{kind.noun} by {mark}"))
+        price, _ = self._price(product, 0.6, 1.3)
+        return self._clean(title=title, description=f"{mark} {kind.noun.lower()}, {adj}.", price=price,
+                           images=images, kind="same_style_photo", group=brand.name, brand_text=mark)
 
     def other_brand(self, category_slug: str, *, group: str | None = None) -> Draft:
         rng = self.rng

@@ -22,6 +22,15 @@ shows a decompression-bomb PNG, one with broken markup (truncated JSON-LD, unclo
 price, and product links carrying tracking parameters (``?utm_source=...&ref=...``), each page declaring
 its clean URL as rel=canonical.  All listing text is HTML-escaped (it is hostile by design).
 
+Product pages also carry, as real shops do, cards of *other* listings with their photos: a "You may also
+like" strip (``section.related``), "Recently viewed" (``aside.recently-viewed``), a sponsored slot
+(``div.sponsored``) and a carousel right under the gallery (``div.carousel``), plus a shop banner, a logo
+and a badge image.  In JSON-LD shops the Product also names related products (``isRelatedTo``, with their
+images) and a second JSON-LD block holds an ``ItemList`` of them; in microdata shops the related cards are
+nested ``isRelatedTo``/``isSimilarTo`` Products inside the main Product scope; OpenGraph shops show them as
+plain HTML cards only.  The listing's own photos are only those of ``listings.jsonl`` (``related=False``
+turns the extra cards off), so a crawl that stores any other photo as the listing's own is caught.
+
 ``requests`` logs every request (method, path with query, status, user agent), so tests can check that
 nothing robots.txt disallows was fetched.  Use as a context manager, or ``serve_forever()`` for the CLI.
 """
@@ -104,7 +113,7 @@ def _json_for_script(value: Any) -> str:
 class DemoWorld:
     """The listings and shops of a world folder, arranged for serving."""
 
-    def __init__(self, world_dir: Path, *, per_page: int = 8) -> None:
+    def __init__(self, world_dir: Path, *, per_page: int = 8, related: bool = True) -> None:
         self.dir = Path(world_dir)
         meta = json.loads((self.dir / "world.json").read_text(encoding="utf-8"))
         self.shops: list[dict[str, Any]] = list(meta["shops"])
@@ -113,6 +122,8 @@ class DemoWorld:
             if line.strip()
         ]
         self.per_page = per_page
+        #: Show cards of other listings (related, recently viewed, sponsored, carousel) on product pages.
+        self.related = related
         self.by_id = {item["id"].lower(): item for item in self.listings}
         self.by_shop: dict[str, list[dict[str, Any]]] = {s["slug"]: [] for s in self.shops}
         for item in self.listings:
@@ -157,6 +168,24 @@ class DemoWorld:
     def product_path(self, item: dict[str, Any]) -> str:
         return f"/shop/{quote(item['shop'])}/p/{quote(item['id'].lower())}"
 
+    def related_items(self, item: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        """Other listings shown on ``item``'s page, by strip: ``related`` (4, same shop), ``recent`` (2),
+        ``sponsored`` (1, any shop) and ``carousel`` (3); chosen by position, so the same for the same world.
+        Only listings with photos are shown."""
+        if not self.related:
+            return {}
+        pictured = [i for i in self.listings if i.get("images") and i["id"] != item["id"]]
+        if not pictured:
+            return {}
+        same_shop = [i for i in pictured if i["shop"] == item["shop"]] or pictured
+        n = int(item["id"].lstrip("Ll") or 0) if item["id"][1:].isdigit() else len(item["id"])
+
+        def take(pool: list[dict[str, Any]], start: int, count: int) -> list[dict[str, Any]]:
+            return [pool[(start + k) % len(pool)] for k in range(min(count, len(pool)))]
+
+        return {"related": take(same_shop, n * 7, 4), "recent": take(pictured, n * 13 + 5, 2),
+                "sponsored": take(pictured, n * 31 + 11, 1), "carousel": take(same_shop, n * 3 + 17, 3)}
+
     def product_paths(self) -> dict[str, str]:
         """Listing id -> clean product path, for every product served (coverage is measured on these)."""
         return {item["id"]: self.product_path(item) for item in self.listings}
@@ -166,8 +195,9 @@ class DemoMarketplace:
     """The server; ``with DemoMarketplace(world_dir) as market: market.url``."""
 
     def __init__(self, world_dir: Path, *, host: str = "127.0.0.1", port: int = 0, slow_seconds: float = 1.0,
-                 per_page: int = 8, card_prices: bool = True, crawl_delay: float | None = None) -> None:
-        self.world = DemoWorld(world_dir, per_page=per_page)
+                 per_page: int = 8, card_prices: bool = True, crawl_delay: float | None = None,
+                 related: bool = True) -> None:
+        self.world = DemoWorld(world_dir, per_page=per_page, related=related)
         self.slow_seconds = slow_seconds
         #: Show prices on category cards, as most real shops do (a harder test for product detection).
         self.card_prices = card_prices
@@ -303,6 +333,8 @@ class DemoMarketplace:
     def image(self, name: str) -> tuple[int, str, bytes, dict[str, str]]:
         if name == "bomb.png":
             return 200, "image/png", bomb_png(), {}
+        if name in DECOR_IMAGES:
+            return 200, "image/png", decor_png(name), {}
         if "/" in name or name.startswith("."):
             return 404, "text/plain", b"not found", {}
         file = self.world.dir / "listing-images" / name
@@ -400,9 +432,16 @@ class DemoMarketplace:
             images.append(f"{self.url}/img/bomb.png")
         price = None if lid == world.faults.missing_price else item.get("price")
         currency = item.get("currency") or "USD"
+        strips = world.related_items(item)
+        related = [dict(other, url=self.url + world.product_path(other),
+                        image=f"{self.url}/img/{_e(Path(other['images'][0]).name)}")
+                   for other in strips.get("related", [])]
         render = {"json-ld": _jsonld_product, "microdata": _microdata_product, "opengraph": _opengraph_product}
-        head, body = render[markup](item, canonical=canonical, images=images, price=price, currency=currency)
+        head, body = render[markup](item, canonical=canonical, images=images, price=price, currency=currency,
+                                    related=related)
         head = f'<link rel="canonical" href="{_e(canonical)}">' + head
+        if strips:
+            body = self.decorate(body, strips, markup=markup)
         shop = world.shop_by_slug.get(item["shop"], {"name": item["shop"]})
         body += (f'<p><a href="/cart/add?item={_e(lid)}" rel="nofollow">Add to cart</a> '
                  f'<a href="/shop/{_e(item["shop"])}/c/all">More from {_e(shop["name"])}</a></p>')
@@ -412,14 +451,62 @@ class DemoMarketplace:
         return _layout(item.get("title") or "Product", body, head=head)
 
 
+    def card(self, other: dict[str, Any], *, css: str) -> str:
+        """A card linking to another listing's page, with its first photo (never the page's own)."""
+        href = self.url + self.world.product_path(other)
+        src = f"{self.url}/img/{_e(Path(other['images'][0]).name)}"
+        return (f'<li class="{css}"><a href="{_e(href)}"><img src="{src}" alt="{_e(other.get("title"))}" '
+                f'loading="lazy"><span class="card-title">{_e(other.get("title"))}</span></a>'
+                f'<span class="price">{_e(_price_text(other.get("price"), other.get("currency") or "USD"))}</span></li>')
+
+    def decorate(self, body: str, strips: dict[str, list[dict[str, Any]]], *, markup: str) -> str:
+        """Wrap a product body with a banner, a carousel, sponsored, related and recently viewed cards."""
+        base = self.url
+        banner = (f'<div class="promo-banner"><a href="/shop/{_e(strips["related"][0]["shop"])}/c/new">'
+                  f'<img src="{base}/img/banner-sale.png" alt="Sale"></a>'
+                  f'<img class="logo" src="{base}/img/shop-logo.png" alt="logo"></div>') if strips.get("related") \
+            else ""
+        carousel = "".join(self.card(o, css="slide") for o in strips.get("carousel", []))
+        sponsored = "".join(self.card(o, css="ad-card") for o in strips.get("sponsored", []))
+        related = "" if markup == "microdata" else "".join(self.card(o, css="card") for o in strips.get("related", []))
+        recent = "".join(self.card(o, css="card") for o in strips.get("recent", []))
+        badge = f'<img class="badge" src="{base}/img/badge-trusted.png" alt="Trusted seller">'
+        return (banner + f'<div class="carousel"><ul>{carousel}</ul></div>' + body + badge
+                + f'<div class="sponsored"><h3>Sponsored</h3><ul>{sponsored}</ul></div>'
+                + (f'<section class="related"><h2>You may also like</h2><ul>{related}</ul></section>' if related else "")
+                + f'<aside class="recently-viewed"><h2>Recently viewed</h2><ul>{recent}</ul></aside>')
+
+
+DECOR_IMAGES = ("banner-sale.png", "shop-logo.png", "badge-trusted.png")
+
+
+def decor_png(name: str) -> bytes:
+    """A small flat PNG for a banner, logo or badge (not a product photo)."""
+    size = {"banner-sale.png": (600, 120), "shop-logo.png": (120, 120), "badge-trusted.png": (64, 64)}[name]
+    colour = {"banner-sale.png": (230, 40, 60), "shop-logo.png": (30, 90, 160), "badge-trusted.png": (40, 160, 80)}
+    w, h = size
+    row = b"\x00" + bytes(colour[name]) * w
+    raw = zlib.compress(row * h, 9)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
 # ---------------------------------------------------------------------------------------- markups
 
 def _price_text(price: Any, currency: str) -> str:
     return f"{currency} {price}" if price not in (None, "") else "Price on request"
 
 
+def _related_products(related: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"@type": "Product", "name": o.get("title"), "url": o["url"], "image": o["image"]} for o in related]
+
+
 def _jsonld_product(item: dict[str, Any], *, canonical: str, images: list[str], price: Any,
-                    currency: str) -> tuple[str, str]:
+                    currency: str, related: list[dict[str, Any]] = ()) -> tuple[str, str]:
     offer: dict[str, Any] = {"@type": "Offer", "url": canonical, "priceCurrency": currency,
                              "availability": "https://schema.org/" + ("InStock" if item.get("available", True)
                                                                       else "OutOfStock"),
@@ -433,12 +520,19 @@ def _jsonld_product(item: dict[str, Any], *, canonical: str, images: list[str], 
             data[prop] = item[key]
     if item.get("brand_text"):
         data["brand"] = {"@type": "Brand", "name": item["brand_text"]}
+    if related:
+        data["isRelatedTo"] = _related_products(related)
     head = f'<script type="application/ld+json">{_json_for_script(data)}</script>'
+    if related:
+        listing = {"@context": "https://schema.org", "@type": "ItemList", "name": "You may also like",
+                   "itemListElement": [{"@type": "ListItem", "position": n, "item": p}
+                                       for n, p in enumerate(_related_products(related), start=1)]}
+        head += f'<script type="application/ld+json">{_json_for_script(listing)}</script>'
     return head, _plain_product_body(item, images=images, price=price, currency=currency)
 
 
 def _microdata_product(item: dict[str, Any], *, canonical: str, images: list[str], price: Any,
-                       currency: str) -> tuple[str, str]:
+                       currency: str, related: list[dict[str, Any]] = ()) -> tuple[str, str]:
     ids = "".join(f'<meta itemprop="{prop}" content="{_e(item[key])}">'
                   for key, prop in (("sku", "sku"), ("gtin", "gtin13"), ("mpn", "mpn")) if item.get(key))
     brand = (f'<div itemprop="brand" itemscope itemtype="https://schema.org/Brand">'
@@ -456,13 +550,27 @@ def _microdata_product(item: dict[str, Any], *, canonical: str, images: list[str
         f'<meta itemprop="priceCurrency" content="{_e(currency)}">{price_html}'
         f'<link itemprop="availability" href="https://schema.org/{availability}">'
         f'<div itemprop="seller" itemscope itemtype="https://schema.org/Organization">'
-        f'Sold by <span itemprop="name">{_e(item.get("seller"))}</span></div></div></div>'
+        f'Sold by <span itemprop="name">{_e(item.get("seller"))}</span></div></div>'
+        + _microdata_related(related) + '</div>'
     )
     return "", body
 
 
+def _microdata_related(related: list[dict[str, Any]]) -> str:
+    """Related products nested in the main Product scope, as many shop themes do."""
+    if not related:
+        return ""
+    cards = "".join(
+        f'<li itemprop="{"isRelatedTo" if n % 2 == 0 else "isSimilarTo"}" itemscope '
+        f'itemtype="https://schema.org/Product"><a itemprop="url" href="{_e(o["url"])}">'
+        f'<img itemprop="image" src="{o["image"]}" alt=""><span itemprop="name">{_e(o.get("title"))}</span></a></li>'
+        for n, o in enumerate(related))
+    return f'<section class="related"><h2>You may also like</h2><ul>{cards}</ul></section>'
+
+
+
 def _opengraph_product(item: dict[str, Any], *, canonical: str, images: list[str], price: Any,
-                       currency: str) -> tuple[str, str]:
+                       currency: str, related: list[dict[str, Any]] = ()) -> tuple[str, str]:
     tags = [("og:type", "product"), ("og:title", item.get("title")), ("og:description", item.get("description")),
             ("og:url", canonical)]
     tags += [("og:image", u) for u in images]

@@ -2,7 +2,8 @@
 
 Every edit takes a Pillow RGB image and a seeded ``random.Random`` and returns a new RGB image; the
 ``kind`` names match the demo world's ``label.kinds`` vocabulary (``crop``, ``mirror``, ``pad``,
-``overlay``, ``rotate``, ``collage``; ``reencoded`` is done by :func:`encode` at a low JPEG quality).
+``overlay``, ``rotate``, ``collage``, ``background``, ``colour_shift``; ``reencoded`` is done by
+:func:`encode` at a low JPEG quality).
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ def load_real_photo(name: str) -> Image.Image:
 
 
 def crop(image: Image.Image, rng: random.Random) -> Image.Image:
-    """Cut 5-25% of the width and height off, unevenly between sides."""
+    """Cut 10-30% of the width and of the height off (a tight crop), unevenly between sides."""
     w, h = image.size
-    fx, fy = rng.uniform(0.05, 0.25), rng.uniform(0.05, 0.25)
+    fx, fy = rng.uniform(0.10, 0.30), rng.uniform(0.10, 0.30)
     left = int(w * fx * rng.random())
     top = int(h * fy * rng.random())
     return image.crop((left, top, left + int(w * (1 - fx)), top + int(h * (1 - fy))))
@@ -87,6 +88,73 @@ def rotate(image: Image.Image, rng: random.Random) -> Image.Image:
     angle = rng.uniform(3, 15) * rng.choice((-1, 1))
     return image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=rng.random() < 0.5,
                         fillcolor=(255, 255, 255))
+
+
+BACKDROPS = ("grass", "brick", "gravel", "coffee", "rocket", "astronaut")
+"""Sample photographs a replaced background may be cut from (plus plain gradients and wood-like stripes)."""
+
+
+def _backdrop(size: tuple[int, int], rng: random.Random) -> Image.Image:
+    """A new background: a window of a sample photo, a colour gradient or coarse stripes."""
+    w, h = size
+    roll = rng.random()
+    if roll < 0.5:
+        photo = load_real_photo(rng.choice(BACKDROPS))
+        pw, ph = photo.size
+        fx = rng.uniform(0.4, 0.8)
+        x0, y0 = int(pw * (1 - fx) * rng.random()), int(ph * (1 - fx) * rng.random())
+        return photo.crop((x0, y0, x0 + int(pw * fx), y0 + int(ph * fx))).resize(size, Image.Resampling.BILINEAR)
+    top = np.array([rng.randint(0, 255) for _ in range(3)], dtype=np.float32)
+    bottom = np.array([rng.randint(0, 255) for _ in range(3)], dtype=np.float32)
+    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
+    grad = np.broadcast_to(top + (bottom - top) * t, (h, w, 3)).copy()
+    if roll > 0.8:  # stripes, like a wooden table or a tiled wall
+        period = rng.randint(12, 40)
+        grad *= (0.85 + 0.15 * (np.arange(w)[None, :, None] // period % 2)).astype(np.float32)
+    return Image.fromarray(np.clip(grad, 0, 255).astype(np.uint8), "RGB")
+
+
+def replace_background(image: Image.Image, rng: random.Random) -> Image.Image:
+    """Swap the plain studio background for a photo, a gradient or stripes (the product cut out).
+
+    The background is every pixel within a small colour distance of the corner colours (or of its row's edge
+    pixels, for gradients) that is connected to the image border; what remains (the product, its label and shadow core) is pasted over the new one.
+    """
+    from scipy import ndimage
+
+    arr = np.asarray(image.convert("RGB"), dtype=np.int16)
+    h, w = arr.shape[:2]
+    corners = np.array([arr[0, 0], arr[0, w - 1], arr[h - 1, 0], arr[h - 1, w - 1]], dtype=np.int16)
+    near = np.zeros((h, w), dtype=bool)
+    for colour in corners:
+        near |= np.abs(arr - colour).sum(axis=2) < 36
+    for column in (0, w - 1):  # a studio gradient changes from top to bottom: compare each row with its edge
+        near |= np.abs(arr - arr[:, column:column + 1]).sum(axis=2) < 24
+    labels, _ = ndimage.label(near)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    background = np.isin(labels, border[border > 0])
+    background = ndimage.binary_opening(background, iterations=2)
+    mask = Image.fromarray(((~background) * 255).astype(np.uint8), "L")
+    out = _backdrop((w, h), rng)
+    out.paste(image.convert("RGB"), (0, 0), mask)
+    return out
+
+
+def colour_shift(image: Image.Image, rng: random.Random) -> Image.Image:
+    """Shift the colours: hue turned by 25-180 degrees (or the RGB channels swapped), saturation and
+    brightness changed by up to 25%."""
+    if rng.random() < 0.3:
+        r, g, b = image.convert("RGB").split()
+        order = rng.choice(((g, b, r), (b, r, g), (b, g, r)))
+        out = Image.merge("RGB", order)
+    else:
+        hsv = np.asarray(image.convert("HSV"), dtype=np.int16).copy()
+        hsv[..., 0] = (hsv[..., 0] + int(rng.uniform(25, 180) / 360 * 256) * rng.choice((-1, 1))) % 256
+        out = Image.fromarray(hsv.astype(np.uint8), "HSV").convert("RGB")
+    arr = np.asarray(out, dtype=np.float32) * rng.uniform(0.8, 1.2)
+    grey = arr.mean(axis=2, keepdims=True)
+    arr = grey + (arr - grey) * rng.uniform(0.75, 1.25)
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
 
 
 def collage(images: list[Image.Image], rng: random.Random, *, size: int = 800) -> Image.Image:

@@ -275,3 +275,70 @@ UNRELATED_PACKSHOTS = (
 HOSTILE_SNIPPETS = ('<script>alert("x")</script>', "&amp; &lt;b&gt;", "<b>bold</b>", "Tom & Jerry's \"best\"",
                     "\u202eevil\u202c", "🔥🔥🔥", "💄✨", "😍 100% 👍", "\t\t  \n ", "\u00a0\u00a0", "' OR 1=1 --",
                     "{{7*7}}", "../../etc/passwd")
+
+# Ordinary words of several languages (en, de, fr, es, it, nl, pl) with phrases that use them.  A coined mark
+# of style ``embedded`` is cut out of one of these words ("Norama" out of "panorama"), so the phrases are
+# clean listings that contain the mark inside a longer ordinary word.
+HOST_WORDS: dict[str, tuple[str, ...]] = {
+    "panorama": ("Panorama print of the Alps 120x40", "Panoramafoto Skyline Leinwand", "Cadre panorama en chêne"),
+    "caravan": ("Caravan awning 250 cm", "Caravan cover waterproof 5 m", "Caravaning Zubehör Set"),
+    "kaleidoscope": ("Kaleidoscope toy for kids", "Kaleidoscope butterfly wall art"),
+    "tornado": ("Tornado in a bottle science kit", "Tornado vacuum cleaner bags 10 pcs"),
+    "serenade": ("Serenade for strings sheet music", "Sérénade CD musique classique"),
+    "gelato": ("Gelato maker 1.5 L", "Gelateria paper cups 200 pcs", "Gelato spoons wooden 100"),
+    "marinade": ("Marinade injector stainless", "Barbecue marinade 500 ml", "Marinade für Grillfleisch"),
+    "lavendel": ("Lavendel Duftsäckchen 10 Stück", "Lavendelöl 30 ml", "Lavendelstrauch im Topf"),
+    "kinderwagen": ("Kinderwagen Regenschutz universal", "Kinderwagen Organizer Tasche"),
+    "regenjacke": ("Regenjacke Damen wasserdicht", "Regenjacke Kinder gelb"),
+    "mandarine": ("Mandarine Duftkerze", "Mandarinen Netz 2 kg", "Mandarine confiture artisanale"),
+    "tartelette": ("Moules à tartelette x12", "Tartelette citron surgelée"),
+    "cafetera": ("Cafetera italiana 6 tazas", "Cafetera de goteo 1.2 L"),
+    "sandalias": ("Sandalias de playa mujer", "Sandalias de cuero niño"),
+    "lavatrice": ("Tubo di scarico per lavatrice", "Anticalcare lavatrice 2 L"),
+    "borraccia": ("Borraccia termica 500 ml", "Borraccia bambini con cannuccia"),
+    "fietsbel": ("Fietsbel retro chroom", "Fietsbel kinderen eenhoorn"),
+    "zonnebril": ("Zonnebril gepolariseerd heren", "Zonnebril etui hard"),
+    "parasolka": ("Parasolka automatyczna czarna", "Parasolka dziecięca w kropki"),
+    "pomarancza": ("Pomarańcza suszona 100 g", "Pomarancza olejek eteryczny"),
+    "avocado": ("Avocado slicer 3 in 1", "Avocado tree seedling", "Avocado saver silicone"),
+    "veranda": ("Veranda furniture cover", "Veranda plant stand 3 tier", "Verandadach Rinne"),
+    "carnival": ("Carnival mask gold", "Carnival party decorations set"),
+    "lasagne": ("Lasagne dish ceramic 30 cm", "Lasagne sheets 500 g"),
+    "melodica": ("Melodica 32 keys", "Melodica mouthpiece tube"),
+    "coriander": ("Coriander seeds 250 g", "Coriander herb plant pot"),
+    "limonade": ("Limonade Sirup Zitrone", "Limonade artisanale 75 cl"),
+    "calendario": ("Calendario da parete 2027", "Calendario de adviento madera"),
+    "tiramisu": ("Tiramisu dish glass", "Tiramisu mix 3 servings"),
+    "ravioli": ("Ravioli stamp set", "Ravioli maker tray 36 holes"),
+}
+# Second-hand and grey-market wording, several languages ({b} brand, {p} product line).
+RESALE_TITLES: dict[str, tuple[str, ...]] = {
+    "second_hand": ("Used {b} {p}, like new", "{b} {p} - pre-owned, good condition", "{b} {p} gebraucht, wie neu",
+                    "{b} {p} d'occasion, très bon état", "{b} {p} usado, buen estado", "{b} {p} usato come nuovo",
+                    "Tweedehands {b} {p}", "{b} {p} second hand, opened once", "{b} {p} używany, stan idealny"),
+    "grey_market": ("{b} {p} - EU import, original", "{b} {p} (parallel import, genuine)",
+                    "{b} {p} Import-Ware, originalverpackt", "{b} {p} importación, producto original",
+                    "{b} {p} grey import - authentic, no local warranty", "{b} {p} import Japon, authentique"),
+}
+RESALE_DESCRIPTIONS = ("Bought from {s}, receipt included. Genuine {b}, selling because I no longer use it.",
+                       "Original {b} product, used a few times, from a smoke-free home.",
+                       "Originalware von {b}, gekauft bei {s}. Privatverkauf, keine Garantie.",
+                       "Produit original {b}, acheté chez {s}. Vente entre particuliers.",
+                       "Producto original {b}, importado. Sin garantía del fabricante local.",
+                       "Authentic {b} stock imported from abroad; packaging may differ from the local version.")
+# Accessory wording by kind, several languages: compatible accessories, refills, compatible spare parts.
+ACCESSORY_TITLES: dict[str, tuple[str, ...]] = {
+    "compatible_accessory": ("Case compatible with {b} {p}", "Hülle für {b} {p}", "Étui compatible {b} {p}",
+                             "Funda compatible con {b} {p}", "Custodia per {b} {p}", "Stand for {b} {p}"),
+    "refill": ("Refill for {b} {p}", "Nachfüllpack für {b} {p}", "Recharge compatible {b} {p}",
+               "Recambio compatible con {b} {p}", "Ricarica compatibile {b} {p}", "{p} refill pack - fits {b}"),
+    "compatible_part": ("Replacement part compatible with {b} {p}", "Ersatzteil passend für {b} {p}",
+                        "Pièce de rechange compatible {b} {p}", "Repuesto compatible con {b} {p}",
+                        "Spare lid for {b} {p} (not original)", "Vervangingsonderdeel voor {b} {p}"),
+}
+ACCESSORY_DISCLAIMERS = ("{b} is a trademark of its owner; this third-party item is not made or endorsed by {b}.",
+                         "Kein Originalprodukt von {b}; nur kompatibel.", "Produit non officiel, compatible {b}.",
+                         "No es un producto oficial de {b}.", "Not an original {b} product.")
+# Categories whose products take refills, and whose products have spare parts.
+REFILL_CATEGORIES = ("cosmetics", "home-fragrance", "car-care", "coffee", "pet", "kitchen")
+PART_CATEGORIES = ("smart-devices", "outdoor", "kitchen", "toys", "apparel", "home-fragrance", "car-care", "coffee")
