@@ -301,3 +301,60 @@ class MatchEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
     match: Mapped[Match] = relationship(back_populates="events")
+
+
+# ------------------------------------------------------------------ accounts (review app, docs/review.md)
+
+#: Roles of a review-app account: ``admin`` (everything, manages accounts), ``analyst`` (every brand),
+#: ``owner`` (only the brands in ``user_brands``).
+USER_ROLES = ("admin", "analyst", "owner")
+
+
+class User(Base):
+    """A person who logs in to the review app; the password is stored only as an argon2 hash."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Login name: 1-100 characters of letters, digits and ``.-_@``, compared case-insensitively (stored lower).
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    #: argon2id encoded hash (``$argon2id$v=19$...``).
+    password_hash: Mapped[str] = mapped_column(String(300))
+    #: One of ``USER_ROLES``.
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    brands: Mapped[list[Brand]] = relationship(secondary="user_brands", order_by="Brand.name")
+
+
+class UserBrand(Base):
+    """An owner account's brands: the only brands it may see."""
+
+    __tablename__ = "user_brands"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie holds a random token; only its sha256 is stored here."""
+
+    __tablename__ = "web_sessions"
+    #: sha256 (hex) of the session cookie's token.
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The CSRF token every state-changing request of this session must carry (43 url-safe characters).
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: The last decision, for undo: ``[{"match_id": int, "from": status, "to": status}, ...]``.
+    last_decision: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class LoginAttempt(Base):
+    """One login attempt, kept for the rate limit (shared by every app process through the database)."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``user:<name>`` or ``ip:<address>``: an attempt is recorded under both keys.
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,1 @@
+"""The review app (see docs/review.md)."""
