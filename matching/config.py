@@ -21,7 +21,7 @@ class MatchConfig:
 
     # --- verdict -------------------------------------------------------------------------------------
     infringing_threshold: float = 0.5
-    """Score at or above which a pair is counterfeit or lookalike (below: accessory or clean). 0.5 is the
+    """Score at or above which a pair is counterfeit or lookalike (below: accessory, resale or clean). 0.5 is the
     point where the combined evidence is more likely than not; ``lookalike eval`` prints a sweep."""
 
     report_threshold: float = 0.05
@@ -81,6 +81,20 @@ class MatchConfig:
     """Highest score of a listing whose only brand evidence is a nominative use ("compatible with X",
     "case for X"): it names the brand to describe its own product, which is lawful."""
 
+    resale_cap: float = 0.3
+    """Highest score of a listing that offers the brand's item second-hand or grey-market ("pre-owned",
+    "gebraucht", "d'occasion", "parallel import") with no replica or dupe wording: reselling a genuine item is
+    lawful, and a notice against it costs the brand its standing with the platform. Class ``resale``."""
+
+    weak_mark_cap: float = 0.35
+    """Highest score when the only mark hit is weak (an ordinary word one or two letters from a coined mark,
+    or everyday words that join into it) and nothing corroborates it: no copied photo, mark in a photo,
+    seller imitation, price far below MSRP, nor replica or dupe wording. Kept below the verdict threshold."""
+
+    other_maker_cap: float = 0.3
+    """Highest score when the listing names another maker (its brand field, or "brand: X" in the text) and the
+    brand is pointed at only by a photo or a weak mark: shops shoot many makers' products on one template."""
+
     # --- images --------------------------------------------------------------------------------------
     hash_max_distance: int = 10
     """Largest Hamming distance (of 64) at which one perceptual hash counts as agreeing. Re-encoding and
@@ -115,14 +129,17 @@ class MatchConfig:
     image_weight: float = 0.9
     """Evidence weight of a verified copy of an official photo (score of a perfect match)."""
 
-    other_brand_image_factor: float = 0.3
-    """Multiplier of image evidence when the listing names another brand in its brand field and none of
-    this brand's marks: shops shoot many products on one template, so a look-alike photo of a product
-    sold under another name is at most look-alike packaging."""
-
     unrelated_product_image_factor: float = 0.5
     """Multiplier of image evidence when none of the matched product's words nor the brand's keywords
     appear in the listing (a look-alike photo of a different kind of product)."""
+
+    photo_text_weight: float = 0.8
+    """Evidence weight of the brand's mark read (OCR) in a listing photo that does not copy an official photo:
+    the counterfeiter's own photo of the product with the mark on it, under a generic title."""
+
+    similar_style_factor: float = 0.25
+    """Multiplier of image evidence when the comparison says "similar studio style" (same kind of object on a
+    look-alike background, or the same template with other text on the label) rather than a copied photo."""
 
     # --- commercial ----------------------------------------------------------------------------------
     price_ratio_suspicious: float = 0.6

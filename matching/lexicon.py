@@ -6,10 +6,11 @@ a word is ordinary when it occurs at least ``min_frequency`` times in one of the
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 
-__all__ = ["Lexicon"]
+__all__ = ["EVERYDAY_LANGUAGES", "Lexicon", "everyday_lexicon"]
 
 
 class Lexicon:
@@ -31,3 +32,15 @@ class Lexicon:
     def is_ordinary(self, word: str) -> bool:
         """True when ``word`` is a common word (frequency at least ``min_frequency``)."""
         return self.frequency(word) >= self._min
+
+
+#: Languages whose everyday words make a near-miss of a coined mark weak evidence (see
+#: :mod:`matching.signals.text`).
+EVERYDAY_LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "it")
+
+
+@functools.cache
+def everyday_lexicon() -> Lexicon:
+    """One shared :class:`Lexicon` over :data:`EVERYDAY_LANGUAGES`, loaded on first use (about 3 s, once per
+    process)."""
+    return Lexicon(EVERYDAY_LANGUAGES)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 from matching.config import MatchConfig
-from matching.normalize import Token, analyse, mark_keys
+from matching.normalize import Token, mark_keys
 
 __all__ = ["MarkEntry", "MarkHit", "MarkIndex", "Term", "allowed_edits", "short_variants", "terms_of"]
 
@@ -245,7 +245,3 @@ def _rank(hit: MarkHit) -> tuple[int, int, int]:
     order = {"token": 0, "piece": 1, "spaced": 2, "joined": 3}
     return (hit.edits, order.get(hit.term.kind, 4), hit.term.end - hit.term.start)
 
-
-def analyse_fields(fields: dict[str, str], *, max_chars: int) -> dict[str, list[Token]]:
-    """Tokenise each named field."""
-    return {name: analyse(text or "", max_chars=max_chars) for name, text in fields.items()}

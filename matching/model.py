@@ -10,12 +10,47 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["BrandProfile", "ListingInput", "MatchResult", "ProductRef", "ReferenceImage", "CLASSES"]
+from matching.evidence import Evidence
+
+__all__ = [
+    "CLASSES",
+    "CLASS_LABELS",
+    "CLASS_RANK",
+    "INFRINGING_CLASSES",
+    "NOTICE_SAFE_CLASSES",
+    "BrandProfile",
+    "ListingInput",
+    "MatchResult",
+    "ProductRef",
+    "ReferenceImage",
+    "may_report",
+]
 
 #: The classes a (listing, brand) pair can get, most serious first.
-CLASSES: tuple[str, ...] = ("counterfeit", "lookalike", "accessory", "clean")
+CLASSES: tuple[str, ...] = ("counterfeit", "lookalike", "accessory", "resale", "clean")
+#: What each class means, for people (the review app, digests, ``review list``).
+CLASS_LABELS: Mapping[str, str] = MappingProxyType({
+    "counterfeit": "counterfeit: passes itself off as the brand",
+    "lookalike": "lookalike: sells its own product by likening it to the brand",
+    "accessory": "accessory: compatible or refill, not infringing by itself",
+    "resale": "resale: genuine item offered second-hand or grey-market, not infringing by itself",
+    "clean": "clean: nothing for this brand",
+})
+#: Queue order: suspects first, then accessories, then resales (lower is shown first; ties by score).
+CLASS_RANK: Mapping[str, int] = MappingProxyType({name: rank for rank, name in enumerate(CLASSES)})
+#: Classes that infringe the brand by themselves.
+INFRINGING_CLASSES = frozenset({"counterfeit", "lookalike"})
+#: Classes a takedown notice may name without forcing: only infringing ones. An accessory names the brand
+#: lawfully and a resale sells a genuine item; a notice against either costs the brand its standing.
+NOTICE_SAFE_CLASSES = INFRINGING_CLASSES
+
+
+def may_report(klass: str) -> bool:
+    """Whether a match of class ``klass`` may go into a takedown notice without being forced."""
+    return klass in NOTICE_SAFE_CLASSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +115,10 @@ class ListingInput:
 class MatchResult:
     """The verdict for one (listing, brand) pair.
 
-    ``score`` is in [0, 1]; ``klass`` is one of :data:`CLASSES`; ``signals`` is a JSON-serialisable dict
-    of the machine-readable evidence (see ``docs/matching.md``); ``reasons`` are sentences a person can
-    check against the listing.
+    ``score`` is in [0, 1]; ``klass`` is one of :data:`CLASSES`; ``evidence`` holds every finding
+    (:class:`~matching.evidence.Evidence`, strongest first) that ``score`` and ``klass`` were derived from;
+    ``signals`` is a JSON-serialisable summary of the machine-readable details (see ``docs/matching.md``);
+    ``reasons`` are the sentences a person can check against the listing, strongest first.
     """
 
     brand_id: int | str
@@ -91,8 +127,9 @@ class MatchResult:
     klass: str
     signals: dict[str, Any]
     reasons: tuple[str, ...]
+    evidence: tuple[Evidence, ...] = ()
 
     @property
     def infringing(self) -> bool:
         """True for counterfeit and lookalike verdicts."""
-        return self.klass in ("counterfeit", "lookalike")
+        return self.klass in INFRINGING_CLASSES

@@ -3,8 +3,8 @@ which steps changed each token (so a reason can say "look-alike letters I→l").
 
 The steps, in the order :func:`analyse` applies them to every whitespace-separated token:
 
-1. :func:`strip_invisible`: zero-width and other format characters (U+200B, U+200D, U+2060, U+FEFF,
-   soft hyphen, bidi controls) are removed.
+1. :func:`core.text.strip_invisible`: zero-width and other invisible characters (U+200B, U+200D, U+2060,
+   U+FEFF, soft hyphen, bidi controls, Hangul fillers) are removed, controls become spaces.
 2. :func:`nfkc`: Unicode NFKC (full-width letters, ligatures, circled letters become plain ones).
 3. :func:`strip_accents`: combining marks are dropped (``é`` → ``e``).
 4. :func:`fold_confusables`: every non-ASCII letter that the Unicode confusables data (through the
@@ -29,6 +29,8 @@ from collections import deque
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from core.text import strip_invisible
+
 __all__ = [
     "Token",
     "analyse",
@@ -44,9 +46,6 @@ __all__ = [
     "strip_invisible",
 ]
 
-# Format characters that render as nothing but split a word for a naive matcher; also the Hangul fillers
-# and the combining grapheme joiner, which are not category Cf but are invisible too.
-_EXTRA_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180e\u3164\uffa0")
 _LEET_L = {"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
            "@": "a", "$": "s", "!": "l", "|": "l", "€": "e", "+": "t"}
 _LEET_I = {**_LEET_L, "1": "i", "!": "i", "|": "i"}
@@ -59,23 +58,6 @@ _QUANTITY_RE = re.compile(
     re.IGNORECASE,
 )
 _SCRIPT_RUN_RE = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
-
-
-def strip_invisible(text: str) -> str:
-    """Remove zero-width and other invisible format characters (Unicode category Cf and a few others);
-    control characters become spaces."""
-    out = []
-    for ch in text:
-        if ch in _EXTRA_INVISIBLE:
-            continue
-        cat = unicodedata.category(ch)
-        if cat == "Cf":
-            continue
-        if cat == "Cc":
-            out.append(" ")
-            continue
-        out.append(ch)
-    return "".join(out)
 
 
 def nfkc(text: str) -> str:
@@ -179,7 +161,8 @@ class Token:
     ``raw`` is the original text (for quoting); ``key_l`` / ``key_i`` are the two skeleton keys (pieces
     joined); ``pieces_l`` the skeleton pieces between separators; ``changes`` names the steps that changed
     it (``zero_width``, ``compat``, ``accents``, ``confusables``, ``leetspeak``, ``separators``,
-    ``repeats``); ``substitutions`` lists ``(original, replacement)`` character pairs for reasons.
+    ``repeats``); ``substitutions`` lists ``(original, replacement)`` character pairs for reasons;
+    ``start`` and ``end`` are the character offsets ``[start, end)`` of ``raw`` in the analysed text.
     """
 
     index: int
@@ -189,6 +172,8 @@ class Token:
     pieces_l: tuple[str, ...]
     changes: frozenset[str]
     substitutions: tuple[tuple[str, str], ...]
+    start: int = 0
+    end: int = 0
 
 
 def _letter_pairs(before: str, after: str) -> list[tuple[str, str]]:
@@ -267,7 +252,7 @@ def analyse(text: str, *, max_chars: int = 4000) -> list[Token]:
             continue
         tokens.append(
             Token(len(tokens), token.raw, token.key_l, token.key_i, token.pieces_l, token.changes,
-                  token.substitutions)
+                  token.substitutions, match.start(), match.end())
         )
     return tokens
 

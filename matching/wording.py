@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["NOMINATIVE_BEFORE", "WordingHit", "find_dupe_wording", "find_replica_wording", "nominative_phrase",
-           "style_after"]
+__all__ = ["NOMINATIVE_BEFORE", "WordingHit", "find_dupe_wording", "find_maker_names", "find_replica_wording",
+           "find_resale_wording", "nominative_phrase", "style_after"]
 
 # Counterfeit-trade wording: the listing says it is a copy of the real thing.
 _REPLICA_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -46,6 +46,31 @@ _DUPE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("аналог", r"аналог"),
 )
 
+# Resale wording: the listing offers a genuine item second-hand, or a genuine item imported outside the
+# brand's own channels (grey market). Lawful in itself; a notice against it costs the brand its standing.
+_RESALE_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("pre-owned", r"\bpre[\s-]?owned\b|\bpre[\s-]?loved\b|\bpreviously\s+owned\b"),
+    ("used", r"\b(?:gently|lightly|barely|hardly|slightly)\s+used\b|\bused\s+(?:once|twice|a\s+few\s+times|"
+             r"condition|item|but|in\s+(?:good|great|excellent)|only)\b|\bused\b(?=\s*[-,:;(]\s*"
+             r"(?:good|great|excellent|fair|very\s+good|like\s+new|genuine|authentic))|^used\b|\(used\)"),
+    ("second-hand", r"\bsecond[\s-]?hand\b|\bsecondhand\b|\b2nd[\s-]?hand\b"),
+    ("like new", r"\blike[\s-]new\b|\bas\s+new\b|\bworn\s+(?:once|twice)\b|\bopen(?:ed)?[\s-]box\b"
+                 r"|\bbarely\s+worn\b|\bnear\s+mint\b"),
+    ("grey market", r"\bgr[ae]y[\s-](?:market|import)\b|\bparallel[\s-]import(?:ed)?\b"
+                    r"|\bimported\s+(?:from|version)\b|\b(?:eu|us|uk|asia|japan|intl|international)\s+version\b"
+                    r"|\bnon[\s-]?eu\s+import\b"),
+    ("gebraucht", r"\bgebraucht\b|\bgetragen\b|\bneuwertig\b|\bwie\s+neu\b|\bgebrauchtware\b"
+                  r"|\bzweite\s+hand\b|\bre-?import\b|\bgraumarkt\b"),
+    ("d'occasion", r"\bd\W?occasion\b|\boccasion\b|\bseconde\s+main\b|\bcomme\s+neuf\b|\bporte\s+une\s+fois\b"
+                   r"|\bimportation\s+parallele\b"),
+    ("usato", r"\busato\b|\busata\b|\bseminuov[oa]\b|\bcome\s+nuov[oa]\b|\bdi\s+seconda\s+mano\b"),
+    ("usado", r"\busad[oa]\b|\bseminuev[oa]\b|\bcomo\s+nuev[oa]\b|\bde\s+segunda\s+mano\b|\bseminovo\b"),
+    ("tweedehands", r"\btweedehands\b|\bgebruikt\b|\bzo\s+goed\s+als\s+nieuw\b"),
+    ("używany", r"\buzywan[ya]\b|\bz\s+drugiej\s+reki\b"),
+    ("б/у", r"(?<!\w)б/у(?!\w)|подержанн|\bбывш\w*\s+в\s+употреблении"),
+    ("中古", r"中古|二手|闲置|九成新|中古品"),
+)
+
 #: Phrases that, right before a mark, make it a nominative use: the listing names the brand to say what its
 #: own product fits (lawful), not to pass as the brand.
 NOMINATIVE_BEFORE: tuple[str, ...] = (
@@ -61,6 +86,13 @@ _NOMINATIVE_RE = re.compile(
     r"(?:^|\s)(" + "|".join(re.escape(p) for p in sorted(NOMINATIVE_BEFORE, key=len, reverse=True)) + r")\s*$"
 )
 _STYLE_AFTER_RE = re.compile(r"^\s*[-‐]?\s*(style|styled|type|inspired|like|esque|alike|look)\b")
+_COMPILED_RESALE = tuple((name, re.compile(p)) for name, p in _RESALE_PATTERNS)
+# A maker named by the listing itself: "brand: X", "by X", "made by X", "Marke: X", "marque : X"...
+_MAKER_RE = re.compile(
+    r"(?:^|[\s(\[|,;.])(?:brand|maker|manufacturer|made\s+by|manufactured\s+by|produced\s+by|marke|hersteller"
+    r"|marque|fabricant|marca|fabricante|merk|fabrikant|marchio|produttore|бренд|производитель)\s*[:：]\s*"
+    r"([^\s,;|()\[\]]+(?:\s+[^\s,;|()\[\]]+)?)"
+)
 _COMPILED_REPLICA = tuple((name, re.compile(p)) for name, p in _REPLICA_PATTERNS)
 _COMPILED_DUPE = tuple((name, re.compile(p)) for name, p in _DUPE_PATTERNS)
 
@@ -90,6 +122,18 @@ def find_replica_wording(loose: str) -> list[WordingHit]:
 def find_dupe_wording(loose: str) -> list[WordingHit]:
     """Dupe wording in a loose text ("dupe", "inspired by", "alternative to", ...)."""
     return _find(_COMPILED_DUPE, loose)
+
+
+def find_resale_wording(loose: str) -> list[WordingHit]:
+    """Second-hand or grey-market wording in a loose text ("pre-owned", "like new", "gebraucht", "d'occasion",
+    "usato", "二手", "parallel import", ...)."""
+    return _find(_COMPILED_RESALE, loose)
+
+
+def find_maker_names(loose: str, *, limit: int = 4) -> list[str]:
+    """Names a loose text gives as the product's maker ("brand: acme", "hersteller: acme gmbh"), at most
+    ``limit``, each one or two words as written (loose form)."""
+    return [m.group(1).strip(".:") for m in _MAKER_RE.finditer(loose[:4000])][:limit]
 
 
 def nominative_phrase(before: str) -> str | None:

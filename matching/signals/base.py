@@ -1,0 +1,96 @@
+"""What every signal reads: the listing analysed once (:class:`ListingView`) and one indexed brand
+(:class:`BrandView`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from matching.config import MatchConfig
+from matching.evidence import TextSpan
+from matching.model import BrandProfile, ListingInput
+from matching.normalize import Token, analyse, loose_text
+
+__all__ = ["FIELD_NAMES", "MAX_FIELD_CHARS", "BrandView", "ListingView", "signature_words", "span_of", "stem",
+           "view_of"]
+
+#: Characters of listing text read per field (bounds the work an adversarial listing can cause).
+MAX_FIELD_CHARS: Mapping[str, int] = {"title": 500, "brand": 200, "description": 4000, "seller": 200}
+#: How a reason names each field.
+FIELD_NAMES: Mapping[str, str] = {"title": "title", "brand": "brand field", "description": "description",
+                                  "seller": "seller name"}
+#: Listing images looked at.
+MAX_IMAGES = 12
+_MAX_OCR_WORDS = 64
+
+
+def stem(key: str) -> str:
+    """A crude plural stem (``lamps`` -> ``lamp``, ``glasses`` -> ``glass``), enough to compare product words."""
+    if len(key) > 4 and key.endswith("es"):
+        return key[:-2]
+    if len(key) > 3 and key.endswith("s"):
+        return key[:-1]
+    return key
+
+
+def signature_words(sig: Any) -> tuple[str, ...]:
+    """The OCR words of an image signature (an ``ImageSignature`` or its stored dict); () when none were
+    read."""
+    words = getattr(sig, "text", None)
+    if words is None and isinstance(sig, Mapping):
+        words = sig.get("text")
+    if not words or isinstance(words, str | bytes):
+        return ()
+    return tuple(str(w) for w in list(words)[:_MAX_OCR_WORDS] if isinstance(w, str))
+
+
+@dataclass(frozen=True, slots=True)
+class ListingView:
+    """One listing, analysed once for every brand: bounded field texts, their tokens, the stemmed word keys
+    of title, brand field and description (``keys``), their loose text (``loose``, see
+    :func:`matching.normalize.loose_text`) and the OCR words of each image (``photo_words``, per image)."""
+
+    listing: ListingInput
+    fields: Mapping[str, str]
+    tokens: Mapping[str, Sequence[Token]]
+    keys: frozenset[str]
+    loose: str
+    photo_words: tuple[tuple[str, ...], ...]
+
+
+def view_of(listing: ListingInput) -> ListingView:
+    """Analyse a listing's text fields (bounded by :data:`MAX_FIELD_CHARS`) once."""
+    fields = {
+        "title": (listing.title or "")[: MAX_FIELD_CHARS["title"]],
+        "brand": (listing.brand_text or "")[: MAX_FIELD_CHARS["brand"]],
+        "description": (listing.description or "")[: MAX_FIELD_CHARS["description"]],
+        "seller": (listing.seller or "")[: MAX_FIELD_CHARS["seller"]],
+    }
+    tokens = {name: analyse(text, max_chars=MAX_FIELD_CHARS[name]) for name, text in fields.items()}
+    own = ("title", "brand", "description")
+    keys = {stem(t.key_l) for name in own for t in tokens[name]}
+    keys |= {stem(p) for name in own for t in tokens[name] for p in t.pieces_l}
+    loose = loose_text(" ".join(fields[name] for name in own))
+    photo_words = tuple(signature_words(sig) for sig in listing.images[:MAX_IMAGES])
+    return ListingView(listing, fields, tokens, frozenset(keys), loose, photo_words)
+
+
+@dataclass(slots=True)
+class BrandView:
+    """A brand as the matcher indexed it: its slot, profile, effective config (with the brand's overrides),
+    context words (stemmed keys of keywords, category and product names, marks excluded), the distinctive
+    words of its authorized sellers, its mark keys, and each product's own words (by SKU)."""
+
+    slot: int
+    profile: BrandProfile
+    config: MatchConfig
+    context: frozenset[str]
+    seller_words: frozenset[str]
+    mark_keys: frozenset[str]
+    product_words: Mapping[str, frozenset[str]]
+
+
+def span_of(field: str, tokens: Sequence[Token], start: int, end: int) -> TextSpan:
+    """The character span of tokens ``[start, end)`` of ``field``."""
+    return TextSpan(field, tokens[start].start, tokens[end - 1].end)

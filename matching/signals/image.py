@@ -1,0 +1,191 @@
+"""The image signal: which listing photos copy which of the brands' official photos.
+
+:class:`ReferencePhotos` indexes every official photo once (64-bit hashes in a multi-index, keypoint
+descriptors in LSH tables) and, for one listing, proposes a few candidates per listing photo that
+:func:`matching.image_match.compare_images` then judges: ``same_photo`` or ``edited_copy`` (copied) or
+``similar_style`` (same kind of object or the same template with another name on the label). A photo copies
+one product, so per listing photo only one brand's hits are kept (:func:`exclusive`).
+
+:func:`image_evidence` turns a brand's hits into ``image`` evidence with the matched region to draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from matching.evidence import Evidence, ImageRegion
+from matching.image_index import HashIndex, KeypointIndex
+from matching.image_match import ImageComparison, compare_images
+from matching.images import ImageSignature, upgrade_legacy_signature
+from matching.signals.base import MAX_IMAGES, BrandView, ListingView
+
+__all__ = ["ImageHit", "ReferencePhoto", "ReferencePhotos", "as_signature", "exclusive", "image_evidence"]
+
+_INDEXED_KINDS = ("phash", "dhash")
+#: Fewest keypoint votes for a reference to be compared by keypoints at all.
+_MIN_VOTES = 6
+#: Most references compared per listing photo (hash candidates first, then the best voted).
+_MAX_CANDIDATES = 8
+_SEARCH_RADIUS = 12
+
+
+def as_signature(sig: Any) -> ImageSignature | None:
+    """An :class:`ImageSignature`, or a version-1 signature dict upgraded to one; None for anything damaged."""
+    if isinstance(sig, ImageSignature):
+        return sig
+    try:
+        return upgrade_legacy_signature(sig)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferencePhoto:
+    """One indexed official photo: ``slot`` in the index, the brand's slot, product SKU, label for reasons
+    (``"FLP-001 photo a"``), its id and signature."""
+
+    slot: int
+    brand: int
+    sku: str
+    label: str
+    ref_id: str
+    signature: ImageSignature
+
+
+@dataclass(frozen=True, slots=True)
+class ImageHit:
+    """Listing photo ``image_no`` (1-based) compared with ``ref``; ``comparison.kind`` says how alike."""
+
+    image_no: int
+    ref: ReferencePhoto
+    comparison: ImageComparison
+
+    @property
+    def copied(self) -> bool:
+        return self.comparison.copied
+
+
+def _hash_values(sig: ImageSignature) -> Iterable[int]:
+    sets = [sig.hashes, *([sig.trimmed] if sig.trimmed else []), *(r.hashes for r in sig.regions)]
+    for hashes in sets:
+        for kind in _INDEXED_KINDS:
+            yield hashes.value(kind)
+            yield hashes.value(kind, mirrored=True)
+
+
+class ReferencePhotos:
+    """The official photos of every brand, searchable by a listing photo; photos can be added at any time."""
+
+    def __init__(self) -> None:
+        self.photos: list[ReferencePhoto] = []
+        self._hashes = HashIndex(max_chunk_flips=2)
+        self._keypoints = KeypointIndex()
+
+    def __len__(self) -> int:
+        return len(self.photos)
+
+    def add(self, *, brand: int, sku: str, label: str, ref_id: str, signature: Any) -> bool:
+        """Index one photo; False (left out) when its signature is damaged."""
+        sig = as_signature(signature)
+        if sig is None:
+            return False
+        ref = ReferencePhoto(len(self.photos), brand, sku, label, ref_id, sig)
+        self.photos.append(ref)
+        for hashes in (sig.hashes, sig.trimmed):
+            if hashes is not None:
+                for kind in _INDEXED_KINDS:
+                    self._hashes.add(hashes.value(kind), ref.slot)
+        if sig.keypoints is not None and len(sig.keypoints):
+            self._keypoints.add(sig.keypoints.descriptors, ref.slot)
+        return True
+
+    def search(self, images: Sequence[Any]) -> list[ImageHit]:
+        """Every copied or similar-style hit of the listing's photos (at most ``MAX_IMAGES``)."""
+        if not self.photos:
+            return []
+        hits: list[ImageHit] = []
+        for image_no, raw in enumerate(images[:MAX_IMAGES], start=1):
+            sig = as_signature(raw)
+            if sig is None:
+                continue
+            by_hash: set[int] = set()
+            for value in _hash_values(sig):
+                by_hash.update(self._hashes.query(value, _SEARCH_RADIUS))
+            voted: list[int] = []
+            for kp in (sig.keypoints, sig.keypoints_mirrored):
+                if kp is None or not len(kp):
+                    continue
+                votes = self._keypoints.votes(kp.descriptors)
+                voted.extend(s for s, n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+                             if n >= _MIN_VOTES and s not in by_hash)
+            candidates = sorted(by_hash)[:_MAX_CANDIDATES]
+            candidates += list(dict.fromkeys(voted))[: max(0, _MAX_CANDIDATES - len(candidates))]
+            for slot in candidates:
+                ref = self.photos[slot]
+                comparison = compare_images(sig, ref.signature, hash_stage=slot in by_hash)
+                if comparison.kind in ("same_photo", "edited_copy", "similar_style"):
+                    hits.append(ImageHit(image_no, ref, comparison))
+        return hits
+
+
+def exclusive(hits: Sequence[ImageHit], *, named: set[int], consistent: set[int]) -> list[ImageHit]:
+    """Keep, per listing photo, only one brand's hits: a photo copies one product, and the other references
+    it resembles share a shop template with it (or sit beside it in a collage). A copy beats a similar style;
+    then the brand named in the text (``named``), then one whose product words are in the listing
+    (``consistent``), then the best comparison score."""
+    def quality(h: ImageHit) -> tuple[bool, bool, bool, float, int, int]:
+        c = h.comparison
+        return (c.copied, h.ref.brand in named, h.ref.brand in consistent, c.score, c.inliers, -h.ref.slot)
+
+    by_image: dict[int, list[ImageHit]] = {}
+    for hit in hits:
+        by_image.setdefault(hit.image_no, []).append(hit)
+    kept: list[ImageHit] = []
+    for image_hits in by_image.values():
+        winner = max(image_hits, key=quality).ref.brand
+        kept.extend(h for h in image_hits if h.ref.brand == winner)
+    return kept
+
+
+def image_evidence(view: ListingView, brand: BrandView, *, hits: Sequence[ImageHit], has_mark: bool,
+                   has_context: bool) -> Evidence | None:
+    """``image`` evidence from the best hit of this brand: ``image_weight`` x the comparison score, times
+    ``similar_style_factor`` for a similar style, and, when the text names none of the brand's marks, times
+    ``unrelated_product_image_factor`` when neither the product's words nor the brand's context words are in
+    the listing. ``details``: kind, method, edits, inliers, coverage, sku, text_conflict, words seen."""
+    if not hits:
+        return None
+    best = max(hits, key=lambda h: (h.copied, h.comparison.score, -h.image_no, -h.ref.slot))
+    cfg = brand.config
+    c = best.comparison
+    strength = cfg.image_weight * c.score
+    notes = []
+    if not c.copied:
+        strength *= cfg.similar_style_factor
+    if not has_mark and not has_context and not (brand.product_words.get(best.ref.sku, frozenset()) & view.keys):
+        strength *= cfg.unrelated_product_image_factor
+        notes.append("none of the product's words in the listing")
+    verb = {"same_photo": "is", "edited_copy": "copies", "similar_style": "resembles"}.get(c.kind, "resembles")
+    what = {"same_photo": "the same photo", "edited_copy": "an edited copy",
+            "similar_style": "similar style only"}.get(c.kind, c.kind)
+    detail = "; ".join(x for x in (what, ", ".join(c.edits), *notes) if x)
+    reason = f"image {best.image_no} {verb} {best.ref.label} ({detail})"
+    if c.text_conflict:
+        reason += f"; the photo's text ({', '.join(c.listing_words[:4])}) is not the label's"
+    regions = tuple(
+        ImageRegion(h.image_no, h.ref.ref_id, c2.listing_box, c2.reference_box)
+        for h in sorted(hits, key=lambda h: (-h.comparison.score, h.image_no))[:4]
+        for c2 in (h.comparison,) if h.copied or h is best
+    )
+    details: Mapping[str, Any] = {
+        "image_no": best.image_no, "ref": best.ref.label, "ref_id": best.ref.ref_id, "sku": best.ref.sku,
+        "kind": c.kind, "method": c.method, "score": round(c.score, 4), "edits": list(c.edits),
+        "inliers": c.inliers, "coverage": round(c.coverage, 3), "rotation": round(c.rotation, 1),
+        "scale": round(c.scale, 3), "text_conflict": c.text_conflict,
+        "listing_words": list(c.listing_words[:8]), "reference_words": list(c.reference_words[:8]),
+    }
+    disguise = next((e for e in ("part of a collage", "cropped", "rotated", "recoloured", "mirrored", "padded")
+                     if e in c.edits), None)
+    return Evidence("image", strength, reason, regions=regions, disguise=disguise, details=details)
