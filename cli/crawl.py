@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lookalike.cli import context
+from cli import context
 
 
 def crawl(
@@ -30,9 +30,15 @@ def crawl(
     scan_id: str | None = typer.Option(None, "--scan-id", help="Group this crawl with others of one scan."),
 ) -> None:
     """Crawl and store listings; exits with status 1 when the crawl failed."""
-    from crawlers.run import run_crawl
+    from crawlers.run import CrawlRequest, crawl_request, run_crawl
 
     settings = context.settings()
+    request = CrawlRequest(
+        start_urls=start_url or (), profile=profile, queries=query or (), base_url=base_url, platform=platform,
+        marketplace=marketplace, max_pages=max_pages, scope="recheck" if recheck else "full", images=images,
+        scan_id=scan_id,
+    )
+    crawl_request(request, profiles_dir=settings.profiles_dir)  # a bad URL or profile: one line, before anything
     context.database(settings).dispose()  # an unreachable database is one clear line, before any crawl
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
@@ -45,11 +51,7 @@ def crawl(
                 f"{counts.get('images_ok', 0)} ok / {counts.get('images_failed', 0)} failed · "
                 f"dropped {counts.get('dropped', 0)} · errors {counts.get('errors', 0)}"))
 
-        run_id = run_crawl(
-            settings, start_urls=start_url, profile=profile, queries=query, base_url=base_url, platform=platform,
-            marketplace=marketplace, max_pages=max_pages, scope="recheck" if recheck else "full", images=images,
-            scan_id=scan_id, progress=show,
-        )
+        run_id = run_crawl(settings, request, progress=show)
     status = print_run_summary(Console(), settings, run_id)
     if status != "finished":
         raise typer.Exit(code=1)
@@ -59,14 +61,10 @@ def print_run_summary(console: Console, settings, run_id: int) -> str:
     """Print one crawl's summary table; returns its status."""
     from storage.models import CrawlRun, Marketplace
 
-    database = context.database(settings)
-    try:
-        with database.session() as session:
-            run = session.get(CrawlRun, run_id)
-            marketplace = session.get(Marketplace, run.marketplace_id) if run.marketplace_id else None
-            stats, status, name = dict(run.stats or {}), run.status, marketplace.name if marketplace else "-"
-    finally:
-        database.dispose()
+    with context.database(settings) as database, database.session() as session:
+        run = session.get(CrawlRun, run_id)
+        marketplace = session.get(Marketplace, run.marketplace_id) if run.marketplace_id else None
+        stats, status, name = dict(run.stats or {}), run.status, marketplace.name if marketplace else "-"
     listings = stats.get("listings", {})
     images = stats.get("images", {})
     table = Table(title=f"Crawl {run_id} of {name}: {status}", show_header=False)

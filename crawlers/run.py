@@ -6,22 +6,28 @@ each crawl is a fresh ``python -m crawlers.run`` child.  The parent creates the 
 stdin, reads progress lines from its stdout, writes its log to ``<data_dir>/logs/crawl-<id>.log`` and,
 if the child failed without finishing the row, marks the run ``failed`` with the log's last lines.
 
-    from crawlers.run import run_crawl
-    run_id = run_crawl(settings, start_urls=["https://shop.example/"])
-    run_id = run_crawl(settings, profile="demo", base_url="http://127.0.0.1:8000", queries=["fullips"])
+    from crawlers.run import CrawlRequest, run_crawl
+    run_id = run_crawl(settings, CrawlRequest(start_urls=["https://shop.example/"]))
+    run_id = run_crawl(settings, CrawlRequest(profile="demo", base_url="http://127.0.0.1:8000", queries=["fullips"]))
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from lookalike.errors import LookalikeError
+import attrs
+
+from core.errors import LookalikeError
 
 SPIDERS = {
     "generic": "crawlers.spiders.generic.GenericProductSpider",
@@ -33,124 +39,180 @@ PLATFORMS = ("shopify", "woocommerce")
 LOG_TAIL_CHARS = 2000
 
 ProgressCallback = Callable[[dict[str, int]], None]
+MAX_URL_CHARS = 2048
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 
-def crawl_request(
-    *,
-    start_urls: Iterable[str] = (),
-    profile: str | None = None,
-    queries: Iterable[str] = (),
-    base_url: str | None = None,
-    marketplace: str | None = None,
-    platform: str | None = None,
-    scope: str = "full",
-    max_pages: int | None = None,
-    profiles_dir: Path | None = None,
-) -> tuple[str, dict[str, Any]]:
-    """(spider name, spider keyword arguments) for what was asked; raises ``LookalikeError`` for a request
-    that cannot run (pure: no network, reads only profile files)."""
+def validate_start_url(url: str) -> str:
+    """``url`` stripped when it is a fetchable http(s) URL, else ``LookalikeError`` in one line.
+
+    Checked fully before anything runs: the scheme (http, https), a host (a DNS name of valid labels,
+    IDNA allowed, or an IP literal; brackets closed), a port in 1..65535, no whitespace or control
+    characters, at most :data:`MAX_URL_CHARS` characters.  Whether the address may be fetched is the
+    network guard's decision at connect time, not this one's.
+    """
+    text = url.strip() if isinstance(url, str) else ""
+    shown = repr(text[:200])
+    if not text:
+        raise LookalikeError("start URL is empty")
+    if len(text) > MAX_URL_CHARS:
+        raise LookalikeError(f"start URL longer than {MAX_URL_CHARS} characters: {shown}")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise LookalikeError(f"start URL contains whitespace or control characters: {shown}")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise LookalikeError(f"start URL is malformed ({exc}): {shown}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise LookalikeError(f"start URL must be http(s): {shown}")
+    host = parts.hostname or ""
+    if not host:
+        raise LookalikeError(f"start URL has no host: {shown}")
+    if port == 0:
+        raise LookalikeError(f"start URL port must be 1-65535: {shown}")
+    if not _valid_host(host):
+        raise LookalikeError(f"start URL host {host[:100]!r} is not a valid host name or address: {shown}")
+    return text
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return False
+    labels = ascii_host.rstrip(".").split(".")
+    return len(ascii_host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
+
+
+@attrs.frozen(kw_only=True)
+class CrawlRequest:
+    """One crawl: what to crawl and how (see :func:`crawl_request` for the rules).
+
+    - ``start_urls``: shop pages (a whole shop for ``scope="full"``, known listing URLs for ``recheck``);
+    - ``profile`` (a name or a YAML path) with ``queries`` and ``base_url``: a marketplace search;
+    - ``platform``: ``shopify`` or ``woocommerce`` for start-URL crawls of those platforms' APIs;
+    - ``marketplace``: the name listings are stored under (default: from the site or the profile);
+    - ``max_pages``: page limit (default ``LOOKALIKE_MAX_PAGES``); ``images``: fetch listing photos;
+    - ``scan_id``: the scan the crawl belongs to; ``scrapy_overrides``: Scrapy settings applied last;
+    - ``timeout``: seconds before the child process is killed (None: no limit).
+    """
+
+    start_urls: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    profile: str | None = None
+    queries: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    base_url: str | None = None
+    marketplace: str | None = None
+    platform: str | None = None
+    scope: str = "full"
+    max_pages: int | None = None
+    images: bool = True
+    scan_id: str | None = None
+    scrapy_overrides: dict[str, Any] = attrs.field(factory=dict, converter=lambda v: dict(v or {}))
+    timeout: float | None = None
+
+
+def crawl_request(request: CrawlRequest, *, profiles_dir: Path | None = None) -> tuple[str, dict[str, Any]]:
+    """(spider name, spider keyword arguments) for ``request``; raises ``LookalikeError`` in one line for
+    a request that cannot run (pure: no network, reads only profile files)."""
     from crawlers.profiles import load_profile
 
-    start_urls = [u.strip() for u in start_urls if u and u.strip()]
-    queries = [q.strip() for q in queries if q and q.strip()]
-    if profile and start_urls:
+    start_urls = [u.strip() for u in request.start_urls if u and u.strip()]
+    queries = [q.strip() for q in request.queries if q and q.strip()]
+    if request.scope not in ("full", "recheck"):
+        raise LookalikeError(f"unknown scope {request.scope!r} (known: full, recheck)")
+    if request.profile and start_urls:
         raise LookalikeError("give either start URLs or a profile, not both")
-    if profile:
-        loaded = load_profile(profile, extra_dir=profiles_dir, base_url=base_url)
+    if request.base_url:
+        validate_start_url(request.base_url)
+    if request.profile:
+        loaded = load_profile(request.profile, extra_dir=profiles_dir, base_url=request.base_url)
         if not loaded.base_url:
             raise LookalikeError(f"profile {loaded.name!r} has no base_url: give one with --base-url")
+        validate_start_url(loaded.base_url)
         if loaded.kind in PLATFORMS:
-            return loaded.kind, {"start_urls": [loaded.base_url], "marketplace": marketplace or loaded.name,
-                                 "max_pages": max_pages}
+            return loaded.kind, {"start_urls": [loaded.base_url], "marketplace": request.marketplace or loaded.name,
+                                 "max_pages": request.max_pages}
         if not queries:
             raise LookalikeError(f"profile {loaded.name!r} searches the marketplace: give at least one --query")
         return "search", {"profile": loaded.model_dump(mode="json"), "queries": queries,
-                          "marketplace": marketplace}
+                          "marketplace": request.marketplace}
     if not start_urls:
         raise LookalikeError("nothing to crawl: give --start-url URL (repeatable) or --profile NAME")
-    for url in start_urls:
-        if not url.lower().startswith(("http://", "https://")):
-            raise LookalikeError(f"start URL must be http(s): {url[:200]!r}")
+    start_urls = [validate_start_url(url) for url in start_urls]
     if queries:
         raise LookalikeError("--query needs a --profile (start-URL crawls read whole shops)")
-    if platform:
-        if platform not in PLATFORMS:
-            raise LookalikeError(f"unknown platform {platform!r} (known: {', '.join(PLATFORMS)})")
-        return platform, {"start_urls": start_urls, "marketplace": marketplace, "max_pages": max_pages}
-    return "generic", {"start_urls": start_urls, "marketplace": marketplace, "scope": scope,
-                       "max_pages": max_pages}
+    if request.platform:
+        if request.platform not in PLATFORMS:
+            raise LookalikeError(f"unknown platform {request.platform!r} (known: {', '.join(PLATFORMS)})")
+        return request.platform, {"start_urls": start_urls, "marketplace": request.marketplace,
+                                  "max_pages": request.max_pages}
+    return "generic", {"start_urls": start_urls, "marketplace": request.marketplace, "scope": request.scope,
+                       "max_pages": request.max_pages}
 
 
-def run_crawl(
-    settings: Any,
-    *,
-    start_urls: Iterable[str] = (),
-    profile: str | None = None,
-    queries: Iterable[str] = (),
-    scan_id: str | None = None,
-    base_url: str | None = None,
-    marketplace: str | None = None,
-    platform: str | None = None,
-    scope: str = "full",
-    max_pages: int | None = None,
-    images: bool = True,
-    scrapy_overrides: dict[str, Any] | None = None,
-    progress: ProgressCallback | None = None,
-    timeout: float | None = None,
-) -> int:
+def run_crawl(settings: Any, request: CrawlRequest, *, progress: ProgressCallback | None = None) -> int:
     """Crawl in a child process; returns the ``crawl_runs`` id (its row has the status and stats).
 
-    ``settings`` is a Lookalike :class:`~lookalike.settings.Settings`.  ``scope`` is ``full`` or ``recheck``
-    for start-URL crawls (see :mod:`crawlers.pipelines.storage`).  ``scrapy_overrides`` are Scrapy
-    settings applied last (tests turn AutoThrottle off there).  ``progress`` receives the counters of
+    ``settings`` is a Lookalike :class:`~core.settings.Settings`.  ``progress`` receives the counters of
     :func:`crawlers.extensions.progress.progress_counts` about once a second.  Raises ``LookalikeError``
-    for a request that cannot run; a crawl that runs and fails returns its id with status ``failed``.
+    for a request that cannot run (before any row is written); a crawl that runs and fails returns its
+    id with status ``failed`` and ``stats.error`` in words (``stats.retryable`` says whether a retry may
+    help).  A child that outlives ``request.timeout`` seconds is killed and its run marked failed.
     """
     from crawlers.pipelines.records import start_run
     from storage.db import Database
     from storage.models import CrawlRun, utcnow
 
-    start_urls, queries = list(start_urls), list(queries)
-    spider, kwargs = crawl_request(
-        start_urls=start_urls, profile=profile, queries=queries, base_url=base_url, marketplace=marketplace,
-        platform=platform, scope=scope, max_pages=max_pages, profiles_dir=settings.profiles_dir,
-    )
-    params = {"spider": spider, "start_urls": start_urls, "profile": profile, "queries": queries,
-              "base_url": base_url, "scope": kwargs.get("scope") or ("search" if spider == "search" else "full")}
-    db = Database(settings.database_url).ensure_schema()
-    try:
+    spider, kwargs = crawl_request(request, profiles_dir=settings.profiles_dir)
+    params = {"spider": spider, "start_urls": list(request.start_urls), "profile": request.profile,
+              "queries": list(request.queries), "base_url": request.base_url,
+              "scope": kwargs.get("scope") or ("search" if spider == "search" else "full")}
+    with Database.opened(settings.database_url) as db:
         with db.session() as session:
-            run_id = start_run(session, marketplace_id=None, scan_id=scan_id, params=params).id
+            run_id = start_run(session, marketplace_id=None, scan_id=request.scan_id, params=params).id
         payload = {
             "settings": json.loads(settings.model_dump_json()),
             "spider": spider,
             "kwargs": kwargs,
             "overrides": {
                 "LOOKALIKE_CRAWL_RUN_ID": run_id,
-                "LOOKALIKE_SCAN_ID": scan_id,
+                "LOOKALIKE_SCAN_ID": request.scan_id,
                 "LOOKALIKE_CRAWL_PARAMS": params,
                 "LOOKALIKE_PROGRESS_INTERVAL": 1.0 if progress else 0.0,
-                "LOOKALIKE_IMAGES_ENABLED": images,
-                **(scrapy_overrides or {}),
+                "LOOKALIKE_IMAGES_ENABLED": request.images,
+                **request.scrapy_overrides,
             },
         }
         log_path = settings.data_dir / "logs" / f"crawl-{run_id}.log"
-        returncode = _run_child(payload, log_path=log_path, progress=progress, timeout=timeout)
+        returncode = _run_child(payload, log_path=log_path, progress=progress, timeout=request.timeout)
         with db.session() as session:
             run = session.get(CrawlRun, run_id)
             if run.status == "running" or returncode != 0:
                 tail = log_path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:] if log_path.exists() else ""
+                error = (f"the crawl took longer than {request.timeout:g} s and was stopped"
+                         if returncode == TIMED_OUT else f"crawler process exited with status {returncode}")
                 run.status = "failed"
                 run.finished_at = run.finished_at or utcnow()
-                run.stats = {**(run.stats or {}), "error": f"crawler process exited with status {returncode}",
-                             "log_tail": tail, "log": str(log_path)}
+                run.stats = {**(run.stats or {}), "error": (run.stats or {}).get("error") or error,
+                             "retryable": (run.stats or {}).get("retryable", True), "log_tail": tail,
+                             "log": str(log_path)}
         return run_id
-    finally:
-        db.dispose()
+
+
+TIMED_OUT = -9
+"""``_run_child``'s return code for a child killed at its deadline."""
 
 
 def _run_child(payload: dict[str, Any], *, log_path: Path, progress: ProgressCallback | None,
                timeout: float | None) -> int:
+    """Run the child; its stdout (progress lines) is read in a thread so the deadline holds even while
+    the child is silent."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
@@ -159,27 +221,35 @@ def _run_child(payload: dict[str, Any], *, log_path: Path, progress: ProgressCal
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env, text=True,
     ) as child:
         assert child.stdin is not None and child.stdout is not None
+        reader = threading.Thread(target=_read_progress, args=(child.stdout, progress), daemon=True,
+                                  name="crawl-progress")
         try:
             child.stdin.write(json.dumps(payload))
             child.stdin.close()
-            for line in child.stdout:
-                if progress is None or not line.startswith("{"):
-                    continue
-                try:
-                    counts = json.loads(line).get("progress")
-                except ValueError:
-                    continue
-                if isinstance(counts, dict):
-                    progress(counts)
+            reader.start()
             return child.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-            return -9
+            return TIMED_OUT
         except BaseException:  # Ctrl-C in the parent: stop the child too
             child.terminate()
             child.wait()
             raise
+        finally:
+            reader.join(timeout=5)
+
+
+def _read_progress(stream: Any, progress: ProgressCallback | None) -> None:
+    for line in stream:
+        if progress is None or not line.startswith("{"):
+            continue
+        try:
+            counts = json.loads(line).get("progress")
+        except ValueError:
+            continue
+        if isinstance(counts, dict):
+            progress(counts)
 
 
 def _child_main() -> int:
@@ -188,9 +258,9 @@ def _child_main() -> int:
     from scrapy.settings import Settings as ScrapySettings
     from scrapy.utils.misc import load_object
 
+    from core.settings import load_settings
     from crawlers.profiles import Profile
     from crawlers.settings import scrapy_settings
-    from lookalike.settings import load_settings
 
     payload = json.loads(sys.stdin.read())
     settings = load_settings(**payload["settings"])

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lookalike.errors import LookalikeError
-from lookalike.settings import Settings
+from core.errors import LookalikeError
+from core.settings import Settings
+from core.yamlfile import YAMLProblem, load_yaml
+from crawlers.run import validate_start_url
 from storage.models import Brand, Product
 
 MAX_SCAN_FILE_BYTES = 1024 * 1024
@@ -78,11 +79,11 @@ class ScanTarget:
 
 
 def _http_url(value: str) -> str:
-    value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"not an http(s) URL: {value[:200]!r}")
-    return value
+    """``value`` when it is a fetchable start URL (:func:`crawlers.run.validate_start_url`), else ValueError."""
+    try:
+        return validate_start_url(value)
+    except LookalikeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class _ShopEntry(BaseModel):
@@ -146,9 +147,9 @@ def parse_targets(text: str, *, source: str = "<scan file>") -> list[ScanTarget]
     if len(text) > MAX_SCAN_FILE_BYTES:
         raise ScanFileError(f"{source}: larger than {MAX_SCAN_FILE_BYTES} bytes")
     try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ScanFileError(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raw = load_yaml(text, max_bytes=MAX_SCAN_FILE_BYTES) or {}
+    except YAMLProblem as exc:
+        raise ScanFileError(f"{source}: not valid YAML: {exc.where}: {exc.problem}") from None
     if not isinstance(raw, dict):
         raise ScanFileError(f"{source}: a scan file is a mapping with 'shops' and/or 'profiles'")
     try:

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 from parsel import Selector
 from scrapy import Request
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest, NotConfigured
 from scrapy.utils.test import get_crawler
 
+from core.errors import LookalikeError
+from core.settings import load_settings
 from crawlers.items import Listing
 from crawlers.middlewares.backoff import RetryBackoffMiddleware
 from crawlers.middlewares.netguard import PrivateNetworkGuard
 from crawlers.middlewares.tracking import TrackingParamsMiddleware
-from crawlers.pipelines.images import ImageOutcome, outcome_for_exception
+from crawlers.pipelines.images import outcome_for_exception
+from crawlers.pipelines.storage import crawl_failure
 from crawlers.pipelines.validate import ValidateListingPipeline
 from crawlers.profiles import ProfileError, load_profile, parse_profile, profile_paths
-from crawlers.run import crawl_request
+from crawlers.run import CrawlRequest, crawl_request, validate_start_url
 from crawlers.settings import scrapy_settings
 from crawlers.spiders.links import page_links, robots_sitemaps, same_site_as
 from crawlers.spiders.search import select_urls
-from lookalike.errors import LookalikeError
-from lookalike.settings import load_settings
 
 
 # ------------------------------------------------------------------------------------- settings
@@ -118,7 +120,9 @@ def test_image_download_failures_map_to_statuses():
     assert outcome_for_exception(IgnoreRequest("robots")).status == "refused"
     assert outcome_for_exception(DownloadCancelledError("larger than download max size")).status == "too_large"
     assert outcome_for_exception(DownloadTimeoutError("slow")).status == "http_error"
-    assert isinstance(outcome_for_exception(OSError("x")), ImageOutcome)
+    other = outcome_for_exception(OSError("connection reset"))
+    assert (other.status, other.error) == ("http_error", "OSError: connection reset")
+    assert outcome_for_exception(DownloadCancelledError("cut"), size_cancelled=True).status == "too_large"
 
 
 def test_validate_pipeline_drops_with_reasons():
@@ -233,14 +237,104 @@ def test_user_profiles_dir_adds_profiles(tmp_path: Path):
 )
 def test_crawl_request_errors(kwargs, message):
     with pytest.raises(LookalikeError, match=message):
-        crawl_request(**kwargs)
+        crawl_request(CrawlRequest(**kwargs))
 
 
 def test_crawl_request_picks_the_spider():
-    assert crawl_request(start_urls=["https://x.example/"])[0] == "generic"
-    assert crawl_request(start_urls=["https://x.example/"], platform="shopify")[0] == "shopify"
-    spider, kwargs = crawl_request(profile="demo", base_url="http://127.0.0.1:1", queries=["a", " ", "b"])
+    assert crawl_request(CrawlRequest(start_urls=["https://x.example/"]))[0] == "generic"
+    assert crawl_request(CrawlRequest(start_urls=["https://x.example/"], platform="shopify"))[0] == "shopify"
+    spider, kwargs = crawl_request(CrawlRequest(profile="demo", base_url="http://127.0.0.1:1", queries=["a", " ", "b"]))
     assert spider == "search" and kwargs["queries"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://shop.example:99999/", "Port out of range"),
+        ("http://[::1", "Invalid IPv6 URL"),
+        ("http://a b/", "whitespace"),
+        ("http://shop.example/\x07", "control characters"),
+        ("http:///nohost", "no host"),
+        ("http://shop.example:0/", "port must be 1-65535"),
+        ("http://-bad-.example/", "not a valid host name"),
+        ("http://sh\u00a0op.example/", "whitespace"),
+        ("gopher://shop.example/", "must be http"),
+        ("https://" + "a" * 3000 + ".example/", "longer than"),
+    ],
+)
+def test_bad_start_urls_are_one_line_errors_before_anything_runs(url, message):
+    with pytest.raises(LookalikeError, match=message) as caught:
+        crawl_request(CrawlRequest(start_urls=[url]))
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 400
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/p", "https://[::1]:8443/", "https://b\u00fccher.example/",
+                                 "https://shop.example/p?id=7#top", "http://localhost/"])
+def test_good_start_urls_pass(url):
+    assert validate_start_url(f"  {url} ") == url
+
+
+def test_crawl_request_is_typed_and_immutable():
+    request = CrawlRequest(start_urls=["https://x.example/"], queries=["a"], scrapy_overrides=None)
+    assert request.start_urls == ("https://x.example/",) and request.scrapy_overrides == {}
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        request.scope = "recheck"
+
+
+# ------------------------------------------------------------------------------ honest crawl states
+def _stats(**values):
+    return {"lookalike/pages": 0, **{k.replace("__", "/"): v for k, v in values.items()}}
+
+
+@pytest.mark.parametrize(
+    ("stats", "words", "retryable"),
+    [
+        ({"robotstxt/forbidden": 3}, "robots.txt denied 3 request(s)", False),
+        ({"downloader/exception_type_count/scrapy.exceptions.DownloadTimeoutError": 4}, "4 request(s) timed out", True),
+        ({"downloader/exception_type_count/scrapy.exceptions.DownloadConnectionRefusedError": 2},
+         "the connection was refused 2 time(s)", True),
+        ({"downloader/exception_type_count/scrapy.exceptions.DownloadCancelledError": 1},
+         "1 page(s) were larger than the download size limit", False),
+        ({"lookalike/redirect_loops": 1}, "redirect loop", False),
+        ({"netguard/refused/private_address": 2}, "private-network guard refused 2", False),
+        ({}, "no page answered", True),
+    ],
+)
+def test_a_crawl_without_product_pages_fails_with_its_cause(stats, words, retryable):
+    failure = crawl_failure(_stats() | stats, reason="finished", scope="full", products=0, gone_evidence=0,
+                            storage_errors=0)
+    assert failure is not None
+    assert failure[0].startswith("no product page was fetched: ") and words in failure[0]
+    assert failure[1] is retryable
+
+
+def test_pages_without_products_fail_and_a_retry_would_not_help():
+    failure = crawl_failure({"lookalike/pages": 5}, reason="finished", scope="full", products=0, gone_evidence=0,
+                            storage_errors=0)
+    assert failure == ("none of the 5 page(s) fetched was a product page: the pages carry no product markup or "
+                       "price", False)
+
+
+@pytest.mark.parametrize(
+    ("scope", "stats", "products", "gone", "failed"),
+    [
+        ("full", {"lookalike/pages": 3}, 2, 0, False),
+        ("recheck", {"lookalike/pages": 2}, 0, 2, False),  # 404/410 answers are evidence, not a failure
+        ("recheck", {"robotstxt/forbidden": 2}, 0, 0, True),
+        ("search", {"lookalike/pages": 1}, 0, 0, False),  # an empty result page is an answer
+        ("search", {"robotstxt/forbidden": 1}, 0, 0, True),
+    ],
+)
+def test_which_crawls_expected_pages(scope, stats, products, gone, failed):
+    failure = crawl_failure(stats, reason="finished", scope=scope, products=products, gone_evidence=gone,
+                            storage_errors=0)
+    assert (failure is not None) is failed
+
+
+def test_an_interrupted_crawl_fails_whatever_it_stored():
+    failure = crawl_failure({"lookalike/pages": 9}, reason="shutdown", scope="full", products=9, gone_evidence=0,
+                            storage_errors=0)
+    assert failure == ("the crawl ended with 'shutdown'", True)
 
 
 @pytest.mark.parametrize(("delay", "expected"), [(None, None), (0, None), (-3, None), (2.5, 2.5), (600, 30.0)])

@@ -14,9 +14,9 @@ import pytest
 from crawl_support import FAST_CRAWL, remove_listing, set_price, write_tiny_world
 from sqlalchemy import func, select
 
-from crawlers.run import run_crawl
+from core.settings import load_settings
+from crawlers.run import CrawlRequest, run_crawl
 from data.demo.marketplace import DemoMarketplace
-from lookalike.settings import load_settings
 from storage.db import Database
 from storage.models import CrawlRun, Image, Listing, ListingImage, ListingPrice, Marketplace
 
@@ -47,7 +47,7 @@ def test_full_crawl_finds_every_product_survives_faults_and_recrawls(tmp_path: P
     db = Database(db_url)
     with DemoMarketplace(world, slow_seconds=0.3) as market:
         faults = market.world.faults
-        run_id = run_crawl(settings, start_urls=[market.url + "/"], scrapy_overrides=FAST_CRAWL)
+        run_id = run_crawl(settings, CrawlRequest(start_urls=[market.url + "/"], scrapy_overrides=FAST_CRAWL))
 
         # --- coverage: every product served is stored once, under its clean canonical URL
         products = market.product_urls()
@@ -93,7 +93,7 @@ def test_full_crawl_finds_every_product_survives_faults_and_recrawls(tmp_path: P
         remove_listing(world, removed_id)
         image_requests_before = sum(1 for r in market.requests if r.path.startswith("/img/L"))
         market.world.__init__(world, per_page=market.world.per_page)  # reload the edited world
-        second = run_crawl(settings, start_urls=[market.url + "/"], scrapy_overrides=FAST_CRAWL)
+        second = run_crawl(settings, CrawlRequest(start_urls=[market.url + "/"], scrapy_overrides=FAST_CRAWL))
         after = listings_by_url(db)
         assert set(after) == set(stored), "the second crawl duplicated or lost listings"
         with db.session() as session:
@@ -117,8 +117,8 @@ def test_full_crawl_finds_every_product_survives_faults_and_recrawls(tmp_path: P
         assert [str(p) for p in history][-1] in ("99.00", "99") and len(history) == 2
 
         # --- a recheck of two known listing URLs: the removed one answers 404, its second miss: gone
-        third = run_crawl(settings, start_urls=[products[removed_id], products[changed_id]], scope="recheck",
-                          scrapy_overrides=FAST_CRAWL)
+        third = run_crawl(settings, CrawlRequest(start_urls=[products[removed_id], products[changed_id]], scope="recheck",
+                          scrapy_overrides=FAST_CRAWL))
         final = listings_by_url(db)
         gone = final[products[removed_id]]
         assert gone.status == "gone" and gone.gone_at is not None
@@ -134,9 +134,8 @@ def test_search_profile_finds_listings_and_marks_nothing_gone(tmp_path: Path, db
     settings = crawl_settings(tmp_path, db_url)
     db = Database(db_url)
     with DemoMarketplace(world, slow_seconds=0.1) as market:
-        # images decoded and hashed in a worker process here (threads in the other tests)
-        run_id = run_crawl(settings, profile="demo", base_url=market.url, queries=["serum", "no-such-thing"],
-                           scrapy_overrides={**FAST_CRAWL, "LOOKALIKE_IMAGE_WORKERS": 1})
+        run_id = run_crawl(settings, CrawlRequest(profile="demo", base_url=market.url, queries=["serum", "no-such-thing"],
+                           scrapy_overrides=FAST_CRAWL))
         searches = [r.path for r in market.requests if r.path.startswith("/search")]
         expected = {u for lid, u in market.product_urls().items()}
     with db.session() as session:
@@ -176,8 +175,8 @@ def test_a_page_that_times_out_is_given_up_and_blocks_gone_marking(tmp_path: Pat
     settings = load_settings(data_dir=tmp_path / "data", db_url=db_url, download_timeout=0.5)
     with DemoMarketplace(folder, slow_seconds=2.0) as market:
         slow_url = market.product_urls()[market.world.faults.slow.upper()]
-        run_id = run_crawl(settings, start_urls=[market.url + "/"], images=False,
-                           scrapy_overrides={**FAST_CRAWL, "RETRY_TIMES": 1})
+        run_id = run_crawl(settings, CrawlRequest(start_urls=[market.url + "/"], images=False,
+                           scrapy_overrides={**FAST_CRAWL, "RETRY_TIMES": 1}))
         slow_path = slow_url.removeprefix(market.url)
         attempts = sum(1 for r in market.requests if r.path == slow_path)
     db = Database(db_url)
@@ -198,8 +197,8 @@ def test_robots_crawl_delay_is_honoured(tmp_path: Path):
     write_tiny_world(folder, listings=3)
     db_url = f"sqlite:///{tmp_path / 'polite.db'}"
     with DemoMarketplace(folder, crawl_delay=0.1) as market:
-        run_id = run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url), start_urls=[market.url + "/"],
-                           images=False, scrapy_overrides=FAST_CRAWL)
+        run_id = run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url), CrawlRequest(start_urls=[market.url + "/"],
+                           images=False, scrapy_overrides=FAST_CRAWL))
     db = Database(db_url)
     with db.session() as session:
         run = session.get(CrawlRun, run_id)
@@ -226,12 +225,12 @@ def test_recheck_counts_a_redirect_away_from_a_removed_listing_as_gone(tmp_path:
     settings = load_settings(data_dir=tmp_path / "data", db_url=db_url, gone_after_runs=1)
     with RedirectingMarketplace(folder) as market:
         urls = market.product_urls()
-        run_crawl(settings, start_urls=list(urls.values()), scope="recheck", images=False,
-                  scrapy_overrides=FAST_CRAWL)
+        run_crawl(settings, CrawlRequest(start_urls=list(urls.values()), scope="recheck", images=False,
+                  scrapy_overrides=FAST_CRAWL))
         remove_listing(folder, "L0002")
         market.world.__init__(folder, per_page=market.world.per_page)
-        run_id = run_crawl(settings, start_urls=list(urls.values()), scope="recheck", images=False,
-                           scrapy_overrides=FAST_CRAWL)
+        run_id = run_crawl(settings, CrawlRequest(start_urls=list(urls.values()), scope="recheck", images=False,
+                           scrapy_overrides=FAST_CRAWL))
         redirected = [r for r in market.requests if r.status == 301]
     db = Database(db_url)
     rows = listings_by_url(db)
@@ -261,8 +260,8 @@ def test_a_user_profile_with_selectors_reads_listings(tmp_path: Path):
         "  fallback: false\n", encoding="utf-8")
     db_url = f"sqlite:///{tmp_path / 'selector.db'}"
     with DemoMarketplace(folder) as market:
-        run_id = run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url), profile=str(profile),
-                           base_url=market.url, queries=["serum"], images=False, scrapy_overrides=FAST_CRAWL)
+        run_id = run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url), CrawlRequest(profile=str(profile),
+                           base_url=market.url, queries=["serum"], images=False, scrapy_overrides=FAST_CRAWL))
     db = Database(db_url)
     with db.session() as session:
         run = session.get(CrawlRun, run_id)

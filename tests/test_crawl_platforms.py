@@ -15,9 +15,9 @@ import pytest
 from crawl_support import FAST_CRAWL
 from sqlalchemy import select
 
+from core.settings import load_settings
 from crawlers.platforms import shopify, woocommerce
-from crawlers.run import run_crawl
-from lookalike.settings import load_settings
+from crawlers.run import CrawlRequest, run_crawl
 from storage.db import Database
 from storage.models import CrawlRun, Listing, Marketplace
 
@@ -150,10 +150,10 @@ def test_platform_crawls_page_through_whole_catalogues(tmp_path: Path, platform_
     db_url = f"sqlite:///{tmp_path / 'p.db'}"
     settings = load_settings(data_dir=tmp_path / "data", db_url=db_url)
     overrides = {**FAST_CRAWL, "LOOKALIKE_IMAGES_ENABLED": False}
-    shop_run = run_crawl(settings, start_urls=[platform_server.url], platform="shopify", marketplace="glow",
-                         scrapy_overrides=overrides, images=False)
-    woo_run = run_crawl(settings, start_urls=[platform_server.url + "/shop/"], platform="woocommerce",
-                        marketplace="lips", images=False, scrapy_overrides=overrides)
+    shop_run = run_crawl(settings, CrawlRequest(start_urls=[platform_server.url], platform="shopify", marketplace="glow",
+                         scrapy_overrides=overrides, images=False))
+    woo_run = run_crawl(settings, CrawlRequest(start_urls=[platform_server.url + "/shop/"], platform="woocommerce",
+                        marketplace="lips", images=False, scrapy_overrides=overrides))
     db = Database(db_url)
     with db.session() as session:
         for run_id in (shop_run, woo_run):

@@ -11,8 +11,8 @@ from pathlib import Path
 from crawl_support import FAST_CRAWL
 from sqlalchemy import select
 
-from crawlers.run import run_crawl
-from lookalike.settings import load_settings
+from core.settings import load_settings
+from crawlers.run import CrawlRequest, run_crawl
 from storage.db import Database
 from storage.models import CrawlRun, ListingImage
 
@@ -57,8 +57,7 @@ def test_images_on_other_internal_hosts_are_refused(tmp_path: Path):
                        f'<body><h1>Trap</h1><a href="{secret.url}/p/other">elsewhere</a></body></html>')
     db_url = f"sqlite:///{tmp_path / 's.db'}"
     try:
-        run_id = run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url),
-                           start_urls=[shop.url + "/p/trap"], scrapy_overrides=FAST_CRAWL)
+        run_id = run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url), CrawlRequest(start_urls=[shop.url + "/p/trap"], scrapy_overrides=FAST_CRAWL))
     finally:
         shop.close()
         secret.close()

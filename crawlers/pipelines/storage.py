@@ -16,6 +16,11 @@ for it, so that absence means something:
   longer shows a product; a network error is not a miss.
 - ``search`` crawls count nothing: a listing missing from today's search results may simply rank lower.
 
+A crawl is ``failed`` (with ``stats.error`` in words and ``stats.retryable``) when it ended abnormally,
+lost listings to storage errors, or fetched no product page where pages were expected
+(:func:`crawl_failure`: robots.txt denying all, timeouts, oversize pages, a redirect loop, a refused
+connection...).
+
 The run id comes from ``LOOKALIKE_CRAWL_RUN_ID`` (created by :func:`crawlers.run.run_crawl` so the parent
 knows it even if the child dies), or a new row is created (``scrapy crawl`` by hand).
 """
@@ -81,6 +86,87 @@ def summarize_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "gone_check": stats.get("lookalike/gone_check"),
         "finish_reason": stats.get("finish_reason"),
     }
+
+
+#: Causes that answer the same way on a retry (a retry would only load the site again).
+DETERMINISTIC_CAUSES = frozenset({"robots_txt", "refused", "oversize", "redirect_loop", "not_products"})
+
+
+def failure_causes(stats: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(kind, words)`` for what stopped pages from being fetched, from a Scrapy stats dict (pure).
+
+    Kinds: ``robots_txt``, ``refused`` (the private-network guard), ``timeout``, ``connection_refused``,
+    ``dns``, ``oversize`` (over ``DOWNLOAD_MAXSIZE``), ``redirect_loop`` (too many redirects),
+    ``http_error`` (5xx/4xx answers), ``network`` (other download errors).
+    """
+    causes: list[tuple[str, str]] = []
+    robots = int(stats.get("robotstxt/forbidden", 0))
+    if robots:
+        causes.append(("robots_txt", f"robots.txt denied {robots} request(s)"))
+    refused = sum(int(v) for k, v in stats.items() if k.startswith("netguard/refused/"))
+    if refused:
+        causes.append(("refused", f"the private-network guard refused {refused} request(s)"))
+    errors: Counter[str] = Counter()
+    for key, value in stats.items():
+        if not key.startswith("downloader/exception_type_count/"):
+            continue
+        name = key.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+        if "Timeout" in name:
+            errors["timeout"] += int(value)
+        elif "ConnectionRefused" in name:
+            errors["connection_refused"] += int(value)
+        elif "DNS" in name or "CannotResolveHost" in name:
+            errors["dns"] += int(value)
+        elif "Cancelled" in name:
+            errors["oversize"] += int(value)
+        elif "IgnoreRequest" not in name:
+            errors["network"] += int(value)
+    words = {"timeout": "{} request(s) timed out", "connection_refused": "the connection was refused {} time(s)",
+             "dns": "the host name did not resolve ({} time(s))",
+             "oversize": "{} page(s) were larger than the download size limit",
+             "network": "{} other network error(s)"}
+    causes += [(kind, words[kind].format(count)) for kind, count in errors.items() if count]
+    loops = int(stats.get("lookalike/redirect_loops", 0))
+    if loops:
+        causes.append(("redirect_loop", f"{loops} request(s) hit the redirect limit (a redirect loop)"))
+    http_errors = sum(int(v) for k, v in stats.items()
+                      if k.startswith("downloader/response_status_count/") and k.rsplit("/", 1)[-1][:1] in "45")
+    if http_errors:
+        causes.append(("http_error", f"{http_errors} answer(s) were HTTP errors"))
+    return causes
+
+
+def crawl_failure(
+    stats: dict[str, Any], *, reason: str, scope: str, products: int, gone_evidence: int, storage_errors: int
+) -> tuple[str, bool] | None:
+    """Why a crawl failed and whether a retry may help (``(words, retryable)``), or None when it did not.
+
+    A crawl fails when it did not finish normally, lost batches to storage errors, or fetched no product
+    page where product pages were expected: ``full`` and ``recheck`` crawls and platform crawls expect
+    products (a recheck's 404/410 answers count as evidence); a ``search`` crawl expects at least one
+    results page, and an empty result is an answer.  ``products`` counts listings stored or dropped by
+    validation.
+    """
+    if reason != "finished":
+        return f"the crawl ended with {reason!r}", True
+    if storage_errors:
+        return f"{storage_errors} batch(es) of listings could not be stored", True
+    pages = int(stats.get("lookalike/pages", 0))
+    if scope == "search":
+        if pages:
+            return None
+        lead = "no search results page was fetched"
+    else:
+        if products or gone_evidence:
+            return None
+        lead = "no product page was fetched" if not pages else f"none of the {pages} page(s) fetched was a product page"
+    causes = failure_causes(stats)
+    if not causes and pages:
+        causes = [("not_products", "the pages carry no product markup or price")]
+    if not causes:
+        causes = [("network", "no page answered")]
+    retryable = any(kind not in DETERMINISTIC_CAUSES for kind, _ in causes)
+    return f"{lead}: {'; '.join(words for _, words in causes)}", retryable
 
 
 class StorageListingPipeline:
@@ -219,11 +305,19 @@ class StorageListingPipeline:
                 stats.set_value("lookalike/gone_check", f"done ({scope})")
             all_stats = {**stats.get_stats(), "finish_reason": reason}
             summary = summarize_stats(all_stats)
-            failed = reason != "finished" or summary["responses"] == 0 or self.storage_errors > 0
+            products = sum(self.counts[k] for k in ("new", "changed", "unchanged", "reappeared"))
+            products += sum(summary["dropped"].values())
+            failure = crawl_failure(
+                all_stats, reason=reason, scope=getattr(spider, "crawl_scope", "search"), products=products,
+                gone_evidence=len(getattr(spider, "gone_evidence", ())), storage_errors=self.storage_errors,
+            )
+            if failure is not None:
+                summary["error"], summary["retryable"] = failure
+                logger.error("crawl failed: %s", failure[0])
             with self.db.session() as session:
                 run = session.get(CrawlRun, self.crawl_run_id)
                 run.finished_at = utcnow()
-                run.status = "failed" if failed else "finished"
+                run.status = "failed" if failure else "finished"
                 run.stats = {**summary, "scrapy": json_safe(all_stats)}
         finally:
             self.db.dispose()

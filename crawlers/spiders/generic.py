@@ -115,6 +115,8 @@ class GenericProductSpider(LookalikeSpider):
         from scrapy.spidermiddlewares.httperror import HttpError
 
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            if "max redirections" in str(failure.value):
+                self.crawler.stats.inc_value("lookalike/redirect_loops")
             return
         if failure.check(HttpError) and failure.value.response.status in GONE_STATUSES:
             return
