@@ -13,6 +13,11 @@ Rules (``docs/review.md`` tells the same story for analysts):
   class, reasons and signals are refreshed.
 - A clean result (class ``clean``/``genuine``, or a score below ``min_score``) never creates a match and
   never deletes one: an existing match gets the new score and reasons and keeps its status.
+- Accessory and resale matches are created like suspects (an analyst may want to see them) but the queue
+  ranks them below every suspect (:func:`queue_order`), and a takedown notice may not name them unless
+  forced (:func:`may_report`, :data:`NOTICE_SAFE_CLASSES`).
+- ``Match.evidence`` holds the evidence the score came from (``matching.evidence.Evidence.to_json()``
+  dicts: spans to highlight, disguise names, image regions), refreshed with the score.
 - Every status change writes a ``MatchEvent`` (who, when, from, to, note); so does a change of the
   listing seen on a match that keeps its status (``from_status == to_status``, the note says what changed).
 
@@ -31,15 +36,19 @@ import datetime as dt
 import hashlib
 import json
 import math
-import unicodedata
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from lookalike.errors import LookalikeError
+from core.errors import LookalikeError
+from core.text import one_line
+from matching.evidence import Evidence, evidence_to_json
+from matching.model import CLASS_RANK, MatchResult
+from matching.model import NOTICE_SAFE_CLASSES as NOTICE_SAFE_CLASSES  # re-exported for the takedown guard
+from matching.model import may_report as may_report  # re-exported for the takedown guard
 from storage.db import insert_or_ignore
 from storage.models import MATCH_STATUSES, Brand, Listing, Match, MatchEvent, Product, utcnow
 
@@ -61,6 +70,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 SNAPSHOT_KEY = "listing_snapshot"
 MAX_CHANGES = 30  # sentences kept in Match.changes
 MAX_REASONS = 50
+MAX_EVIDENCE = 30  # evidence records kept per match
 MAX_TEXT = 1000  # characters kept per reason / note
 MAX_QUOTED = 160  # characters of a title or seller quoted in a change sentence
 MAX_SNAPSHOT_IMAGES = 50
@@ -71,11 +81,8 @@ MAX_SNAPSHOT_TEXT = 2000
 
 
 def _collapse(text: str | None) -> str:
-    """Whitespace collapsed and invisible format characters (zero-width, bidi marks) dropped."""
-    if not text:
-        return ""
-    kept = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return " ".join(kept.split())
+    """Whitespace collapsed and invisible characters (zero-width, bidi marks) dropped (:func:`core.text.one_line`)."""
+    return one_line(text)
 
 
 def _price_text(price: Decimal | str | None) -> str | None:
@@ -106,12 +113,8 @@ def listing_snapshot(listing: Listing) -> dict[str, Any]:
 
 
 def _quote(text: str | None) -> str:
-    if text is None or text == "":
-        return "(none)"
-    text = " ".join(text.split())
-    if len(text) > MAX_QUOTED:
-        text = text[: MAX_QUOTED - 1] + "…"
-    return f"'{text}'"
+    text = one_line(text, MAX_QUOTED)
+    return f"'{text}'" if text else "(none)"
 
 
 def _money(price: str | None, currency: str | None) -> str:
@@ -162,6 +165,49 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str
 # ------------------------------------------------------------------------------------------ recording
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Tonight's result of scoring one listing against one brand, as :func:`record_match` stores it.
+
+    ``score`` is 0..1; ``klass`` is the scorer's class (:data:`matching.model.CLASSES`, or ``genuine``);
+    ``evidence`` the findings it came from; ``signals`` a JSON-able summary; ``reasons`` sentences."""
+
+    brand_id: int
+    product_id: int | None
+    score: float
+    klass: str
+    evidence: tuple[Evidence, ...] = ()
+    signals: dict[str, Any] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def from_result(cls, result: MatchResult, *, product_id: int | None) -> Verdict:
+        """A scorer's :class:`~matching.model.MatchResult` for a stored brand (``brand_id`` an int)."""
+        return cls(brand_id=int(result.brand_id), product_id=product_id, score=result.score, klass=result.klass,
+                   evidence=tuple(result.evidence), signals=dict(result.signals), reasons=tuple(result.reasons))
+
+    def is_clean(self, min_score: float | None) -> bool:
+        """Clean: the class is in :data:`CLEAN_CLASSES`, or the score is below ``min_score``."""
+        return self.klass in CLEAN_CLASSES or (min_score is not None and self.score < min_score)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A verdict and the listing in the forms the match row holds (JSON round-tripped, bounded)."""
+
+    score: float
+    klass: str
+    product_id: int | None
+    signals: dict[str, Any]
+    reasons: list[str]
+    evidence: list[dict[str, Any]]
+    snapshot: dict[str, Any]
+
+    @property
+    def signals_with_snapshot(self) -> dict[str, Any]:
+        return {**self.signals, SNAPSHOT_KEY: self.snapshot}
+
+
 def _finite(value: Any) -> Any:
     """Non-finite floats (NaN, infinity) become ``None``: JSON has no spelling for them."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -188,102 +234,89 @@ def _event(session: Session, match: Match, *, actor: str, from_status: str | Non
                            to_status=to_status, note=_clip(note) if note else None))
 
 
-def record_match(
-    session: Session,
-    *,
-    listing: Listing,
-    brand_id: int,
-    product_id: int | None,
-    score: float,
-    klass: str,
-    signals: dict[str, Any],
-    reasons: Sequence[str],
-    actor: str = SCAN_ACTOR,
-    now: dt.datetime | None = None,
-    min_score: float | None = None,
-) -> str:
-    """Record tonight's result of scoring ``listing`` against one brand; returns the outcome.
-
-    ``score`` is 0..1; ``klass`` is the scorer's class (``counterfeit``, ``lookalike``, ``accessory``,
-    ``clean``); a result is *clean* when the class is in ``CLEAN_CLASSES`` or ``score < min_score``.
-    Outcomes: ``created`` (a new match, status ``new``), ``updated`` (score, reasons or listing changed;
-    status kept), ``unchanged`` (nothing to write), ``reopened`` (a dismissed match came back as ``new``
-    after a material change), ``suppressed`` (nothing was put in front of an analyst: a clean result with
-    no match, or a dismissed match refreshed without reopening).
-    The listing must be flushed (have an id). Writes happen in the caller's transaction, and the match
-    row stays locked until it ends (PostgreSQL): a worker recording many matches in one transaction
-    should take them in a stable order (listing id, then brand id) so that two workers cannot deadlock.
-    """
+def _stored(listing: Listing, verdict: Verdict) -> _Stored:
+    """Validate a verdict (``LookalikeError`` for a listing without id, a bad class or score) and bring it into
+    its stored form."""
     if listing.id is None:
         raise LookalikeError("record_match needs a stored listing (flush it first)")
-    if not klass or len(klass) > 20:
-        raise LookalikeError(f"invalid match class {klass!r}")
-    score = float(score)
+    if not verdict.klass or len(verdict.klass) > 20:
+        raise LookalikeError(f"invalid match class {verdict.klass!r}")
+    score = float(verdict.score)
     if not math.isfinite(score):
         raise LookalikeError(f"invalid score {score!r} for listing {listing.id}")
-    now = now or utcnow()
-    clean = klass in CLEAN_CLASSES or (min_score is not None and score < min_score)
-    snapshot = listing_snapshot(listing)
-    signals_json = _as_json({k: v for k, v in dict(signals).items() if k != SNAPSHOT_KEY})
-    stored_signals = {**signals_json, SNAPSHOT_KEY: snapshot}
-    reasons_json = [_clip(str(r)) for r in list(reasons)[:MAX_REASONS]]
-
-    def existing() -> Match | None:
-        stmt = (
-            select(Match)
-            .where(Match.listing_id == listing.id, Match.brand_id == brand_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return session.scalars(stmt).one_or_none()
-
-    match = existing()
-    if match is None:
-        if clean:
-            return "suppressed"
-        new_id = insert_or_ignore(session, Match, {
-            "listing_id": listing.id, "brand_id": brand_id, "product_id": product_id, "score": score,
-            "klass": klass, "signals": stored_signals, "reasons": reasons_json, "status": "new",
-            "listing_content_hash": listing.content_hash, "changes": [], "created_at": now,
-            "updated_at": now,
-        }, conflict=["listing_id", "brand_id"])
-        if new_id is not None:
-            created = session.get(Match, new_id, populate_existing=True)
-            assert created is not None
-            _event(session, created, actor=actor, from_status=None, to_status="new", at=now,
-                   note=f"found by scan: score {score:.2f} ({klass})")
-            return "created"
-        match = existing()  # another worker created it first: update it like any later night
-        assert match is not None
-
-    listing_changed = match.listing_content_hash != listing.content_hash
-    old_snapshot = (match.signals or {}).get(SNAPSHOT_KEY)
-    sentences: list[str] = []
-    material = False
-    if listing_changed:
-        if isinstance(old_snapshot, dict):
-            sentences, material = describe_changes(old_snapshot, snapshot)
-        else:  # scored before snapshots existed: the hash is all we know
-            sentences, material = ["listing changed (no earlier copy to compare)"], True
-
-    scoring_changed = (
-        not math.isclose(match.score, score, abs_tol=1e-9)
-        or match.klass != klass
-        or match.product_id != product_id
-        or list(match.reasons or []) != reasons_json
-        or {k: v for k, v in (match.signals or {}).items() if k != SNAPSHOT_KEY} != signals_json
-        or old_snapshot != snapshot
+    signals = _as_json({k: v for k, v in dict(verdict.signals).items() if k != SNAPSHOT_KEY})
+    return _Stored(
+        score=score, klass=verdict.klass, product_id=verdict.product_id, signals=signals,
+        reasons=[_clip(str(r)) for r in list(verdict.reasons)[:MAX_REASONS]],
+        evidence=_as_json(evidence_to_json(verdict.evidence[:MAX_EVIDENCE])),
+        snapshot=listing_snapshot(listing),
     )
-    if not listing_changed and not scoring_changed:
-        return "unchanged"
 
-    match.score, match.klass, match.product_id = score, klass, product_id
-    match.reasons, match.signals = reasons_json, stored_signals
+
+def _locked_match(session: Session, listing_id: int, brand_id: int) -> Match | None:
+    stmt = (
+        select(Match)
+        .where(Match.listing_id == listing_id, Match.brand_id == brand_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def _create(session: Session, listing: Listing, brand_id: int, stored: _Stored, *, actor: str,
+            now: dt.datetime) -> bool:
+    """Insert the match (status ``new``) with its first event; False when another worker created it first."""
+    new_id = insert_or_ignore(session, Match, {
+        "listing_id": listing.id, "brand_id": brand_id, "product_id": stored.product_id, "score": stored.score,
+        "klass": stored.klass, "signals": stored.signals_with_snapshot, "reasons": stored.reasons,
+        "evidence": stored.evidence, "status": "new", "listing_content_hash": listing.content_hash,
+        "changes": [], "created_at": now, "updated_at": now,
+    }, conflict=["listing_id", "brand_id"])
+    if new_id is None:
+        return False
+    created = session.get(Match, new_id, populate_existing=True)
+    assert created is not None
+    _event(session, created, actor=actor, from_status=None, to_status="new", at=now,
+           note=f"found by scan: score {stored.score:.2f} ({stored.klass})")
+    return True
+
+
+def _listing_changes(match: Match, listing: Listing, snapshot: dict[str, Any]) -> tuple[list[str], bool]:
+    """What changed in the listing since the match was last scored: (sentences, whether material)."""
+    if match.listing_content_hash == listing.content_hash:
+        return [], False
+    old_snapshot = (match.signals or {}).get(SNAPSHOT_KEY)
+    if isinstance(old_snapshot, dict):
+        return describe_changes(old_snapshot, snapshot)
+    return ["listing changed (no earlier copy to compare)"], True  # scored before snapshots existed
+
+
+def _scoring_changed(match: Match, stored: _Stored) -> bool:
+    old_signals = match.signals or {}
+    return (
+        not math.isclose(match.score, stored.score, abs_tol=1e-9)
+        or match.klass != stored.klass
+        or match.product_id != stored.product_id
+        or list(match.reasons or []) != stored.reasons
+        or list(match.evidence or []) != stored.evidence
+        or {k: v for k, v in old_signals.items() if k != SNAPSHOT_KEY} != stored.signals
+        or old_signals.get(SNAPSHOT_KEY) != stored.snapshot
+    )
+
+
+def _refresh(match: Match, listing: Listing, stored: _Stored, sentences: list[str], now: dt.datetime) -> None:
+    match.score, match.klass, match.product_id = stored.score, stored.klass, stored.product_id
+    match.reasons, match.signals, match.evidence = stored.reasons, stored.signals_with_snapshot, stored.evidence
     match.listing_content_hash = listing.content_hash
     match.updated_at = now
     if sentences:
         match.changes = (list(match.changes or []) + sentences)[-MAX_CHANGES:]
 
+
+def _after_refresh(session: Session, match: Match, *, clean: bool, material: bool, sentences: list[str],
+                   actor: str, now: dt.datetime) -> str:
+    """The status rule after a refresh: a dismissed match reopens on a material change of a suspect; any
+    other match keeps its status and logs what changed in the listing."""
     if match.status == "dismissed":
         if material and not clean:
             match.status = "new"
@@ -295,6 +328,43 @@ def record_match(
         _event(session, match, actor=actor, from_status=match.status, to_status=match.status, at=now,
                note="listing changed: " + "; ".join(sentences))
     return "updated"
+
+
+def record_match(
+    session: Session,
+    listing: Listing,
+    verdict: Verdict,
+    *,
+    actor: str = SCAN_ACTOR,
+    now: dt.datetime | None = None,
+    min_score: float | None = None,
+) -> str:
+    """Record tonight's ``verdict`` on ``listing``; returns the outcome (:data:`OUTCOMES`).
+
+    ``created`` (a new match, status ``new``), ``updated`` (score, evidence, reasons or listing changed; status
+    kept), ``unchanged`` (nothing to write), ``reopened`` (a dismissed match came back as ``new`` after a
+    material change), ``suppressed`` (nothing was put in front of an analyst: a clean verdict with no match, or
+    a dismissed match refreshed without reopening). A verdict is clean per :meth:`Verdict.is_clean`.
+    The listing must be flushed (have an id). Writes happen in the caller's transaction, and the match row
+    stays locked until it ends (PostgreSQL): a worker recording many matches in one transaction should take
+    them in a stable order (listing id, then brand id) so that two workers cannot deadlock.
+    """
+    stored = _stored(listing, verdict)
+    now = now or utcnow()
+    clean = verdict.is_clean(min_score)
+    match = _locked_match(session, listing.id, verdict.brand_id)
+    if match is None:
+        if clean:
+            return "suppressed"
+        if _create(session, listing, verdict.brand_id, stored, actor=actor, now=now):
+            return "created"
+        match = _locked_match(session, listing.id, verdict.brand_id)  # another worker was first: update it
+        assert match is not None
+    sentences, material = _listing_changes(match, listing, stored.snapshot)
+    if not sentences and match.listing_content_hash == listing.content_hash and not _scoring_changed(match, stored):
+        return "unchanged"
+    _refresh(match, listing, stored, sentences, now)
+    return _after_refresh(session, match, clean=clean, material=material, sentences=sentences, actor=actor, now=now)
 
 
 # -------------------------------------------------------------------------------------- analyst actions
@@ -364,6 +434,13 @@ def as_utc(value: dt.datetime | dt.date | None) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
+def queue_order() -> tuple[Any, ...]:
+    """``ORDER BY`` clauses of the review queue: suspects (counterfeit, lookalike) first, then accessories, then
+    resales, then anything else; within a class the best score first, then the oldest match."""
+    rank = case({k: v for k, v in CLASS_RANK.items()}, value=Match.klass, else_=len(CLASS_RANK))
+    return (rank, Match.score.desc(), Match.id)
+
+
 def list_matches(
     session: Session,
     *,
@@ -373,7 +450,7 @@ def list_matches(
     since: dt.datetime | dt.date | None = None,
     limit: int | None = None,
 ) -> list[Match]:
-    """Matches, best score first, with listing, marketplace, brand and product loaded.
+    """Matches in queue order (:func:`queue_order`), with listing, marketplace, brand and product loaded.
 
     ``brand`` is a brand name or id; ``since`` keeps matches whose listing was last seen at or after it
     (a date means midnight UTC); ``min_score`` is inclusive.
@@ -386,7 +463,7 @@ def list_matches(
             selectinload(Match.brand),
             selectinload(Match.product).selectinload(Product.images),
         )
-        .order_by(Match.score.desc(), Match.id)
+        .order_by(*queue_order())
     )
     if brand is not None:
         stmt = stmt.where(Match.brand_id == find_brand(session, brand).id)

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-from lookalike import review
-from lookalike.errors import LookalikeError
+from core.errors import LookalikeError
+from services import review
 from storage.db import Database
 from storage.models import (
     AuthorizedSeller,
@@ -78,9 +78,9 @@ def score(db: Database, ids: dict[str, int], *, klass: str = "counterfeit", valu
             edit(listing)
             listing.content_hash = content_hash(listing)
             s.flush()
-        return review.record_match(s, listing=listing, brand_id=ids[brand], product_id=ids["product"],
-                                   score=value, klass=klass, signals={"name": 0.9, **signals},
-                                   reasons=list(reasons), now=now, min_score=min_score)
+        verdict = review.Verdict(brand_id=ids[brand], product_id=ids["product"], score=value, klass=klass,
+                                 signals={"name": 0.9, **signals}, reasons=tuple(reasons))
+        return review.record_match(s, listing, verdict, now=now, min_score=min_score)
 
 
 def the_match(db: Database, ids: dict[str, int]) -> Match:
@@ -380,9 +380,9 @@ def test_image_content_replaced_at_the_same_url_reopens(database: Database) -> N
         listing = s.get(Listing, ids["listing"])
         swap(listing)
         s.flush()
-        outcome = review.record_match(s, listing=listing, brand_id=ids["brand"], product_id=ids["product"],
-                                      score=0.91, klass="counterfeit", signals={"name": 0.9},
-                                      reasons=["name 'Ful1ips' reads as 'Fullips' (leetspeak)"])
+        outcome = review.record_match(s, listing, review.Verdict(
+            brand_id=ids["brand"], product_id=ids["product"], score=0.91, klass="counterfeit",
+            signals={"name": 0.9}, reasons=("name 'Ful1ips' reads as 'Fullips' (leetspeak)",)))
     assert outcome == "reopened"
     assert the_match(database, ids).changes == ["image replaced at https://img.bazaarly.test/1.jpg"]
 
@@ -393,8 +393,8 @@ def test_image_content_replaced_at_the_same_url_reopens(database: Database) -> N
 def _record(db: Database, ids: dict[str, int]) -> str:
     with db.session() as s:
         listing = s.get(Listing, ids["listing"])
-        return review.record_match(s, listing=listing, brand_id=ids["brand"], product_id=ids["product"],
-                                   score=0.91, klass="counterfeit", signals={}, reasons=["r"])
+        return review.record_match(s, listing, review.Verdict(ids["brand"], ids["product"], 0.91, "counterfeit",
+                                                              reasons=("r",)))
 
 
 @pytest.mark.postgres
@@ -407,8 +407,8 @@ def test_two_workers_racing_create_one_match(postgres_url: str) -> None:
         b_pid: list[int] = []
         with db.session() as a:
             listing = a.get(Listing, ids["listing"])
-            assert review.record_match(a, listing=listing, brand_id=ids["brand"], product_id=ids["product"],
-                                       score=0.91, klass="counterfeit", signals={}, reasons=["r"]) == "created"
+            assert review.record_match(a, listing, review.Verdict(ids["brand"], ids["product"], 0.91, "counterfeit",
+                                                                  reasons=("r",))) == "created"
 
             def worker_b() -> None:
                 try:
@@ -416,8 +416,8 @@ def test_two_workers_racing_create_one_match(postgres_url: str) -> None:
                         b_pid.append(b.connection().exec_driver_sql("select pg_backend_pid()").scalar())
                         other = b.get(Listing, ids["listing"])
                         results["b"] = review.record_match(
-                            b, listing=other, brand_id=ids["brand"], product_id=ids["product"], score=0.93,
-                            klass="counterfeit", signals={}, reasons=["r"])
+                            b, other, review.Verdict(ids["brand"], ids["product"], 0.93, "counterfeit",
+                                                     reasons=("r",)))
                 except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
                     results["b"] = exc
 
@@ -469,8 +469,8 @@ HOSTILE = "[bold red]FREE[/] [link=https://evil.test]Ful1ips[/link] \x1b[31m\u20
 
 
 def test_review_cli_list_show_and_status(settings_env, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lookalike.cli import app
-    from lookalike.cli.context import database
+    from cli import app
+    from cli.context import database
 
     db = database()
     ids = make_world(db)
@@ -515,10 +515,62 @@ def test_review_cli_list_show_and_status(settings_env, monkeypatch: pytest.Monke
 
 
 def test_cli_errors_are_one_line(settings_env, capsys: pytest.CaptureFixture[str]) -> None:
-    from lookalike.cli import main
+    from cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["review", "confirm", "12345"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err.strip() == "error: no match with id 12345"
+
+
+# ------------------------------------------------------------------------------ evidence and classes
+
+
+def test_evidence_is_stored_read_back_and_refreshed(database: Database) -> None:
+    from matching.evidence import Evidence, ImageRegion, TextSpan, evidence_from_json
+
+    ids = make_world(database)
+    mark = Evidence("mark", 0.72, "title 'Ful1ips' matches mark Fullips (leetspeak 1→l)",
+                    spans=(TextSpan("title", 0, 7),), disguise="leetspeak", details={"mark": "Fullips"})
+    image = Evidence("image", 0.9, "image 1 copies FLP-001 photo a",
+                     regions=(ImageRegion(1, "17", (0.1, 0.2, 0.6, 0.9), (0.0, 0.0, 1.0, 1.0)),),
+                     details={"kind": "edited_copy", "score": float("nan")})
+
+    def record(*evidence: Evidence) -> str:
+        with database.session() as s:
+            listing = s.get(Listing, ids["listing"])
+            return review.record_match(s, listing, review.Verdict(ids["brand"], ids["product"], 0.93, "counterfeit",
+                                                                  evidence=evidence, reasons=("r",)))
+
+    assert record(mark, image) == "created"
+    stored = the_match(database, ids).evidence
+    assert stored[0]["spans"] == [{"field": "title", "start": 0, "end": 7}] and stored[0]["disguise"] == "leetspeak"
+    assert stored[1]["regions"][0]["listing_box"] == [0.1, 0.2, 0.6, 0.9]
+    assert stored[1]["details"]["score"] is None  # NaN is not JSON
+    assert [e.signal for e in evidence_from_json(stored)] == ["mark", "image"]
+    assert record(mark, image) == "unchanged"
+    assert record(mark) == "updated"  # only the evidence changed
+    assert [e["signal"] for e in the_match(database, ids).evidence] == ["mark"]
+    assert evidence_from_json(None) == [] and evidence_from_json([{"signal": "nope"}, "x"]) == []
+
+
+def test_queue_ranks_accessories_and_resales_below_suspects(database: Database) -> None:
+    ids = make_world(database)
+    with database.session() as s:
+        base = s.get(Listing, ids["listing"])
+        rows = []
+        for n, (klass, value) in enumerate([("resale", 0.3), ("accessory", 0.3), ("lookalike", 0.55),
+                                            ("counterfeit", 0.6)]):
+            row = Listing(marketplace_id=base.marketplace_id, external_id=f"q{n}", url=f"https://bazaarly.test/q{n}",
+                          canonical_url=f"https://bazaarly.test/q{n}",
+                          title=f"q{n}", first_seen=T0, last_seen=T0, content_hash=f"h{n}")
+            s.add(row)
+            s.flush()
+            rows.append(row)
+            review.record_match(s, row, review.Verdict(ids["brand"], None, value, klass))
+    with database.session() as s:
+        assert [m.klass for m in review.list_matches(s)] == ["counterfeit", "lookalike", "accessory", "resale"]
+    assert review.may_report("counterfeit") and review.may_report("lookalike")
+    assert not any(review.may_report(k) for k in ("accessory", "resale", "clean"))
+    assert review.NOTICE_SAFE_CLASSES == frozenset({"counterfeit", "lookalike"})
