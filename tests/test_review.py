@@ -573,4 +573,4 @@ def test_queue_ranks_accessories_and_resales_below_suspects(database: Database) 
         assert [m.klass for m in review.list_matches(s)] == ["counterfeit", "lookalike", "accessory", "resale"]
     assert review.may_report("counterfeit") and review.may_report("lookalike")
     assert not any(review.may_report(k) for k in ("accessory", "resale", "clean"))
-    assert review.NOTICE_SAFE_CLASSES == frozenset({"counterfeit", "lookalike"})
+    assert frozenset({"counterfeit", "lookalike"}) == review.NOTICE_SAFE_CLASSES
