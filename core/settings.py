@@ -139,6 +139,28 @@ class Settings(BaseSettings):
         description="Extra folder of marketplace profile YAML files, beside the built-in ones.",
     )
 
+    # --- the signature stage: image work off the crawl's path (docs/performance.md) ----------------------
+    signature_workers: int = Field(
+        default=0, ge=0, le=64,
+        description="Processes computing image signatures. 0: one per CPU core, at most 4.",
+    )
+    signature_pixel_budget: int = Field(
+        default=60_000_000, gt=0,
+        description="Most pixels decoded at once by all signature workers together (about 4 bytes of memory "
+        "per pixel); an image larger than the budget is decoded alone.",
+    )
+    signature_ocr: bool = Field(
+        default=True, description="Read the words printed in each image (tesseract) when signing it."
+    )
+    signature_ocr_timeout: float = Field(
+        default=2.0, gt=0, le=60, description="Seconds OCR may spend on one image; after that its text is left unread."
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="Dask scheduler address (tcp://host:8786) for the signature stage; 'local' starts a local "
+        "cluster. Unset: a local process pool.",
+    )
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:

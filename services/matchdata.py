@@ -1,9 +1,10 @@
 """Database rows -> the plain records of :mod:`matching.model`.
 
 Matching never touches the database; this module is the one place that reads brands, products,
-reference photos and listings and hands them over as frozen records.  Image signatures are the dicts
-stored in ``images.hashes`` (computed once by :func:`matching.images.compute_image_signature` when the
-image was stored), so nothing here decodes an image.
+reference photos and listings and hands them over as frozen records.  Image signatures are
+:class:`matching.images.ImageSignature` objects rebuilt from ``image_signatures`` rows (computed once by the
+signature stage, ``services/signatures.py``), so nothing here decodes an image; an image without an ``ok``
+signature row (not signed yet, or not decodable) is left out.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from matching.images import ImageSignature
 from matching.model import BrandProfile, ListingInput, ProductRef, ReferenceImage
-from storage.models import Brand, Listing, ListingImage, Product
+from storage.models import Brand, Image, Listing, ListingImage, Product
 from storage.models import ReferenceImage as ReferenceImageRow
 
 #: Longest title and description handed to matching, in characters (listing text is hostile).
@@ -20,6 +22,18 @@ MAX_TITLE_CHARS = 1_000
 MAX_DESCRIPTION_CHARS = 20_000
 #: Most images of one listing handed to matching.
 MAX_LISTING_IMAGES = 20
+
+
+def image_signature(image: Image | None) -> ImageSignature | None:
+    """The signature of a stored image from its ``image_signatures`` row; None when there is no ``ok`` row
+    or the row is malformed (that image is left out, never the listing)."""
+    row = image.signature if image is not None else None
+    if row is None or row.status != "ok":
+        return None
+    try:
+        return ImageSignature.from_stored(row.fields or {}, row.keypoints)
+    except ValueError:
+        return None
 
 
 def photo_label(sku: str, position: int) -> str:
@@ -33,10 +47,10 @@ def _product_ref(product: Product) -> ProductRef:
         ReferenceImage(
             ref_id=str(ref.id),
             label=photo_label(product.sku, ref.position),
-            signature=dict(ref.image.hashes or {}),
+            signature=sig,
         )
         for ref in sorted(product.images, key=lambda r: (r.position, r.id))
-        if ref.image is not None and ref.image.hashes
+        if (sig := image_signature(ref.image)) is not None
     )
     return ProductRef(sku=product.sku, name=product.name, msrp=product.msrp, currency=product.currency,
                       images=images)
@@ -70,7 +84,8 @@ def load_brand_profiles(session: Session) -> list[BrandProfile]:
             selectinload(Brand.authorized_sellers),
             selectinload(Brand.products)
             .selectinload(Product.images)
-            .selectinload(ReferenceImageRow.image),
+            .selectinload(ReferenceImageRow.image)
+            .selectinload(Image.signature),
         )
     )
     return [brand_profile(brand) for brand in session.scalars(stmt)]
@@ -89,8 +104,9 @@ def listing_input(listing: Listing) -> ListingInput:
     """
     signatures = []
     for image in sorted(listing.images, key=lambda i: (i.position, i.id)):
-        if image.status == "ok" and image.image is not None and image.image.hashes:
-            signatures.append(dict(image.image.hashes))
+        sig = image_signature(image.image) if image.status == "ok" else None
+        if sig is not None:
+            signatures.append(sig)
         if len(signatures) >= MAX_LISTING_IMAGES:
             break
     return ListingInput(
@@ -107,4 +123,4 @@ def listing_input(listing: Listing) -> ListingInput:
 
 def listing_load_options():
     """Loader options that fetch what :func:`listing_input` and ``record_match`` read, in few queries."""
-    return (selectinload(Listing.images).selectinload(ListingImage.image),)
+    return (selectinload(Listing.images).selectinload(ListingImage.image).selectinload(Image.signature),)

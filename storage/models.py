@@ -2,7 +2,8 @@
 
 Design rules:
 - every natural key has a UNIQUE constraint, so re-runs update rows instead of duplicating them;
-- images are content-addressed (``images.sha256``) and hashed once where they are stored;
+- images are content-addressed (``images.sha256``); their signatures (``image_signatures``) are computed
+  once, by the signature stage, apart from the crawl;
 - JSON columns hold machine-readable data (signals, stats); reasons are a JSON list of sentences;
 - timestamps are timezone-aware UTC.
 The same models run unchanged on SQLite and PostgreSQL; migrations live in ``storage/migrations``.
@@ -23,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -118,7 +120,8 @@ class Product(Base):
 
 
 class Image(Base):
-    """One stored image file, content-addressed, with its perceptual hashes (hex strings)."""
+    """One stored image file, content-addressed. The crawl and the registry write it after a header probe
+    only (no pixel decoded); its signature is computed later by the signature stage (``image_signatures``)."""
 
     __tablename__ = "images"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -126,11 +129,45 @@ class Image(Base):
     path: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str | None] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
+    #: Pixels, from the file's header.
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    #: {"phash": hex, "dhash": hex, "whash": hex, "phash_mirror": hex, ...}
-    hashes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The signature (None while the signature stage has not seen the image).
+    signature: Mapped[ImageSignatureRow | None] = relationship(
+        back_populates="image", uselist=False, passive_deletes=True)
+
+
+#: Status of an ``image_signatures`` row: ``ok`` (fields set) or ``failed`` (``error`` says why).
+SIGNATURE_STATUSES = ("ok", "failed")
+
+
+class ImageSignatureRow(Base):
+    """The signature of one stored image, written by the signature stage (``services/signatures.py``).
+
+    ``fields`` is ``matching.images.ImageSignature.stored_fields()`` (hashes as hex, boxes, thumbnail; about
+    2.5 KB of JSON), ``keypoints`` is ``ImageSignature.keypoint_bytes()`` (binary, 68 bytes per keypoint), kept
+    apart so that hash-only readers never load it. A row whose ``version`` is below the code's
+    ``SIGNATURE_VERSION`` is computed again; a ``failed`` row of the current version is not (the failure is
+    in the file: truncated, not decodable, too many pixels).
+    """
+
+    __tablename__ = "image_signatures"
+    sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256", ondelete="CASCADE"), primary_key=True)
+    #: ``SIGNATURE_VERSION`` of the code that computed the row.
+    version: Mapped[int] = mapped_column(Integer)
+    #: One of ``SIGNATURE_STATUSES``.
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    #: One line: why the signature could not be computed (``failed`` only).
+    error: Mapped[str | None] = mapped_column(String(500))
+    #: ``ImageSignature.stored_fields()``; ``{}`` when failed.
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: ``ImageSignature.keypoint_bytes()``; None when failed or when the image has no keypoints.
+    keypoints: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Words read in the image by OCR, space-separated; None when OCR did not run or timed out.
+    ocr_text: Mapped[str | None] = mapped_column(Text)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    image: Mapped[Image] = relationship(back_populates="signature")
 
 
 class ReferenceImage(Base):

@@ -1,18 +1,22 @@
 """Pipeline: download each listing's images once, store them content-addressed, record what happened.
 
 For every image URL of a listing (at most ``LOOKALIKE_MAX_IMAGES_PER_LISTING``) the outcome is one of
-``ok`` (stored; ``sha256`` known), or the ``listing_images.status`` reasons: ``too_large``, ``not_image``,
-``corrupt``, ``bomb`` (from :class:`lookalike.imagestore.ImageStore`), ``refused`` (robots.txt, the
-private-network guard, too many redirects), ``http_error`` (a non-2xx answer or a network failure).
-A bad image never stops the crawl; the listing is stored with its image statuses.
+``ok`` (stored; ``sha256`` known), or the ``listing_images.status`` reasons: ``too_large`` (more bytes than
+``Settings.max_image_bytes``, announced or received), ``not_image``, ``corrupt``, ``bomb`` (from
+:class:`storage.imagestore.ImageStore`), ``refused`` (robots.txt, the private-network guard, too many
+redirects), ``http_error`` (a non-2xx answer or a network failure). A bad image never stops the crawl; the
+listing is stored with its image statuses.
 
 Downloaded once: an URL is fetched at most once per crawl (concurrent listings sharing it wait for the
 same download), and not at all when an earlier crawl of the marketplace already stored it
 (``listing_images`` row with status ``ok``, loaded once when the crawl opens).  Downloads go through Scrapy's downloader (``engine.download_async``), so robots.txt,
 the private-network guard, timeouts, retries, AutoThrottle and the user agent apply; the body is capped
-at ``Settings.max_image_bytes`` and redirects at ``LOOKALIKE_IMAGE_MAX_REDIRECTS``.  Decoding and
-perceptual hashing run in a worker thread so the crawl keeps going, or in ``LOOKALIKE_IMAGE_WORKERS``
-worker processes (default 0: threads) to use more cores on large crawls.
+at ``Settings.max_image_bytes`` and redirects at ``LOOKALIKE_IMAGE_MAX_REDIRECTS``.
+
+No pixel is decoded here: the crawl checks the bytes (size, header, pixel count) and stores them
+content-addressed (``ImageStore.put``, in a small thread pool of :data:`STORE_THREADS` so the event loop
+never waits on a disk write), and moves on. Signatures are computed later by the signature stage
+(``services/signatures.py``), so the crawl's memory is the downloads in flight, whatever their pixel count.
 
 The ``images`` rows are written by the storage pipeline, in the transaction of the listings that show
 them (:meth:`take_new_images`), not one transaction per image.
@@ -25,12 +29,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from sqlalchemy import select
 
@@ -50,12 +53,13 @@ class ImageOutcome:
 
 
 PENDING = ImageOutcome("pending")
+#: Threads checking and writing downloaded images (sha256 and a file write each; no decoding).
+STORE_THREADS = 2
 
 
 def check_and_store(store: Any, data: bytes, content_type: str | None) -> tuple[str, Any, str]:
-    """``store.put`` made safe to run in a worker process: ("ok", StoredImage, "") or
-    ("rejected", reason, message) (``ImageRejected`` itself does not pickle)."""
-    from lookalike.imagestore import ImageRejected
+    """``store.put``: ("ok", StoredImage, "") or ("rejected", reason, message)."""
+    from storage.imagestore import ImageRejected
 
     try:
         return "ok", store.put(data, content_type=content_type), ""
@@ -63,11 +67,16 @@ def check_and_store(store: Any, data: bytes, content_type: str | None) -> tuple[
         return "rejected", exc.reason, str(exc)[:500]
 
 
-def outcome_for_exception(exc: BaseException) -> ImageOutcome:
-    """The outcome of a download that raised ``exc`` (pure: the tests use it as a table)."""
+def outcome_for_exception(exc: BaseException, *, size_cancelled: bool = False) -> ImageOutcome:
+    """The outcome of a download that raised ``exc`` (pure: the tests use it as a table).
+
+    ``size_cancelled``: more bytes arrived than the limit (counted by :meth:`ListingImagesPipeline.bytes_received`),
+    so whatever error the cut surfaces as, the image is ``too_large``; an announced size over the limit says so
+    in the message.
+    """
     message = f"{type(exc).__name__}: {exc}"[:500]
-    if isinstance(exc, DownloadCancelledError) and "size" in str(exc).lower():
-        return ImageOutcome("too_large", error=message)
+    if size_cancelled or (isinstance(exc, DownloadCancelledError) and "max size" in str(exc).lower()):
+        return ImageOutcome("too_large", error=message if str(exc) else "download cut at the byte limit")
     if isinstance(exc, IgnoreRequest):
         return ImageOutcome("refused", error=message)
     return ImageOutcome("http_error", error=message)
@@ -75,16 +84,15 @@ def outcome_for_exception(exc: BaseException) -> ImageOutcome:
 
 class ListingImagesPipeline:
     def __init__(self, *, crawler: Any, store: Any, database_url: str, max_images: int, max_bytes: int,
-                 max_redirects: int, workers: int = 0, migrate: bool = False) -> None:
+                 max_redirects: int, migrate: bool = False) -> None:
         self.crawler = crawler
         self.store = store
         self.database_url = database_url
         self.max_images = max_images
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self.workers = workers
         self.migrate = migrate
-        self.executor: Executor | None = None
+        self.executor: ThreadPoolExecutor | None = None
         self.db: Any = None
         self.outcomes: dict[str, ImageOutcome] = {}
         #: URL -> sha256 of images earlier crawls of this marketplace stored.
@@ -95,22 +103,30 @@ class ListingImagesPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ListingImagesPipeline:
-        if not crawler.settings.getbool("LOOKALIKE_IMAGES_ENABLED", True):
+        if not crawler.settings.getbool("LOOKALIKE_IMAGES_ENABLED"):
             raise NotConfigured
-        from lookalike.imagestore import ImageStore
+        from storage.imagestore import ImageStore
 
         settings = lookalike_settings(crawler.settings)
-        return cls(
+        pipeline = cls(
             crawler=crawler,
             store=ImageStore.from_settings(settings),
             database_url=crawler.settings.get("LOOKALIKE_DATABASE_URL") or settings.database_url,
-            max_images=crawler.settings.getint("LOOKALIKE_MAX_IMAGES_PER_LISTING", 6),
+            max_images=crawler.settings.getint("LOOKALIKE_MAX_IMAGES_PER_LISTING"),
             max_bytes=settings.max_image_bytes,
-            max_redirects=crawler.settings.getint("LOOKALIKE_IMAGE_MAX_REDIRECTS", 3),
-            workers=crawler.settings.getint("LOOKALIKE_IMAGE_WORKERS", 0),
+            max_redirects=crawler.settings.getint("LOOKALIKE_IMAGE_MAX_REDIRECTS"),
             # run by hand (``scrapy crawl``): nobody migrated the database yet
             migrate=not crawler.settings.getint("LOOKALIKE_CRAWL_RUN_ID"),
         )
+        crawler.signals.connect(pipeline.bytes_received, signal=signals.bytes_received)
+        return pipeline
+
+    def bytes_received(self, data: bytes, request: Request, spider: Any = None) -> None:
+        """Count the body bytes of image downloads: a download cut at the byte limit without a
+        Content-Length surfaces as a bare ``DownloadCancelledError``, and only this count tells it apart."""
+        received = request.meta.get("lookalike_received")
+        if received is not None:
+            received[0] += len(data)
 
     def open_spider(self) -> None:
         from storage.db import Database
@@ -118,10 +134,7 @@ class ListingImagesPipeline:
         self.db = Database(self.database_url)
         if self.migrate:
             self.db.ensure_schema()
-        if self.workers > 0:
-            # Decoding and hashing is CPU work: worker processes use the other cores (spawned, not
-            # forked, as the crawler process runs threads and an event loop).
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self.executor = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="lookalike-images")
         self._preload_stored(getattr(self.crawler.spider, "marketplace_name", None))
 
     def _preload_stored(self, marketplace: str | None) -> None:
@@ -189,23 +202,22 @@ class ListingImagesPipeline:
     async def _download_and_store(self, url: str) -> ImageOutcome:
         request = Request(
             url,
-            meta={"download_maxsize": self.max_bytes, "redirect_ttl": self.max_redirects, "lookalike_image": True},
+            # ``lookalike_received``: a list, so redirected copies of the request share the count
+            meta={"download_maxsize": self.max_bytes, "redirect_ttl": self.max_redirects, "lookalike_image": True,
+                  "lookalike_received": [0]},
             headers={"Accept": "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8"},
             dont_filter=True,
         )
         try:
             response = await self.crawler.engine.download_async(request)
         except Exception as exc:
-            return outcome_for_exception(exc)
+            return outcome_for_exception(exc, size_cancelled=request.meta["lookalike_received"][0] > self.max_bytes)
         if not 200 <= response.status < 300:
             return ImageOutcome("http_error", error=f"HTTP {response.status}")
         content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         body = response.body
-        if self.executor is not None:
-            kind, value, message = await asyncio.get_running_loop().run_in_executor(
-                self.executor, check_and_store, self.store, body, content_type)
-        else:
-            kind, value, message = await asyncio.to_thread(check_and_store, self.store, body, content_type)
+        kind, value, message = await asyncio.get_running_loop().run_in_executor(
+            self.executor, check_and_store, self.store, body, content_type)
         if kind != "ok":
             return ImageOutcome(value, error=message)
         self.new_images.append(value)

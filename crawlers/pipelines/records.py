@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from crawlers.items import Listing as ListingItem
 from storage.db import insert_or_ignore
+from storage.imagestore import save_image_row
 from storage.models import CrawlRun, Listing, ListingImage, ListingPrice, Marketplace, utcnow
 
 MAX_URL = 2000
@@ -215,9 +216,8 @@ def mark_missed(
 
 
 def save_images(session: Session, stored_images: Iterable[Any]) -> None:
-    """The ``images`` rows of newly stored images (``StoredImage``), get-or-create by sha256."""
-    from lookalike.imagestore import save_image_row
-
+    """The ``images`` rows of newly stored images (``StoredImage``), get-or-create by sha256. Their
+    signatures are not computed here: the signature stage (``services/signatures.py``) finds them pending."""
     for stored in {image.sha256: image for image in stored_images}.values():
         save_image_row(session, stored)
 
