@@ -1,4 +1,4 @@
-"""``lookalike eval``: score the labelled demo world and print precision, recall and F1."""
+"""``lookalike eval``: score labelled demo worlds through the production path and print the figures."""
 
 from __future__ import annotations
 
@@ -6,44 +6,129 @@ from pathlib import Path
 
 import typer
 
-from lookalike.cli import context
-from lookalike.errors import LookalikeError
+from cli import context
+from core.errors import LookalikeError
+
+HELD_OUT = (101, 202)
+"""Held-out seeds (the same as ``data.demo.generate.HELD_OUT_SEEDS``, repeated so that ``--help`` and the
+refusal below need no import of the generator)."""
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise LookalikeError(f"--seeds takes a comma-separated list of integers, not {text[:60]!r}") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise LookalikeError("--seeds takes at least one non-negative integer")
+    return list(dict.fromkeys(seeds))
+
+
+def _decisions(url: str) -> list[tuple[float, bool]] | None:
+    """Analysts' decisions in the configured database, or None when there is no such database yet."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None
+    from services.evaluation import analyst_decisions  # deferred: start-up time
+    from storage.db import Database  # deferred: start-up time (SQLAlchemy, Alembic)
+
+    try:
+        with Database.opened(url, migrate=False) as database, database.session() as session:
+            return analyst_decisions(session)
+    except Exception as exc:  # noqa: BLE001 - a report extra: say why it is missing, never fail the eval
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        typer.echo(f"note: no calibration report, cannot read {url!r}: {first[:200]}", err=True)
+        return None
 
 
 def evaluate(
     world: Path | None = typer.Option(
-        None, "--world", help="Demo world folder (generated there first when it holds no registry.yaml). "
-        "Default: <data_dir>/demo-world."
+        None, "--world", help="One demo world folder (generated there first when empty). "
+        "Default without --seeds: <data_dir>/demo-world."
     ),
-    seed: int = typer.Option(7, "--seed", help="Seed of the world generated when the folder is empty."),
+    seeds: str | None = typer.Option(
+        None, "--seeds", help="Comma-separated world seeds, e.g. 7,11,23 (tuning seeds); each world is generated "
+        "once under <data_dir>/demo-worlds/seed-N. Held-out seeds (101, 202) need --held-out."
+    ),
+    seed: int = typer.Option(7, "--seed", help="Seed of the world generated into an empty --world folder."),
+    brands: int = typer.Option(12, "--brands", min=4, help="Brands per generated world (small worlds: 4)."),
+    held_out: bool = typer.Option(
+        False, "--held-out", help="Allow held-out seeds: measure them only once, at the end, never to tune."
+    ),
+    target_precision: float = typer.Option(
+        0.97, "--target-precision", min=0.0, max=1.0, help="Report the lowest threshold reaching this precision on dev."
+    ),
     workers: int = typer.Option(2, "--workers", min=1, help="Processes computing image signatures."),
+    ocr: bool | None = typer.Option(None, "--ocr/--no-ocr", help="Read text in images (default: the setting)."),
+    eval_db: str | None = typer.Option(
+        None, "--eval-db", help="Database URL to import one world into (an empty database, e.g. a scratch PostgreSQL one; "
+        "default: a temporary SQLite file per world). Never the production database."
+    ),
+    calibration: bool = typer.Option(
+        True, "--calibration/--no-calibration",
+        help="Also report calibration against analysts' decisions in the configured database, when there are any.",
+    ),
 ) -> None:
-    """Score every labelled listing of a demo world; print P/R/F1 overall and per split, recall per
-    disguise kind, false-positive rate per hard-negative kind, and a threshold sweep."""
-    from matching.evaluate import evaluate_world, format_report, load_world
+    """Score labelled demo worlds as the scan does (registry import, stored listings and images, the
+    signature stage, the scan's matcher) and print per world and pooled: precision, recall, F1 and
+    false-positive rate per split, recall per disguise kind, false-positive rate per negative kind, classes,
+    a reliability table, the threshold reaching --target-precision, and a threshold sweep."""
+    # deferred: start-up time (the evaluation loads the matching engine, SQLAlchemy, Pillow)
+    from matching.evaluate import format_calibration, format_report
+    from services.evaluation import evaluate_world_dir, pooled, world_for_seed
+    from services.signatures import SigningConfig
 
     settings = context.settings()
-    world_dir = world or settings.data_dir / "demo-world"
-    if world_dir.exists() and not world_dir.is_dir():
-        raise LookalikeError(f"{world_dir} is not a folder")
-    if not (world_dir / "registry.yaml").is_file():
-        if world_dir.exists() and any(world_dir.iterdir()):
-            raise LookalikeError(f"{world_dir} holds no registry.yaml and is not empty: give an empty folder")
+    if eval_db and eval_db == settings.database_url:
+        raise LookalikeError("--eval-db must not be the configured database: the worlds would be imported into it")
+    worlds: list[tuple[str, Path]] = []
+    if seeds is not None:
+        if world is not None:
+            raise LookalikeError("give --world or --seeds, not both")
+        chosen = _seeds(seeds)
+        blocked = [s for s in chosen if s in HELD_OUT]
+        if blocked and not held_out:
+            raise LookalikeError(f"seed(s) {', '.join(map(str, blocked))} are held out: pass --held-out to "
+                                 "measure them (once, at the end; never tune on them)")
+        if eval_db and len(chosen) > 1:
+            raise LookalikeError("--eval-db takes one world: the brands of several worlds would be scored together")
+        for s in chosen:
+            typer.echo(f"world seed {s} ...", err=True)
+            worlds.append((f"seed-{s}", world_for_seed(settings.data_dir / "demo-worlds", s, brands=brands,
+                                                       workers=workers)))
+    else:
+        folder = world or settings.data_dir / "demo-world"
+        if folder.exists() and not folder.is_dir():
+            raise LookalikeError(f"{folder} is not a folder")
+        if not (folder / "registry.yaml").is_file():
+            if folder.exists() and any(folder.iterdir()):
+                raise LookalikeError(f"{folder} holds no registry.yaml and is not empty: give an empty folder")
+            if seed in HELD_OUT and not held_out:
+                raise LookalikeError(f"seed {seed} is held out: pass --held-out to measure it")
+            try:
+                from data.demo.generate import generate_world  # deferred: only in a source tree
+            except ImportError as exc:
+                raise LookalikeError(f"cannot generate a demo world: {exc}") from None
+            typer.echo(f"generating demo world (seed {seed}) in {folder} ...", err=True)
+            generate_world(folder, seed=seed, brands=brands)
+        worlds.append((folder.name, folder))
+    signing = SigningConfig.from_settings(settings, workers=workers, **({} if ocr is None else {"ocr": ocr}))
+    reports = []
+    for group, folder in worlds:
+        typer.echo(f"scoring {folder} through the production path ...", err=True)
         try:
-            from data.demo.generate import generate_world
-        except ImportError as exc:  # the demo generator is part of the source tree, not of every install
-            raise LookalikeError(f"cannot generate a demo world: {exc}") from None
-        typer.echo(f"generating demo world (seed {seed}) in {world_dir} ...", err=True)
-        generate_world(world_dir, seed=seed)
-    if not (world_dir / "listings.jsonl").is_file():
-        raise LookalikeError(f"{world_dir} holds no listings.jsonl")
-    try:
-        data = load_world(world_dir, max_pixels=settings.max_image_pixels, workers=workers)
-    except (OSError, ValueError, KeyError) as exc:
-        raise LookalikeError(f"cannot read demo world {world_dir}: {exc}") from None
-    report = evaluate_world(data, rates=settings.currency_rates)
-    typer.echo(f"World {Path(world_dir)}\n")
-    typer.echo(format_report(report))
+            reports.append(evaluate_world_dir(folder, settings=settings, db_url=eval_db, group=group,
+                                              signing=signing))
+        except (OSError, ValueError, KeyError) as exc:
+            raise LookalikeError(f"cannot evaluate demo world {folder}: {str(exc)[:300]}") from None
+    report = pooled(reports)
+    typer.echo("Worlds: " + ", ".join(f"{g} ({f})" for g, f in worlds) + "\n")
+    typer.echo(format_report(report, target_precision=target_precision))
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
+    if calibration:
+        decisions = _decisions(settings.database_url)
+        if decisions is not None:
+            typer.echo("\n" + format_calibration(decisions))
 
 
 def register(app: typer.Typer) -> None:
