@@ -8,8 +8,12 @@ both brands, and one listing whose title, seller, description and URL carry scri
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import random
+import socket
+import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +23,7 @@ from PIL import Image, ImageDraw
 from core.settings import Settings, load_settings
 from services import accounts
 from storage.db import Database
-from storage.imagestore import ImageStore, save_image_row
+from storage.imagestore import ImageStore, StoredImage, save_image_row
 from storage.models import (
     AuthorizedSeller,
     Brand,
@@ -76,7 +80,13 @@ def build_world(settings: Settings) -> World:
     store = ImageStore.from_settings(settings)
     with Database.opened(settings.database_url) as db, db.session() as s:
         def stored(seed: int) -> str:
-            return save_image_row(s, store.put(photo(seed))).sha256
+            # Written as the store writes it, without signatures: the app shows photos, it does not match them.
+            data = photo(seed)
+            sha = hashlib.sha256(data).hexdigest()
+            image = StoredImage(sha256=sha, path=f"{sha[:2]}/{sha}.png", width=320, height=320,
+                                content_type="image/png", size_bytes=len(data))
+            store.write(image, data)
+            return save_image_row(s, image).sha256
 
         etal, other = Owner(name="Et Al Beauty"), Owner(name="Other Co")
         fullips = Brand(owner=etal, name="Fullips", keywords=["lip"])
@@ -194,3 +204,35 @@ class AppClient:
     def close(self) -> None:
         self.loop.run_until_complete(self.client.aclose())
         self.loop.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The review app served by uvicorn in a thread on 127.0.0.1 (a free port)."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the review app did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -49,6 +49,16 @@ class Forbidden(Exception):
     """Logged in, but the role may not do this (owners do not decide)."""
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is logged in, as plain values the templates can use after the transaction has ended."""
+
+    username: str
+    role: str
+    brands: tuple[str, ...]
+    csrf: str
+
+
 @dataclass
 class Ctx:
     """What a handler gets: the request, its parsed form (POST), the database session and who is asking."""
@@ -59,6 +69,7 @@ class Ctx:
     web: WebSession | None
     user: User | None
     principal: Principal | None
+    viewer: Viewer | None = None
 
     @property
     def app(self) -> ReviewApp:
@@ -87,9 +98,10 @@ class ReviewApp:
 
     def render(self, request: Request, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
         ctx = values.get("ctx")
+        viewer = getattr(ctx, "viewer", None)
         html = self.templates.get_template(template).render(
-            request=request, user=getattr(ctx, "user", None), principal=getattr(ctx, "principal", None),
-            csrf=getattr(getattr(ctx, "web", None), "csrf_token", None), **values)
+            request=request, user=viewer, principal=getattr(ctx, "principal", None),
+            csrf=viewer.csrf if viewer else None, **values)
         return HTMLResponse(html, status_code=status)
 
 
@@ -146,6 +158,8 @@ def _run(handler: Handler, request: Request, form: FormData | None, login: bool)
             found = find_session(db, request.cookies.get(security.SESSION_COOKIE))
             web, user = found if found else (None, None)
             ctx = Ctx(request, form, db, web, user, principal_of(user) if user else None)
+            if user is not None and web is not None:
+                ctx.viewer = Viewer(user.username, user.role, tuple(b.name for b in user.brands), web.csrf_token)
             if login and user is None:
                 if request.method == "GET" and not ctx.wants_json():
                     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -82,6 +82,15 @@ def logout(ctx: Ctx) -> Response:
 # ---------------------------------------------------------------------------------------------- queue
 
 
+def _filter(ctx: Ctx) -> queries.QueueFilter:
+    """The queue filter of this request; a brand outside the user's scope is 404, like a missing one."""
+    f = queries.QueueFilter.parse(ctx.request.query_params)
+    brands = ctx.principal.brand_ids
+    if brands is not None and f.brand is not None and f.brand not in brands:
+        raise NotFound
+    return f
+
+
 @page()
 def home(ctx: Ctx) -> Response:
     return RedirectResponse("/queue", status_code=303)
@@ -89,7 +98,7 @@ def home(ctx: Ctx) -> Response:
 
 @page()
 def queue(ctx: Ctx) -> Response:
-    f = queries.QueueFilter.parse(ctx.request.query_params)
+    f = _filter(ctx)
     result = queries.queue_page(ctx.db, ctx.principal, f)
     return ctx.render("queue.html", q=result, f=result.filter, sorts=queries.SORTS,
                       statuses=queries.STATUS_CHOICES, reasons=decisions.DISMISS_REASONS)
@@ -100,7 +109,7 @@ def export(ctx: Ctx) -> Response:
     fmt = ctx.request.path_params["fmt"]
     if fmt not in ("csv", "parquet"):
         raise NotFound
-    f = queries.QueueFilter.parse(ctx.request.query_params)
+    f = _filter(ctx)
     frame = to_frame(queries.export_rows(ctx.db, ctx.principal, f), SUSPECT_COLUMNS)
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     if fmt == "csv":
@@ -123,7 +132,7 @@ def match(ctx: Ctx) -> Response:
     m = queries.visible_match(ctx.db, ctx.principal, match_id)
     if m is None:
         raise NotFound
-    f = queries.QueueFilter.parse(ctx.request.query_params)
+    f = _filter(ctx)
     before, after = queries.neighbours(ctx.db, ctx.principal, f, m.id)
     signals = m.signals or {}
     listing = m.listing

@@ -1,0 +1,35 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against the app on a free loopback port.
+
+Chromium comes from the system (``/usr/bin/chromium``, or ``LOOKALIKE_CHROMIUM``); Playwright's own browser
+download is never used. Where Chromium is missing the tests skip with that reason, unless
+``LOOKALIKE_REQUIRE_BROWSER=1`` (set by CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("LOOKALIKE_CHROMIUM", "/usr/bin/chromium"))
+
+
+def _require_browser() -> None:
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    if os.environ.get("LOOKALIKE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"Chromium is required (LOOKALIKE_REQUIRE_BROWSER=1) but {CHROMIUM} is missing")
+    pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium); browser tests skipped")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                      args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
