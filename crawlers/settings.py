@@ -3,7 +3,7 @@
 Two ways in:
 
 - ``scrapy crawl generic -a start_urls=...`` inside ``crawlers/`` reads this module (``scrapy.cfg``);
-  the components then build Lookalike's :class:`~lookalike.settings.Settings` from ``LOOKALIKE_*`` and
+  the components then build Lookalike's :class:`~core.settings.Settings` from ``LOOKALIKE_*`` and
   ``lookalike.toml`` themselves (in ``from_crawler``, never at import time).
 - :func:`scrapy_settings` (used by :mod:`crawlers.run`) starts from this module and overlays the values
   derived from a given ``Settings`` object, so a Prefect flow or a test decides everything explicitly.
@@ -31,7 +31,9 @@ LOOKALIKE_OBEY_CRAWL_DELAY = True
 """Honour robots.txt Crawl-delay (see middlewares.crawldelay), up to LOOKALIKE_MAX_CRAWL_DELAY seconds."""
 LOOKALIKE_MAX_CRAWL_DELAY = 30.0
 LOOKALIKE_ALLOW_PRIVATE_NETWORK = False
-"""See :mod:`crawlers.middlewares.netguard`; the start URLs' and profile's own hosts are always allowed."""
+"""See :mod:`crawlers.middlewares.netguard`; the host:port of configured start URLs and profiles is allowed."""
+TWISTED_DNS_RESOLVER = "crawlers.middlewares.netguard.GuardedResolver"
+"""Checks the address actually connected to against the network policy (no DNS rebinding)."""
 
 # --------------------------------------------------------------------------------------- politeness
 USER_AGENT = "Lookalike/0.1 (brand-protection crawler; +https://github.com/lookalike-brand-protection/lookalike)"
@@ -58,6 +60,8 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 LOOKALIKE_RETRY_BACKOFF_BASE = 1.0
 """Seconds before the first retry; each further retry waits twice as long (see middlewares.backoff)."""
 LOOKALIKE_RETRY_BACKOFF_MAX = 60.0
+SCHEDULER = "crawlers.middlewares.backoff.BackoffScheduler"
+"""Holds retries back for their backoff without holding a downloader slot (see middlewares.backoff)."""
 DEPTH_LIMIT = 0
 """No depth limit: long pagination chains are normal; LOOKALIKE_MAX_PAGES bounds a crawl instead."""
 URLLENGTH_LIMIT = 2048
@@ -82,6 +86,10 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.images.ListingImagesPipeline": 300,
     "crawlers.pipelines.storage.StorageListingPipeline": 800,
 }
+ADDONS = {
+    "crawlers.settings.LookalikeSettingsAddon": 0,
+}
+"""Applies ``LOOKALIKE_*`` / ``lookalike.toml`` to a hand-run ``scrapy crawl`` (see the addon)."""
 EXTENSIONS = {
     "crawlers.extensions.progress.ProgressReporter": 500,
 }
@@ -92,6 +100,8 @@ LOOKALIKE_IMAGES_ENABLED = True
 LOOKALIKE_MAX_IMAGES_PER_LISTING = 6
 LOOKALIKE_IMAGE_MAX_REDIRECTS = 3
 LOOKALIKE_STORAGE_BATCH_SIZE = 50
+LOOKALIKE_STRIP_TRACKING = True
+"""Drop tracking query parameters (utm_*, fbclid...) from followed links (see middlewares.tracking)."""
 
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
@@ -100,13 +110,21 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 def scrapy_settings(settings: Any, *, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The Scrapy settings for one crawl: this module's values with ``settings`` (a Lookalike
-    :class:`~lookalike.settings.Settings`) applied, then ``overrides`` (Scrapy setting names).
+    :class:`~core.settings.Settings`) applied, then ``overrides`` (Scrapy setting names).
 
     Lookalike-only values travel as ``LOOKALIKE_*`` Scrapy settings so that components read them in
     ``from_crawler`` like any other setting.
     """
     values = {name: value for name, value in globals().items() if name.isupper()}
-    values.update(
+    values.update(derived_settings(settings))
+    values.update(overrides or {})
+    return values
+
+
+def derived_settings(settings: Any) -> dict[str, Any]:
+    """The Scrapy settings a Lookalike ``Settings`` decides (user agent, robots.txt, limits, the
+    private-network allowance, the database), keyed by Scrapy setting name."""
+    return dict(
         USER_AGENT=settings.rendered_user_agent,
         ROBOTSTXT_OBEY=settings.obey_robots_txt,
         CONCURRENT_REQUESTS_PER_DOMAIN=settings.concurrent_requests_per_domain,
@@ -119,8 +137,21 @@ def scrapy_settings(settings: Any, *, overrides: dict[str, Any] | None = None) -
         LOOKALIKE_DATABASE_URL=settings.database_url,
         LOOKALIKE_SETTINGS_JSON=settings.model_dump_json(),
     )
-    values.update(overrides or {})
-    return values
+
+
+class LookalikeSettingsAddon:
+    """Scrapy add-on: a ``scrapy crawl`` run by hand inside ``crawlers/`` gets the values of
+    :func:`derived_settings` from ``LOOKALIKE_*`` and ``lookalike.toml`` (at the project priority, so
+    ``-s NAME=value`` on the command line still wins).  A crawl started by :mod:`crawlers.run` carries
+    its settings already (``LOOKALIKE_SETTINGS_JSON``) and is left alone."""
+
+    def update_settings(self, settings: Any) -> None:
+        if settings.get("LOOKALIKE_SETTINGS_JSON"):
+            return
+        from core.settings import load_settings  # here: reading lookalike.toml is not for import time
+
+        for name, value in derived_settings(load_settings()).items():
+            settings.set(name, value, priority="project")
 
 
 def lookalike_settings(crawler_settings: Any) -> Any:
@@ -129,7 +160,7 @@ def lookalike_settings(crawler_settings: Any) -> Any:
     """
     import json
 
-    from lookalike.settings import load_settings
+    from core.settings import load_settings
 
     raw = crawler_settings.get("LOOKALIKE_SETTINGS_JSON")
     if raw:

@@ -8,8 +8,8 @@ import pytest
 from crawl_support import write_tiny_world
 from typer.testing import CliRunner
 
+from cli import app, main
 from data.demo.marketplace import DemoMarketplace
-from lookalike.cli import app, main
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_crawl_command_prints_summary(env: Path):
     write_tiny_world(world, listings=6)
     with DemoMarketplace(world) as market:
         url = next(iter(market.product_urls().values()))
-        result = CliRunner().invoke(app, ["crawl", "--start-url", url, "--recheck", "--no-images"])
+        result = CliRunner().invoke(app, ["crawl", "--start-url", url, "--max-pages", "1", "--no-images"])
     assert result.exit_code == 0, result.output
     assert "finished" in result.output and "listings new / changed / unchanged" in result.output
     assert "1 / 0 / 0" in result.output
@@ -62,7 +62,7 @@ def test_scrapy_crawl_works_inside_crawlers(env: Path):
     with DemoMarketplace(world) as market:
         url = next(iter(market.product_urls().values()))
         done = subprocess.run(
-            [str(scrapy), "crawl", "generic", "-a", f"start_urls={url}", "-a", "scope=recheck",
+            [str(scrapy), "crawl", "generic", "-a", f"start_urls={url}", "-a", "max_pages=1",
              "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=WARNING"],
             cwd=crawlers_dir, env={**os.environ}, capture_output=True, text=True, timeout=120,
         )

@@ -27,6 +27,13 @@ from crawlers.spiders.links import page_links, robots_sitemaps, same_site_as
 from crawlers.spiders.search import select_urls
 
 
+def project_crawler(values: dict | None = None):
+    """A crawler with ``crawlers/settings.py``'s values (where every default lives) and ``values``."""
+    import crawlers.settings as project
+
+    base = {name: value for name, value in vars(project).items() if name.isupper() and name != "ADDONS"}
+    return get_crawler(settings_dict={**base, **(values or {})})
+
 # ------------------------------------------------------------------------------------- settings
 def test_scrapy_settings_are_safe_and_follow_lookalike_settings(tmp_path: Path):
     settings = load_settings(data_dir=tmp_path, contact_url="https://brand.example/crawler",
@@ -76,7 +83,7 @@ def test_netguard_refusal_reasons(url, internal, allow, expected):
 def test_netguard_refuses_and_counts_in_stats():
     import asyncio
 
-    crawler = get_crawler(settings_dict={"LOOKALIKE_ALLOW_PRIVATE_NETWORK": False})
+    crawler = project_crawler({"LOOKALIKE_ALLOW_PRIVATE_NETWORK": False})
     crawler.spider = _Spider()
     guard = PrivateNetworkGuard.from_crawler(crawler)
     asyncio.run(guard.process_request(Request("http://127.0.0.1:8000/ok")))
@@ -88,7 +95,7 @@ def test_netguard_refuses_and_counts_in_stats():
 
 
 def test_tracking_middleware_strips_and_counts():
-    crawler = get_crawler()
+    crawler = project_crawler()
     middleware = TrackingParamsMiddleware.from_crawler(crawler)
     out = middleware.get_processed_request(Request("https://s.example/p/1?utm_source=a&color=red&fbclid=z#top"), None)
     assert out.url == "https://s.example/p/1?color=red"
@@ -96,7 +103,7 @@ def test_tracking_middleware_strips_and_counts():
     assert middleware.get_processed_request(same, None) is same
     assert crawler.stats.get_value("tracking/stripped_count") == 1
     with pytest.raises(NotConfigured):
-        TrackingParamsMiddleware.from_crawler(get_crawler(settings_dict={"LOOKALIKE_STRIP_TRACKING": False}))
+        TrackingParamsMiddleware.from_crawler(project_crawler({"LOOKALIKE_STRIP_TRACKING": False}))
 
 
 @pytest.mark.parametrize(
@@ -113,7 +120,7 @@ def test_backoff_reads_retry_after_and_switches_off():
     assert RetryBackoffMiddleware.parse_retry_after(b"Wed, 21 Oct 2015 07:28:00 GMT") is None
     assert RetryBackoffMiddleware.parse_retry_after(None) is None
     with pytest.raises(NotConfigured):
-        RetryBackoffMiddleware.from_crawler(get_crawler(settings_dict={"LOOKALIKE_RETRY_BACKOFF_BASE": 0}))
+        RetryBackoffMiddleware.from_crawler(project_crawler({"LOOKALIKE_RETRY_BACKOFF_BASE": 0}))
 
 
 def test_image_download_failures_map_to_statuses():
@@ -126,7 +133,7 @@ def test_image_download_failures_map_to_statuses():
 
 
 def test_validate_pipeline_drops_with_reasons():
-    crawler = get_crawler()
+    crawler = project_crawler()
     pipeline = ValidateListingPipeline.from_crawler(crawler)
     assert pipeline.drop_reason(Listing(url="https://s.example/p/1?utm_source=x", title="A")) is None
     assert pipeline.drop_reason(Listing(url="https://s.example/p/1", title="A again")) == "duplicate"
@@ -348,7 +355,7 @@ def test_crawl_delay_middleware_off_without_robots():
     from crawlers.middlewares.crawldelay import CrawlDelayMiddleware
 
     with pytest.raises(NotConfigured):
-        CrawlDelayMiddleware.from_crawler(get_crawler(settings_dict={"ROBOTSTXT_OBEY": False}))
+        CrawlDelayMiddleware.from_crawler(project_crawler({"ROBOTSTXT_OBEY": False}))
 
 
 def test_every_lookalike_scrapy_setting_is_documented():
@@ -359,3 +366,79 @@ def test_every_lookalike_scrapy_setting_is_documented():
     names |= {"LOOKALIKE_CRAWL_RUN_ID", "LOOKALIKE_SCAN_ID", "LOOKALIKE_CRAWL_PARAMS", "LOOKALIKE_DATABASE_URL",
               "LOOKALIKE_SETTINGS_JSON", "LOOKALIKE_STRIP_TRACKING"}
     assert sorted(n for n in names if f"`{n}`" not in docs) == []
+
+
+# ------------------------------------------------------------------- a hand-run scrapy crawl (bug 3)
+def test_a_hand_run_crawl_reads_lookalike_environment_settings(monkeypatch, tmp_path):
+    from scrapy.settings import Settings as ScrapySettings
+
+    import crawlers.settings as project
+    from crawlers.settings import LookalikeSettingsAddon
+
+    monkeypatch.chdir(tmp_path)  # no lookalike.toml here
+    monkeypatch.setenv("LOOKALIKE_USER_AGENT", "HandRun/1.0")
+    monkeypatch.setenv("LOOKALIKE_OBEY_ROBOTS_TXT", "false")
+    monkeypatch.setenv("LOOKALIKE_MAX_PAGE_BYTES", "123456")
+    monkeypatch.setenv("LOOKALIKE_ALLOW_PRIVATE_NETWORK", "true")
+    settings = ScrapySettings()
+    settings.setmodule(project, priority="project")  # what scrapy.cfg's settings module gives
+    settings.set("DOWNLOAD_TIMEOUT", 7, priority="cmdline")  # -s on the command line still wins
+    LookalikeSettingsAddon().update_settings(settings)
+    assert settings.get("USER_AGENT") == "HandRun/1.0"
+    assert settings.getbool("ROBOTSTXT_OBEY") is False
+    assert settings.getint("DOWNLOAD_MAXSIZE") == 123456
+    assert settings.getbool("LOOKALIKE_ALLOW_PRIVATE_NETWORK") is True
+    assert settings.getint("DOWNLOAD_TIMEOUT") == 7
+    assert "crawlers.settings.LookalikeSettingsAddon" in project.ADDONS
+
+
+def test_a_crawl_started_by_run_keeps_its_own_settings(monkeypatch):
+    from scrapy.settings import Settings as ScrapySettings
+
+    from crawlers.settings import LookalikeSettingsAddon
+
+    monkeypatch.setenv("LOOKALIKE_USER_AGENT", "FromTheEnvironment/1.0")
+    values = scrapy_settings(load_settings(user_agent="Explicit/2.0"))
+    settings = ScrapySettings(values)
+    LookalikeSettingsAddon().update_settings(settings)
+    assert settings.get("USER_AGENT") == "Explicit/2.0"
+
+
+# ------------------------------------------------------------------------ retry backoff (bug 2)
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_waiting_retry_holds_no_place_and_is_released_on_time():
+    from crawlers.middlewares.backoff import RETRY_AFTER_META, BackoffScheduler
+
+    clock = FakeClock()
+    crawler = project_crawler({"LOOKALIKE_RETRY_BACKOFF_BASE": 1.0,
+                               "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue"})
+    scheduler = BackoffScheduler.from_crawler(crawler)
+    scheduler.clock = clock
+    scheduler.open(scrapy_spider())
+    retry = Request("https://s.example/busy", dont_filter=True, meta={"retry_times": 1, RETRY_AFTER_META: 60.0})
+    other = Request("https://other.example/p/1")
+    assert scheduler.enqueue_request(retry) and scheduler.enqueue_request(other)
+    assert scheduler.next_request() is other  # the other site goes on while the retry waits
+    assert scheduler.next_request() is None and scheduler.has_pending_requests() and len(scheduler) == 1
+    clock.now += 59.0
+    assert scheduler.next_request() is None
+    clock.now += 1.0
+    released = scheduler.next_request()
+    assert released is not None and released.url == retry.url
+    assert not scheduler.has_pending_requests()
+    # Queued again (the engine may do so) it does not wait a second time for the same retry.
+    assert scheduler.delay_of(released) == 0.0
+    assert crawler.stats.get_value("backoff/seconds") == 60.0
+
+
+def scrapy_spider():
+    import scrapy
+
+    return scrapy.Spider(name="test")

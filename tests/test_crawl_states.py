@@ -29,6 +29,7 @@ class Site:
 
     def __init__(self, mode: str) -> None:
         self.release = threading.Event()
+        self.hits: list[tuple[float, str]] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,6 +37,7 @@ class Site:
                 return
 
             def do_GET(self) -> None:  # noqa: N802
+                outer.hits.append((time.monotonic(), self.path))
                 if self.path == "/robots.txt":
                     body = b"User-agent: *\nDisallow: /\n" if mode == "robots" else b"User-agent: *\n"
                     return self.answer(200, body, "text/plain")
@@ -46,6 +48,14 @@ class Site:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return None
+                if mode == "busy":  # /p/3 asks for a pause once; /p/1 links to /p/2
+                    if self.path == "/p/3" and sum(1 for _, p in outer.hits if p == "/p/3") == 1:
+                        self.send_response(503)
+                        self.send_header("Retry-After", "8")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return None
+                    return self.answer(200, PRODUCT, "text/html")
                 if mode == "stall":
                     outer.release.wait(120)
                 return self.answer(200, PRODUCT, "text/html")
@@ -68,13 +78,13 @@ class Site:
         self.server.server_close()
 
 
-def crawl(tmp_path: Path, mode: str, **request) -> tuple[CrawlRun, float]:
-    site = Site(mode)
+def crawl(tmp_path: Path, mode: str, site: Site | None = None, **request) -> tuple[CrawlRun, float]:
+    site = site or Site(mode)
     db_url = f"sqlite:///{tmp_path / 's.db'}"
     started = time.monotonic()
     try:
         run_id = run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url),
-                           CrawlRequest(start_urls=[site.url + "/p/1"], images=False,
+                           CrawlRequest(start_urls=request.pop("start_urls", [site.url + "/p/1"]), images=False,
                                         scrapy_overrides={**FAST_CRAWL, **request.pop("overrides", {})}, **request))
     finally:
         site.close()
@@ -125,3 +135,17 @@ def test_a_bad_start_url_writes_no_run_row(tmp_path: Path):
         run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url),
                   CrawlRequest(start_urls=["http://127.0.0.1:99999/"]))
     assert not (tmp_path / "s.db").exists()
+
+
+def test_a_retry_waiting_for_retry_after_does_not_hold_up_other_pages(tmp_path: Path):
+    # One request at a time: a retry that waited inside the downloader would block /p/2 for 8 s.
+    site = Site("busy")
+    run, _ = crawl(tmp_path, "busy", site=site, start_urls=[site.url + "/p/3", site.url + "/p/1"], overrides={
+        "LOOKALIKE_RETRY_BACKOFF_BASE": 1.0, "CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1})
+    assert run.status == "finished", run.stats.get("error")
+    times = {}
+    for when, path in site.hits:
+        times.setdefault(path, []).append(when)
+    first_try, retry = times["/p/3"][:2]
+    assert retry - first_try >= 8  # Retry-After was honoured
+    assert times["/p/2"][0] < retry  # ... while the other page went ahead

@@ -29,9 +29,9 @@ class CrawlDelayMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlDelayMiddleware:
         settings = crawler.settings
-        if not settings.getbool("ROBOTSTXT_OBEY") or not settings.getbool("LOOKALIKE_OBEY_CRAWL_DELAY", True):
+        if not settings.getbool("ROBOTSTXT_OBEY") or not settings.getbool("LOOKALIKE_OBEY_CRAWL_DELAY"):
             raise NotConfigured
-        return cls(cap=settings.getfloat("LOOKALIKE_MAX_CRAWL_DELAY", 30.0), crawler=crawler)
+        return cls(cap=settings.getfloat("LOOKALIKE_MAX_CRAWL_DELAY"), crawler=crawler)
 
     @staticmethod
     def bounded(delay: float | None, *, cap: float) -> float | None:

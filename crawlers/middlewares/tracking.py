@@ -22,7 +22,7 @@ from crawlers.processors import strip_tracking
 class TrackingParamsMiddleware(BaseSpiderMiddleware):
     @classmethod
     def from_crawler(cls, crawler: Any) -> TrackingParamsMiddleware:
-        if not crawler.settings.getbool("LOOKALIKE_STRIP_TRACKING", True):
+        if not crawler.settings.getbool("LOOKALIKE_STRIP_TRACKING"):
             raise NotConfigured
         return cls(crawler)
 

@@ -122,12 +122,17 @@ def _leads_elsewhere(href: str, page_url: str) -> bool:
     return (target.path.rstrip("/"), target.query) != (page.path.rstrip("/"), page.query)
 
 
-class _Candidates:
-    """Which images of a page may be the product's photos (see the module docstring)."""
+class ForeignRegions:
+    """Which elements of a page belong to other products or to decoration (see the module docstring):
+    ``region_is_foreign(element)``.  Verdicts are cached per element; one instance per page."""
 
-    def __init__(self, tree: lxml.html.HtmlElement, url: str) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
         self.verdicts: dict[lxml.html.HtmlElement, bool] = {}
+
+    def leads_elsewhere(self, href: str) -> bool:
+        """A link to another page (not an image file, an in-page anchor or this page)."""
+        return _leads_elsewhere(href, self.url)
 
     def region_is_foreign(self, element: lxml.html.HtmlElement) -> bool:
         """The element lies in a card, a foreign region or another product's item scope (cached)."""
@@ -152,7 +157,7 @@ class _Candidates:
             return False
         if node.tag in _FOREIGN_TAGS:
             return True
-        if node.tag == "a" and _leads_elsewhere(node.get("href") or "", self.url):
+        if node.tag == "a" and self.leads_elsewhere(node.get("href") or ""):
             return True
         if FOREIGN_REGION.search(_region_words(node)):
             return True
@@ -162,6 +167,13 @@ class _Candidates:
             and _PRODUCT_TYPE.search(node.get("itemtype") or "")
             and node.get("itemprop") not in (None, "")
         )
+
+
+class _Candidates(ForeignRegions):
+    """Which images of a page may be the product's photos (see the module docstring)."""
+
+    def __init__(self, tree: lxml.html.HtmlElement, url: str) -> None:
+        super().__init__(url)
 
     def image_url(self, img: lxml.html.HtmlElement) -> str | None:
         """The image's URL when it may be a product photo, else None."""

@@ -45,7 +45,7 @@ def html_fields(tree: lxml.html.HtmlElement, *, url: str = "") -> Fields:
     fields = Fields()
     h1 = find_title_element(tree)
     fields.title = html_title(tree, h1)
-    fields.price, fields.currency = html_price(tree, h1)
+    fields.price, fields.currency = html_price(tree, h1, url=url)
     fields.images = gallery_images(tree, url=url, title=h1)
     descriptions = tree.xpath("//meta[translate(@name, 'DESCRIPTION', 'description')='description']/@content")
     fields.description = descriptions[0] if descriptions else None

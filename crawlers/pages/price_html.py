@@ -16,6 +16,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
+from crawlers.pages.gallery import ForeignRegions
 from crawlers.pages.htmltext import SKIP_TAGS, class_words, is_hidden, visible_text
 from crawlers.processors import ISO_CURRENCIES, parse_price
 
@@ -114,15 +115,36 @@ def _in_other_product(element: lxml.html.HtmlElement) -> bool:
     return False
 
 
+def in_product_card(element: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None, regions: ForeignRegions) -> bool:
+    """The element sits in another product's card: one of its four nearest ancestors that does not hold
+    the page's title holds a picture linking to another page (a card's price sits beside its link)."""
+    for depth, ancestor in enumerate(element.iterancestors()):
+        if depth >= 4 or ancestor.tag in ("body", "html"):
+            return False
+        if h1 is not None and (ancestor is h1 or any(a is ancestor for a in h1.iterancestors())):
+            return False
+        for link in ancestor.iterdescendants("a"):
+            if link.get("href") and regions.leads_elsewhere(link.get("href")) and next(link.iter("img"), None) is not None:
+                return True
+    return False
+
+
 def price_candidates(
-    tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None
+    tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None, *, url: str | None = None
 ) -> list[tuple[float, Any, Any, lxml.html.HtmlElement]]:
-    """``(score, amount, currency text, element)`` for every price-looking element, best first."""
+    """``(score, amount, currency text, element)`` for every price-looking element, best first.
+
+    With the page's ``url``, prices in another product's card or strip (a link to another page, a
+    related/recently viewed/sponsored region: :class:`crawlers.pages.gallery.ForeignRegions`) are no
+    candidates at all; without it they only score lower."""
+    foreign = ForeignRegions(url) if url else None
     order = {el: i for i, el in enumerate(tree.iter())}
     anchor = order.get(h1) if h1 is not None else None
     found: list[tuple[float, Any, Any, lxml.html.HtmlElement]] = []
     for element in _PRICE_XPATH(tree)[:MAX_CANDIDATES]:
         if element.tag in SKIP_TAGS:
+            continue
+        if foreign is not None and (foreign.region_is_foreign(element) or in_product_card(element, h1, foreign)):
             continue
         raw = element.get("content") or element.get("data-price") or element.get("data-price-amount")
         from_attribute = bool(raw)
@@ -203,13 +225,16 @@ def looks_like_product_list(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlEleme
     return any(len(amounts) >= 3 for amounts in amounts_by_block.values())
 
 
-def html_price(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None) -> tuple[Any, Any]:
+def html_price(
+    tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None, *, url: str | None = None
+) -> tuple[Any, Any]:
     """(price, currency text) of the best price candidate, else a currency-and-number text near the
-    title; (None, None) when none is found."""
-    candidates = price_candidates(tree, h1)
+    title; (None, None) when none is found.  ``url``: the page's own, so that prices of other
+    products' cards are never taken (see :func:`price_candidates`)."""
+    candidates = price_candidates(tree, h1, url=url)
     if candidates and candidates[0][0] > -6:
         return candidates[0][1], candidates[0][2]
-    return _text_price_near(tree, h1)
+    return _text_price_near(tree, h1, url=url)
 
 
 def _nearby_currency(element: lxml.html.HtmlElement) -> str | None:
@@ -224,10 +249,13 @@ def _nearby_currency(element: lxml.html.HtmlElement) -> str | None:
     return match.group(0) if match else None
 
 
-def _text_price_near(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None) -> tuple[Any, Any]:
+def _text_price_near(
+    tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None, *, url: str | None = None
+) -> tuple[Any, Any]:
     """A currency-and-number text in the 400 elements after the title."""
     if h1 is None:
         return None, None
+    foreign = ForeignRegions(url) if url else None
     seen = 0
     for element in h1.itersiblings():
         for node in element.iter():
@@ -238,7 +266,8 @@ def _text_price_near(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | No
                 continue
             text = " ".join((node.text or "").split())
             match = _real_price_text(text) if text and len(text) < 60 else None
-            if match and not _in_other_product(node):
+            if match and not _in_other_product(node) and not (
+                    foreign and (foreign.region_is_foreign(node) or in_product_card(node, h1, foreign))):
                 amount = parse_price(match.group(0))
                 if amount:
                     currency = _CURRENCY_IN_TEXT.search(match.group(0))

@@ -193,7 +193,7 @@ class StorageListingPipeline:
             database_url=crawler.settings.get("LOOKALIKE_DATABASE_URL") or settings.database_url,
             crawl_run_id=crawler.settings.getint("LOOKALIKE_CRAWL_RUN_ID") or None,
             scan_id=crawler.settings.get("LOOKALIKE_SCAN_ID") or None,
-            batch_size=max(1, crawler.settings.getint("LOOKALIKE_STORAGE_BATCH_SIZE", 50)),
+            batch_size=max(1, crawler.settings.getint("LOOKALIKE_STORAGE_BATCH_SIZE")),
             gone_after_runs=settings.gone_after_runs,
             params=crawler.settings.getdict("LOOKALIKE_CRAWL_PARAMS"),
         )
