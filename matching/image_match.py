@@ -1,16 +1,27 @@
 """Comparing one listing image with one reference image, from their signatures only.
 
-Two independent checks, either of which makes a match:
+:func:`compare_images` answers with a typed :class:`ImageComparison`: a score (0-1), a kind (``same_photo``,
+``edited_copy``, ``similar_style`` or ``different``), the matched region in both images, the edits seen and the
+words the two photos carry. It works in two stages, the second only when the first leaves doubt:
 
-* **Whole-image hashes** (:func:`compare_hashes`): pHash, dHash and wHash of the image, of its mirror, and of
-  its content box with uniform padding cut off. At least ``hash_min_agreeing`` of the three kinds must
-  agree within ``hash_max_distance`` on the same variant pair, and the colours must agree point by point
-  (:func:`color_mismatch`): a single hash, or grey shape without colour, matches unrelated packshots on
-  white made from one template.
-* **Keypoints** (:func:`verify_keypoints`): ORB descriptors matched with a ratio test, then a similarity
-  transform (rotation, scale, shift) fitted with RANSAC; enough inliers, forming a large enough share of the
-  tentative matches, prove that one image contains the other (crops, pads, rotations, overlays, collages),
-  once the colours agree through the fitted transform too.
+1. **Hashes** (cheap). pHash, dHash and wHash of the whole image, of its content box (padding cut off) and of
+   each collage cell, plain and mirrored, against the reference's. A pair with ``hash_min_agreeing`` kinds
+   within ``hash_max_distance`` gives a box-to-box transform. Grey hashes agree for any two packshots made
+   from one template, so the pair is then checked in detail through that transform: the share of the
+   reference's keypoints that find a keypoint with a near descriptor where the transform puts them
+   (*guided coverage*, no search). A copy keeps its label, its text and its texture; a template look-alike
+   shares only the outline.
+2. **Keypoints** (for doubtful pairs). ORB descriptors matched with a ratio test and a RANSAC similarity
+   transform (rotation, scale, shift): a tight crop, a rotation, a replaced background or a small collage cell.
+   The inliers must be many, a fair share of the tentative matches, and spread over the part of the
+   reference that the listing shows (chance inliers cluster).
+
+Colours do not decide (a recoloured copy is still a copy): a colour change through the transform is reported as
+the edit ``recoloured``. Photo text (OCR) decides a doubtful pair: when both photos carry words and share none
+(the same template with another name on the label), the pair is ``similar_style``.
+
+The older dict-based helpers (:func:`compare_hashes`, :func:`verify_keypoints`) stay below until the matcher has
+moved to :func:`compare_images`.
 """
 
 from __future__ import annotations
@@ -23,10 +34,483 @@ import cv2
 import numpy as np
 
 from matching.config import MatchConfig
-from matching.images import HASH_KINDS, decode_thumb
+from matching.images import HASH_KINDS, HashSet, ImageSignature, Keypoints, decode_thumb, thumb_array
 
-__all__ = ["HashComparison", "KeypointComparison", "color_mismatch", "compare_hashes", "verify_keypoints"]
+__all__ = [
+    "KINDS",
+    "HashComparison",
+    "ImageComparison",
+    "ImageMatchConfig",
+    "KeypointComparison",
+    "color_mismatch",
+    "compare_hashes",
+    "compare_images",
+    "text_conflict",
+    "verify_keypoints",
+]
 
+#: Kinds of :class:`ImageComparison`, closest first. Only the first two mean "copied".
+KINDS = ("same_photo", "edited_copy", "similar_style", "different")
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageMatchConfig:
+    """Thresholds of image comparison. Distances are bits of a 64-bit hash; shares are 0-1; pixels are
+    analysed-image pixels (shorter side 320)."""
+
+    hash_max_distance: int = 10
+    """Largest Hamming distance at which one perceptual hash counts as agreeing."""
+    hash_min_agreeing: int = 2
+    """How many of pHash, dHash and wHash must agree on one variant pair to propose a whole-image match."""
+    hash_index_radius: int = 12
+    """Search radius of the reference-hash index (complete up to 11 bits)."""
+    same_photo_distance: int = 6
+    """Largest summed distance of the three hashes (of 192) for ``same_photo`` rather than ``edited_copy``."""
+    guided_radius: float = 6.0
+    """How far (pixels) from where the transform puts a reference keypoint a listing keypoint may be."""
+    descriptor_distance: int = 64
+    """Largest Hamming distance (of 256) of two ORB descriptors that count as the same feature."""
+    min_coverage: float = 0.25
+    """Smallest guided coverage (share of the reference keypoints inside the matched part that are found
+    again) that confirms a hash match. Copies keep 0.4-0.9; template look-alikes reach 0.05-0.2."""
+    min_inliers: int = 16
+    """Fewest RANSAC inliers for a keypoint match. Unrelated images reach 6-8 by chance."""
+    min_inlier_ratio: float = 0.25
+    """Smallest share of the ratio-test matches that must be inliers."""
+    min_spread: float = 0.06
+    """Smallest area of the inliers' bounding box, as a share of the box of the reference's own keypoints in
+    the part the listing shows (waived from three times ``min_inliers``). Chance inliers cluster."""
+    color_distance: float = 25.0
+    """Euclidean RGB distance (0-441) above which a sampled point's colour counts as changed."""
+    color_max_changed: float = 0.25
+    """Share of changed sample points above which a copy is reported ``recoloured``."""
+    max_keypoint_checks: int = 8
+    """Most references verified by RANSAC per listing image (in the index: the best voted ones)."""
+
+
+DEFAULT_CONFIG = ImageMatchConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class ImageComparison:
+    """How a listing image relates to one reference image. Boxes are (left, top, right, bottom) as
+    fractions 0-1 of each image's width and height."""
+
+    score: float
+    """0-1: 1.0 for the same photo, 0.6-0.95 for an edited copy, 0.25 for a similar style, 0 otherwise."""
+    kind: str
+    """One of :data:`KINDS`."""
+    method: str
+    """``hashes``, ``keypoints`` or ``none``."""
+    listing_box: Box | None
+    reference_box: Box | None
+    edits: tuple[str, ...]
+    """Edits seen: ``mirrored``, ``padded``, ``cropped``, ``rotated``, ``scaled``, ``part of a collage``,
+    ``recoloured``."""
+    inliers: int
+    """Keypoints confirmed (guided matches or RANSAC inliers)."""
+    coverage: float
+    """Share of the reference keypoints inside the matched part that were found again."""
+    rotation: float
+    """Degrees, counter-clockwise, of the reference within the listing image."""
+    scale: float
+    """Size of the reference within the listing image, analysed pixels per analysed pixel."""
+    listing_words: tuple[str, ...]
+    reference_words: tuple[str, ...]
+    text_conflict: bool
+    """Both photos carry words and share none (another name on the same template)."""
+    reason: str
+    """One line for people."""
+
+    @property
+    def copied(self) -> bool:
+        return self.kind in ("same_photo", "edited_copy")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict of every field (boxes rounded to 3 decimals)."""
+        def r(box: Box | None) -> list[float] | None:
+            return [round(v, 3) for v in box] if box else None
+        return {"score": round(self.score, 3), "kind": self.kind, "method": self.method,
+                "listing_box": r(self.listing_box), "reference_box": r(self.reference_box),
+                "edits": list(self.edits), "inliers": self.inliers, "coverage": round(self.coverage, 3),
+                "rotation": round(self.rotation, 1), "scale": round(self.scale, 3),
+                "listing_words": list(self.listing_words), "reference_words": list(self.reference_words),
+                "text_conflict": self.text_conflict, "reason": self.reason}
+
+
+def _different(listing: ImageSignature, reference: ImageSignature, reason: str = "no agreement") -> ImageComparison:
+    return ImageComparison(0.0, "different", "none", None, None, (), 0, 0.0, 0.0, 1.0,
+                           listing.text or (), reference.text or (), False, reason)
+
+
+# --- geometry helpers ----------------------------------------------------------------------------------------
+def _affine(m: np.ndarray) -> np.ndarray:
+    return np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def _apply(t: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return pts @ t[:2, :2].T + t[:2, 2]
+
+
+def _mirror(width: float) -> np.ndarray:
+    return np.array([[-1.0, 0.0, width], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _box_to_box(src: Box, dst: Box) -> np.ndarray:
+    sx = (dst[2] - dst[0]) / max(1e-6, src[2] - src[0])
+    sy = (dst[3] - dst[1]) / max(1e-6, src[3] - src[1])
+    return np.array([[sx, 0.0, dst[0] - src[0] * sx], [0.0, sy, dst[1] - src[1] * sy], [0.0, 0.0, 1.0]])
+
+
+def _corners(box: Box) -> np.ndarray:
+    return np.array([[box[0], box[1]], [box[2], box[1]], [box[0], box[3]], [box[2], box[3]]], dtype=np.float64)
+
+
+def _bbox(pts: np.ndarray) -> Box:
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def _clip(box: Box, size: tuple[int, int]) -> Box | None:
+    left, top = max(0.0, box[0]), max(0.0, box[1])
+    right, bottom = min(float(size[0]), box[2]), min(float(size[1]), box[3])
+    return (left, top, right, bottom) if right > left and bottom > top else None
+
+
+def _fractions(box: Box | None, size: tuple[int, int]) -> Box | None:
+    if box is None:
+        return None
+    w, h = size
+    return box[0] / w, box[1] / h, box[2] / w, box[3] / h
+
+
+def _area(box: Box | None) -> float:
+    return 0.0 if box is None else max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def _full(sig: ImageSignature) -> Box:
+    return 0.0, 0.0, float(sig.analysed_size[0]), float(sig.analysed_size[1])
+
+
+def _content(sig: ImageSignature) -> Box:
+    return tuple(float(v) for v in sig.content_box) if sig.content_box else _full(sig)  # type: ignore[return-value]
+
+
+# --- the checks ----------------------------------------------------------------------------------------------
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _hamming_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamming distances of descriptor rows a[i] and b[i] (uint8 (n, 32) each)."""
+    return _POPCOUNT[np.bitwise_xor(a, b)].sum(axis=1, dtype=np.int32)
+
+
+def _listing_keypoints(listing: ImageSignature, mirrored: bool) -> tuple[Keypoints | None, np.ndarray]:
+    """The listing keypoints to compare with, and the map from listing-image pixels into their frame."""
+    if mirrored:
+        return listing.keypoints_mirrored, _mirror(float(listing.analysed_size[0]))
+    return listing.keypoints, np.eye(3)
+
+
+def guided_coverage(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray, ref_part: Box,
+                    *, mirrored: bool, config: ImageMatchConfig = DEFAULT_CONFIG) -> tuple[float, int] | None:
+    """(coverage, found): of the reference keypoints inside ``ref_part`` that ``to_listing`` (3x3, reference
+    pixels -> listing pixels) puts inside the listing image, the share with a listing keypoint within
+    ``guided_radius`` whose descriptor is within ``descriptor_distance``. None when either side has no
+    keypoints or fewer than 8 reference keypoints qualify."""
+    lkp, frame = _listing_keypoints(listing, mirrored)
+    rkp = reference.keypoints
+    if lkp is None or rkp is None or len(lkp) == 0 or len(rkp) == 0:
+        return None
+    rxy = rkp.xy.astype(np.float64)
+    inside = ((rxy[:, 0] >= ref_part[0]) & (rxy[:, 0] <= ref_part[2]) & (rxy[:, 1] >= ref_part[1])
+              & (rxy[:, 1] <= ref_part[3]))
+    mapped = _apply(frame @ to_listing, rxy)
+    w, h = listing.analysed_size
+    inside &= (mapped[:, 0] >= 0) & (mapped[:, 0] < w) & (mapped[:, 1] >= 0) & (mapped[:, 1] < h)
+    idx = np.flatnonzero(inside)
+    if len(idx) < 8:
+        return None
+    # The radius grows with the transform's scale (a keypoint is as exact as its pyramid level).
+    scale = float(np.sqrt(abs(np.linalg.det(to_listing[:2, :2]))))
+    radius = config.guided_radius * max(1.0, scale)
+    d2 = ((mapped[idx, None, :] - lkp.xy[None, :, :].astype(np.float64)) ** 2).sum(axis=2)
+    ri, li = np.nonzero(d2 <= radius * radius)
+    if len(ri) == 0:
+        return 0.0, 0
+    dist = _hamming_pairs(rkp.descriptors[idx[ri]], lkp.descriptors[li])
+    ok = dist <= config.descriptor_distance
+    found = len(np.unique(ri[ok]))
+    return found / len(idx), found
+
+
+def color_changed(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray, ref_part: Box,
+                  *, config: ImageMatchConfig = DEFAULT_CONFIG) -> float:
+    """Share (0-1) of points sampled over ``ref_part`` whose thumbnail colour differs by more than
+    ``color_distance`` from every listing thumbnail cell around where ``to_listing`` puts them; 1.0 when the
+    mapped points mostly fall outside the listing image."""
+    rgrid, lgrid = thumb_array(reference), thumb_array(listing)
+    n = rgrid.shape[0]
+    (rw, rh), (lw, lh) = reference.analysed_size, listing.analysed_size
+    xs = np.linspace(ref_part[0], ref_part[2], 16)[1:-1]
+    ys = np.linspace(ref_part[1], ref_part[3], 16)[1:-1]
+    pts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    colors = rgrid[np.minimum((pts[:, 1] / rh * n).astype(int), n - 1), np.minimum((pts[:, 0] / rw * n).astype(int), n - 1)]
+    mapped = _apply(to_listing, pts)
+    inside = (mapped[:, 0] >= 0) & (mapped[:, 0] < lw) & (mapped[:, 1] >= 0) & (mapped[:, 1] < lh)
+    if inside.sum() < 0.3 * len(pts):
+        return 1.0
+    lu = np.minimum((mapped[inside, 0] / lw * n).astype(int), n - 1)
+    lv = np.minimum((mapped[inside, 1] / lh * n).astype(int), n - 1)
+    padded = np.pad(lgrid, ((1, 1), (1, 1), (0, 0)), mode="edge")
+    wanted = colors[inside]
+    best = np.full(len(lu), np.inf, dtype=np.float32)
+    for du in (0, 1, 2):
+        for dv in (0, 1, 2):
+            diff = padded[lv + dv, lu + du] - wanted
+            best = np.minimum(best, (diff * diff).sum(axis=1))
+    return float((best > config.color_distance ** 2).mean())
+
+
+def _hash_variants(sig: ImageSignature, *, listing: bool) -> list[tuple[str, Box, HashSet]]:
+    """(name, box in analysed pixels, hashes): the whole image, its content box, and (listing side only)
+    each collage region."""
+    out = [("whole", _full(sig), sig.hashes)]
+    if sig.trimmed is not None and sig.content_box is not None:
+        out.append(("trimmed", _content(sig), sig.trimmed))
+    if listing:
+        out.extend(("region", tuple(float(v) for v in r.box), r.hashes) for r in sig.regions)  # type: ignore[misc]
+    return out
+
+
+def _best_hash_pair(listing: ImageSignature, reference: ImageSignature, config: ImageMatchConfig):
+    best = None
+    for r_name, r_box, r_hashes in _hash_variants(reference, listing=False):
+        for l_name, l_box, l_hashes in _hash_variants(listing, listing=True):
+            for mirrored in (False, True):
+                d = [(l_hashes.value(k, mirrored=mirrored) ^ r_hashes.value(k)).bit_count() for k in HASH_KINDS]
+                agreeing = sum(x <= config.hash_max_distance for x in d)
+                if agreeing < config.hash_min_agreeing:
+                    continue
+                key = (agreeing, -sum(d))
+                if best is None or key > best[0]:
+                    best = (key, d, r_name, r_box, l_name, l_box, mirrored)
+    return best
+
+
+def _near(a: str, b: str) -> bool:
+    """Equal, or (both at least 5 letters) one substitution, insertion or deletion apart: OCR misreads."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def _label_words(words: tuple[str, ...] | None) -> set[str]:
+    """Words that can name a maker: letters only, at least 4 (OCR noise on texture is mostly shorter)."""
+    return {w for w in words or () if len(w) >= 4 and w.isalpha()}
+
+
+def text_conflict(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray | None = None) -> bool:
+    """The same template printed with another name: both photos carry label words, no word of the reference
+    is read (up to one OCR misread) anywhere in the listing, and, when ``to_listing`` (3x3, reference
+    analysed pixels -> listing analysed pixels) and the word places are known, the listing has a label word
+    of its own where a reference label word should be (a sale banner elsewhere is no conflict)."""
+    lw, rw = _label_words(listing.text), _label_words(reference.text)
+    if not lw or not rw:
+        return False
+    if any(_near(r, w) for r in rw for w in listing.text or ()):
+        return False
+    if to_listing is None or listing.text_boxes is None or reference.text_boxes is None:
+        return True
+    (rw_px, rh_px), (lw_px, lh_px) = reference.analysed_size, listing.analysed_size
+    listing_places = [
+        ((b[0] + b[2]) / 2 * lw_px, (b[1] + b[3]) / 2 * lh_px)
+        for w, b in zip(listing.text or (), listing.text_boxes, strict=False) if w in lw
+    ]
+    for word, box in zip(reference.text or (), reference.text_boxes, strict=False):
+        if word not in rw:
+            continue
+        corners = _corners((box[0] * rw_px, box[1] * rh_px, box[2] * rw_px, box[3] * rh_px))
+        l0, t0, r0, b0 = _bbox(_apply(to_listing, corners))
+        pad = max(b0 - t0, 1.0)  # one line height around the word
+        if any(l0 - pad <= x <= r0 + pad and t0 - pad <= y <= b0 + pad for x, y in listing_places):
+            return True
+    return False
+
+
+def _ransac(listing: ImageSignature, reference: ImageSignature, mirrored: bool, config: ImageMatchConfig):
+    """(to_listing 3x3, inliers, inlier ref points, matches) or None."""
+    lkp, frame = _listing_keypoints(listing, mirrored)
+    rkp = reference.keypoints
+    if lkp is None or rkp is None or len(lkp) < 2 or len(rkp) < config.min_inliers:
+        return None
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(rkp.descriptors, lkp.descriptors, k=2)
+    good = []
+    for pair in pairs:
+        unique = len(pair) == 2 and pair[0].distance < 0.8 * pair[1].distance and pair[0].distance <= 64
+        if unique or (len(pair) == 1 and pair[0].distance <= 40):
+            good.append(pair[0])
+    if len(good) < config.min_inliers:
+        return None
+    src = np.float32([rkp.xy[m.queryIdx] for m in good]).reshape(-1, 1, 2)
+    dst = np.float32([lkp.xy[m.trainIdx] for m in good]).reshape(-1, 1, 2)
+    # RANSAC draws from OpenCV's per-thread generator: seed it so that a score never depends on which thread,
+    # process or earlier call ran before.
+    cv2.setRNGSeed(RANSAC_SEED)
+    transform, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=6.0,
+                                                  maxIters=2000, confidence=0.99, refineIters=5)
+    if transform is None or mask is None:
+        return None
+    keep = mask.ravel().astype(bool)
+    inliers = int(keep.sum())
+    if inliers < config.min_inliers or inliers < config.min_inlier_ratio * len(good):
+        return None
+    to_listing = np.linalg.inv(frame) @ _affine(transform.astype(np.float64))
+    return to_listing, inliers, src.reshape(-1, 2)[keep].astype(np.float64), len(good)
+
+
+def _visible_part(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray, ref_box: Box
+                  ) -> Box | None:
+    """The part of ``ref_box`` (reference pixels) that lands inside the listing image."""
+    back = np.linalg.inv(to_listing)
+    frame = _bbox(_apply(back, _corners(_full(listing))))
+    inter = (max(frame[0], ref_box[0]), max(frame[1], ref_box[1]), min(frame[2], ref_box[2]), min(frame[3], ref_box[3]))
+    return inter if inter[2] > inter[0] and inter[3] > inter[1] else None
+
+
+def _edits(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray, ref_part: Box,
+           *, mirrored: bool, padded: bool, region: bool, recoloured: bool) -> tuple[tuple[str, ...], float, float, Box | None]:
+    lin = np.linalg.inv(_mirror(float(listing.analysed_size[0]))) @ to_listing if mirrored else to_listing
+    rotation = float(np.degrees(np.arctan2(lin[1, 0], lin[0, 0])))
+    if mirrored:
+        rotation = -rotation
+    scale = float(np.sqrt(abs(np.linalg.det(to_listing[:2, :2]))))
+    listing_box = _clip(_bbox(_apply(to_listing, _corners(ref_part))), listing.analysed_size)
+    edits = []
+    if mirrored:
+        edits.append("mirrored")
+    if padded:
+        edits.append("padded")
+    if _area(ref_part) < 0.9 * _area(_content(reference)):
+        edits.append("cropped")
+    if abs(rotation) >= 3 and abs(abs(rotation) - 180) >= 3:
+        edits.append("rotated")
+    if region or _area(listing_box) < 0.5 * _area(_full(listing)):
+        edits.append("part of a collage")
+    if recoloured:
+        edits.append("recoloured")
+    return tuple(edits), rotation, scale, listing_box
+
+
+def compare_images(listing: ImageSignature, reference: ImageSignature, *,
+                   config: ImageMatchConfig = DEFAULT_CONFIG, keypoints: bool = True,
+                   hash_stage: bool = True) -> ImageComparison:
+    """Compare one listing image with one reference image (see the module doc). With ``keypoints`` False only
+    the hash stage runs (a hash match is then confirmed by agreeing colours instead of guided coverage).
+    ``hash_stage`` False skips straight to keypoints (the index does, for references its hash search did not
+    propose)."""
+    lw, rw = listing.text or (), reference.text or ()
+    conflict = False
+    style_hint: ImageComparison | None = None
+    best = _best_hash_pair(listing, reference, config) if hash_stage else None
+    if best is not None:
+        _key, d, r_name, r_box, l_name, l_box, mirrored = best
+        t = _box_to_box(r_box, l_box)
+        if mirrored:
+            # The listing variant's box is mirrored inside the listing: map x within that box.
+            flip = np.array([[-1.0, 0.0, l_box[0] + l_box[2]], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+            t = flip @ t
+        changed = color_changed(listing, reference, t, r_box, config=config)
+        cov = guided_coverage(listing, reference, t, r_box, mirrored=mirrored, config=config) if keypoints else None
+        small = _area(l_box) < 0.36 * _area(r_box)  # a collage cell: too few keypoints there to count
+        if cov is None or small:
+            coverage, found = cov or (0.0, 0)
+            confirmed = changed <= config.color_max_changed
+        else:
+            coverage, found = cov
+            confirmed = coverage >= config.min_coverage
+        # Mirrored print reads as low-confidence noise (dropped), so a mirrored copy shows no label words; word
+        # places are compared only for unmirrored pairs.
+        conflict = text_conflict(listing, reference, None if mirrored else t)
+        if confirmed and not conflict:
+            edits, rotation, scale, lbox = _edits(listing, reference, t, r_box, mirrored=mirrored,
+                                                  padded=(l_name == "trimmed") != (r_name == "trimmed"),
+                                                  region=l_name == "region",
+                                                  recoloured=changed > config.color_max_changed)
+            same = sum(d) <= config.same_photo_distance and not edits
+            score = 1.0 if same else min(0.95, 0.75 + 0.4 * coverage)
+            what = "the same photo as" if same else "an edited copy of"
+            reason = (f"{what} the reference (pHash {d[0]}, dHash {d[1]}, wHash {d[2]} bits of 64"
+                      + (f", {found} keypoints in place" if cov is not None else "")
+                      + (f"; {', '.join(edits)}" if edits else "") + ")")
+            return ImageComparison(score, "same_photo" if same else "edited_copy", "hashes",
+                                   _fractions(lbox, listing.analysed_size), _fractions(r_box, reference.analysed_size),
+                                   edits, found, coverage, rotation, scale, lw, rw, conflict, reason)
+        why = "another name on the label" if conflict else (
+            f"only {coverage:.0%} of its details in place" if cov is not None else "other colours")
+        style_hint = ImageComparison(0.25, "similar_style", "hashes", _fractions(_clip(_bbox(_apply(t, _corners(r_box))), listing.analysed_size), listing.analysed_size),
+                                     _fractions(r_box, reference.analysed_size), (), found, coverage, 0.0, 1.0, lw, rw,
+                                     conflict, f"looks like the reference (hashes agree) but {why}")
+    if keypoints:
+        result = _keypoint_stage(listing, reference, config)
+        if result is not None and (result.copied or style_hint is None):
+            return result
+    return style_hint or _different(listing, reference)
+
+
+def _keypoint_stage(listing: ImageSignature, reference: ImageSignature, config: ImageMatchConfig
+                    ) -> ImageComparison | None:
+    lw, rw = listing.text or (), reference.text or ()
+    best = None
+    for mirrored in (False, True):
+        found = _ransac(listing, reference, mirrored, config)
+        if found is not None and (best is None or found[1] > best[1][1]):
+            best = (mirrored, found)
+    if best is None:
+        return None
+    mirrored, (t, inliers, ref_pts, n_matches) = best
+    scale = float(np.sqrt(abs(np.linalg.det(t[:2, :2]))))
+    if not 0.1 <= scale <= 10:
+        return None
+    part = _visible_part(listing, reference, t, _content(reference))
+    if part is None:
+        return None
+    # Chance inliers cluster on one texture: unless they are many, they must spread over a fair share of the
+    # area the reference's own keypoints cover in the visible part.
+    rxy = reference.keypoints.xy.astype(np.float64) if reference.keypoints is not None else ref_pts
+    own = rxy[(rxy[:, 0] >= part[0]) & (rxy[:, 0] <= part[2]) & (rxy[:, 1] >= part[1]) & (rxy[:, 1] <= part[3])]
+    spread = _area(_bbox(ref_pts)) / max(1.0, _area(_bbox(own)) if len(own) else 1.0)
+    if spread < config.min_spread and inliers < 3 * config.min_inliers:
+        return None
+    cov = guided_coverage(listing, reference, t, part, mirrored=mirrored, config=config)
+    coverage = cov[0] if cov else 0.0
+    changed = color_changed(listing, reference, t, part, config=config)
+    edits, rotation, _, lbox = _edits(listing, reference, t, part, mirrored=mirrored, padded=False, region=False,
+                                      recoloured=changed > config.color_max_changed)
+    conflict = text_conflict(listing, reference, None if mirrored else t)
+    if conflict:
+        return ImageComparison(0.25, "similar_style", "keypoints", _fractions(lbox, listing.analysed_size),
+                               _fractions(part, reference.analysed_size), edits, inliers, coverage, rotation, scale,
+                               lw, rw, True, f"shares {inliers} keypoints with the reference but another name on the label")
+    score = min(0.95, 0.6 + 0.35 * min(1.0, inliers / (3 * config.min_inliers)))
+    geometry = [e for e in edits]
+    if scale < 0.8 or scale > 1.25:
+        geometry.append(f"scaled {scale:.2f}x")
+    reason = (f"contains the reference ({inliers} matching keypoints of {n_matches}"
+              + (f"; {', '.join(geometry)}" if geometry else "")
+              + (f", rotated {rotation:.0f}°" if "rotated" in edits else "") + ")")
+    return ImageComparison(score, "edited_copy", "keypoints", _fractions(lbox, listing.analysed_size),
+                           _fractions(part, reference.analysed_size), edits, inliers, coverage, rotation, scale,
+                           lw, rw, conflict, reason)
+
+
+# --- transitional: the version-1 dict API used by the matcher until it switches -------------------------------
 #: Seed of the RANSAC sampling in keypoint verification (any fixed value: only repeatability matters).
 RANSAC_SEED = 20261128
 
