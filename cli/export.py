@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from lookalike import export as exporting
-from lookalike.cli import context
-from lookalike.errors import LookalikeError
+from cli import context
+from core.errors import LookalikeError
+from services import export as exporting
 
 
 def export_command(
@@ -23,17 +23,25 @@ def export_command(
     min_score: Annotated[float | None, typer.Option("--min-score", help="Lowest score (0..1) kept.")] = None,
     since: Annotated[str | None, typer.Option(help="Only rows last seen on or after this date (YYYY-MM-DD, UTC).")]
     = None,
+    created_since: Annotated[str | None, typer.Option(
+        "--created-since", help="suspects: only matches created on or after this date or ISO time (UTC).")] = None,
+    changed_since: Annotated[str | None, typer.Option(
+        "--changed-since", help="suspects: only matches created or changed (score, class, listing, status) on or "
+        "after this date or ISO time (UTC).")] = None,
 ) -> None:
     """Export suspects or listings; text cells in CSV are neutralised against formula injection."""
     if kind not in exporting.KINDS:
         raise LookalikeError(f"unknown export {kind!r}: choose one of {', '.join(exporting.KINDS)}")
     fmt = exporting.resolve_format(fmt, output)
     since_at = exporting.parse_since(since)
+    created_at = exporting.parse_since(created_since, "--created-since")
+    changed_at = exporting.parse_since(changed_since, "--changed-since")
     db = context.database()
     try:
         with db.session() as session:
             count = exporting.export(session, kind, output, fmt=fmt, brand=brand, status=status,
-                                     min_score=min_score, since=since_at)
+                                     min_score=min_score, since=since_at, created_since=created_at,
+                                     changed_since=changed_at)
     finally:
         db.dispose()
     typer.echo(f"wrote {count} {kind} to {output} ({fmt})")

@@ -15,12 +15,12 @@ import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from lookalike.errors import LookalikeError
+from core.errors import LookalikeError
 
 CONFIG_ENV = "LOOKALIKE_CONFIG"
 DEFAULT_CONFIG_FILE = "lookalike.toml"
@@ -161,6 +161,65 @@ class Settings(BaseSettings):
         "cluster. Unset: a local process pool.",
     )
 
+    # --- mail: owner digests and operator alerts (docs/digests.md) ---------------------------------------
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that sends digests and alerts. Unset: they are written as .eml files into "
+        "digests_dir instead.",
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port (587 for STARTTLS, 465 for TLS).")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls (upgrade a plain connection), tls (TLS from the start) or none (loopback only).",
+    )
+    smtp_user: str | None = Field(
+        default=None,
+        description="SMTP login. Its password comes from the environment variable LOOKALIKE_SMTP_PASSWORD or "
+        "the file smtp_password_file, never from this file or the registry.",
+    )
+    smtp_password_file: Path | None = Field(
+        default=None, description="File holding the SMTP password (first line), e.g. a mounted secret."
+    )
+    smtp_from: str = Field(default="lookalike@localhost", description="From address of digests and alerts.")
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds before an SMTP connection or reply is given up.")
+    smtp_retries: int = Field(
+        default=3, ge=0, description="Retries of a digest the SMTP server refused or could not take, per run."
+    )
+    smtp_retry_delay: float = Field(
+        default=5.0, ge=0, description="Seconds before the first SMTP retry; doubled for each later one."
+    )
+    digests_dir: Path | None = Field(
+        default=None, description="Where digests and alerts are written as .eml files. Unset: <data_dir>/digests."
+    )
+    review_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL of the review app, as brand owners reach it; digests link to <review_url>/matches/ID.",
+    )
+    digest_max_items: int = Field(
+        default=50, ge=1, description="Items shown with photos in one digest; the attached CSV holds them all."
+    )
+    digest_score_change: float = Field(
+        default=0.05, gt=0, le=1,
+        description="A score change of at least this much (0..1) puts a match in the next digest again.",
+    )
+    digest_lease_seconds: int = Field(
+        default=900, ge=10,
+        description="Seconds a run owns a digest it is sending; after that another run treats it as interrupted.",
+    )
+    alert_to: list[str] = Field(
+        default_factory=list,
+        description="Operator addresses that get alerts (failed crawls, suspect spikes). In TOML: a list.",
+    )
+    spike_window_nights: int = Field(
+        default=7, ge=1, description="Spike rule: nights before tonight whose new suspects make the average."
+    )
+    spike_factor: float = Field(
+        default=3.0, gt=1, description="Spike rule: tonight's new suspects must be at least this many times the average."
+    )
+    spike_min_new: int = Field(
+        default=10, ge=1, description="Spike rule: fewest new suspects of one brand in one night that can be a spike."
+    )
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -191,6 +250,28 @@ class Settings(BaseSettings):
     @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
+
+    @property
+    def digests_folder(self) -> Path:
+        """Where .eml digests and alerts go: ``digests_dir`` or ``<data_dir>/digests``."""
+        return self.digests_dir or self.data_dir / "digests"
+
+    def smtp_password(self) -> str | None:
+        """``$LOOKALIKE_SMTP_PASSWORD``, else the first line of ``smtp_password_file``, else None.
+
+        Read when a message is sent, never stored in the settings object (so ``lookalike config`` cannot
+        print it); an unreadable file is a ``ConfigError``.
+        """
+        value = os.environ.get(ENV_PREFIX + "SMTP_PASSWORD")
+        if value:
+            return value
+        if self.smtp_password_file is None:
+            return None
+        try:
+            lines = self.smtp_password_file.expanduser().read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"smtp_password_file {self.smtp_password_file}: {exc.strerror or exc}") from None
+        return lines[0] if lines else None
 
     @property
     def rendered_user_agent(self) -> str:

@@ -29,8 +29,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lookalike.errors import LookalikeError
-from lookalike.review import as_utc, check_status, find_brand, list_matches
+from core.errors import LookalikeError
+from services.review import as_utc, check_status, find_brand, list_matches
 from storage.models import LISTING_STATUSES, Brand, Listing, Match
 
 FORMATS = ("csv", "json", "parquet")
@@ -79,10 +79,13 @@ def suspect_rows(
     status: str | None = None,
     min_score: float | None = None,
     since: dt.datetime | dt.date | None = None,
+    created_since: dt.datetime | dt.date | None = None,
+    changed_since: dt.datetime | dt.date | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per match (see ``SUSPECT_COLUMNS``), best score first; filters as ``list_matches``."""
     rows = []
-    for m in list_matches(session, brand=brand, status=status, min_score=min_score, since=since):
+    for m in list_matches(session, brand=brand, status=status, min_score=min_score, since=since,
+                          created_since=created_since, changed_since=changed_since):
         listing = m.listing
         rows.append({
             "match_id": m.id,
@@ -265,17 +268,23 @@ def export(
     status: str | None = None,
     min_score: float | None = None,
     since: dt.datetime | dt.date | None = None,
+    created_since: dt.datetime | dt.date | None = None,
+    changed_since: dt.datetime | dt.date | None = None,
 ) -> int:
     """Export ``suspects`` or ``listings`` to ``path``; returns the number of rows written.
 
     ``fmt`` is ``csv``, ``json`` or ``parquet`` (default: from the file suffix). For suspects,
-    ``status`` is a review status; for listings, a listing status.
+    ``status`` is a review status; for listings, a listing status.  ``created_since`` and
+    ``changed_since`` (suspects only) keep matches created, or created or changed, at or after them.
     """
     path = Path(path).expanduser()
     fmt = resolve_format(fmt, path)
+    if kind != "suspects" and (created_since is not None or changed_since is not None):
+        raise LookalikeError("--created-since and --changed-since apply to suspects, not listings (use --since)")
     if kind == "suspects":
         check_status(status)
-        frame = to_frame(suspect_rows(session, brand=brand, status=status, min_score=min_score, since=since),
+        frame = to_frame(suspect_rows(session, brand=brand, status=status, min_score=min_score, since=since,
+                                      created_since=created_since, changed_since=changed_since),
                          SUSPECT_COLUMNS)
     elif kind == "listings":
         frame = to_frame(listing_rows(session, brand=brand, status=status, min_score=min_score, since=since),
@@ -286,14 +295,15 @@ def export(
     return len(frame)
 
 
-def parse_since(text: str | None) -> dt.datetime | None:
-    """``YYYY-MM-DD`` or an ISO 8601 datetime (naive = UTC) as an aware UTC datetime."""
+def parse_since(text: str | None, option: str = "--since") -> dt.datetime | None:
+    """``YYYY-MM-DD`` or an ISO 8601 datetime (naive = UTC) as an aware UTC datetime; ``option`` names the
+    command-line option in the error."""
     if text is None:
         return None
     try:
         return as_utc(dt.datetime.fromisoformat(text.strip()))
     except ValueError:
-        raise LookalikeError(f"--since {text!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
+        raise LookalikeError(f"{option} {text!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
 
 
 __all__ = [

@@ -449,11 +449,14 @@ def list_matches(
     min_score: float | None = None,
     since: dt.datetime | dt.date | None = None,
     limit: int | None = None,
+    created_since: dt.datetime | dt.date | None = None,
+    changed_since: dt.datetime | dt.date | None = None,
 ) -> list[Match]:
     """Matches in queue order (:func:`queue_order`), with listing, marketplace, brand and product loaded.
 
     ``brand`` is a brand name or id; ``since`` keeps matches whose listing was last seen at or after it
-    (a date means midnight UTC); ``min_score`` is inclusive.
+    (a date means midnight UTC); ``min_score`` is inclusive.  ``created_since`` keeps matches created at
+    or after it; ``changed_since`` those created or changed (score, class, listing or status) at or after it.
     """
     stmt = (
         select(Match)
@@ -473,6 +476,10 @@ def list_matches(
         stmt = stmt.where(Match.score >= min_score)
     if since is not None:
         stmt = stmt.where(Listing.last_seen >= as_utc(since))
+    if created_since is not None:
+        stmt = stmt.where(Match.created_at >= as_utc(created_since))
+    if changed_since is not None:
+        stmt = stmt.where(Match.updated_at >= as_utc(changed_since))
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))

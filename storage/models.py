@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -65,6 +66,14 @@ class Owner(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Digest preferences (registry ``owners:``, docs/digests.md): ``daily`` or ``weekly``.
+    digest_frequency: Mapped[str] = mapped_column(String(10), default="daily", server_default="daily")
+    #: Lowest match score (0..1) a digest reports as a new item; None: every suspect.
+    digest_min_score: Mapped[float | None] = mapped_column(Float)
+    #: Match classes reported as new items; empty: every suspect class.
+    digest_classes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    #: The off switch: False sends this owner no digest.
+    digest_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     brands: Mapped[list[Brand]] = relationship(back_populates="owner")
 
 
@@ -395,3 +404,86 @@ class LoginAttempt(Base):
     key: Mapped[str] = mapped_column(String(300), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# ------------------------------------------------------------------ digests (docs/digests.md)
+
+#: Delivery states of a digest: ``reserved`` (Message-ID taken, nothing handed to SMTP yet), ``sending``
+#: (the message is being handed over), ``sent``, ``written`` (saved as an .eml file), ``failed`` (not
+#: delivered: its items wait for the next digest), ``unconfirmed`` (a run died while handing it over; it
+#: may have arrived and is never sent again automatically).
+DIGEST_STATUSES = ("reserved", "sending", "sent", "written", "failed", "unconfirmed")
+
+
+class Digest(Base):
+    """One digest message to one owner: what it covered, its Message-ID and how its delivery went."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("owner_id", "sequence"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    #: 1, 2, 3... per owner; the unique (owner, sequence) lets only one run build the owner's next digest.
+    sequence: Mapped[int] = mapped_column(Integer)
+    #: ``<...@...>`` as in the message's Message-ID header.
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="reserved", index=True)
+    #: ``smtp`` or ``file``.
+    delivery: Mapped[str] = mapped_column(String(10))
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: When the digest before it was built (the start of the period); None for an owner's first digest.
+    period_start: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    built_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Until when the run that reserved it owns it; a row still ``reserved``/``sending`` after this is stale.
+    lease_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(500))
+    #: The .eml file of a ``written`` digest.
+    path: Mapped[str | None] = mapped_column(String(1000))
+    #: Counts for the period: {"new": n, "class": n, "score": n, "confirmed": n, ..., "items": n}.
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    items: Mapped[list[DigestItem]] = relationship(back_populates="digest", cascade="all, delete-orphan")
+
+
+class DigestItem(Base):
+    """One match a digest reported, with the state it reported (the next digest compares against it)."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (UniqueConstraint("digest_id", "match_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"), index=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    #: Why it is in the digest: ``new``, ``class``, ``score``, ``confirmed``, ``reported``, ``removed``,
+    #: ``dismissed`` or ``reopened``.
+    change: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    klass: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    digest: Mapped[Digest] = relationship(back_populates="items")
+
+
+class RematchJob(Base):
+    """A re-match of every stored listing against one brand (a brand registered after the crawl, its
+    products' names or photos changed, or ``lookalike match``), run by the nightly scan or on demand.
+
+    Listings with ids up to ``upto_listing_id`` (the last one stored when the job was queued) are
+    scored in id order; ``last_listing_id`` is the cursor, so a killed run resumes where it stopped.
+    """
+
+    __tablename__ = "rematch_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    #: Why: ``brand registered``, ``registry changed``, ``on demand``.
+    reason: Mapped[str] = mapped_column(String(200))
+    #: ``pending``, ``running``, ``done``, ``failed``.
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    upto_listing_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_listing_id: Mapped[int] = mapped_column(Integer, default=0)
+    #: Listings to score (counted when the job starts) and scored so far.
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    error: Mapped[str | None] = mapped_column(String(500))
