@@ -8,12 +8,19 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
-from lookalike.cli import context
-from lookalike.imagestore import ImageStore
-from lookalike.netguard import fetch_bytes
-from lookalike.registry import import_registry, json_schema, list_brands, load_registry
+from cli import context
+from core.netpolicy import fetch_bytes
+from core.terminal import safe_text
+from services.registry import (
+    IMAGE_FETCH_SECONDS,
+    IMPORT_FETCH_BUDGET,
+    import_registry,
+    json_schema,
+    list_brands,
+    load_registry,
+)
+from storage.imagestore import ImageStore
 
 brands_app = typer.Typer(help="The brand registry: what is protected.", no_args_is_help=True)
 
@@ -22,16 +29,24 @@ brands_app = typer.Typer(help="The brand registry: what is protected.", no_args_
 def import_(
     file: Path = typer.Argument(..., help="Registry YAML file (see data/registry.schema.json)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and report changes, store nothing."),
+    allow_images_outside: bool = typer.Option(
+        False, "--allow-images-outside", help="Allow image paths outside the registry file's folder."),
+    image_seconds: float = typer.Option(
+        IMAGE_FETCH_SECONDS, "--image-seconds", min=1, help="Seconds one URL image may take, redirects included."),
+    download_budget: float = typer.Option(
+        IMPORT_FETCH_BUDGET, "--download-budget", min=1, help="Seconds all URL images of the file may take."),
 ) -> None:
     """Validate a registry file whole, then import it in one transaction and report what changed."""
     settings = context.settings()
     store = ImageStore.from_settings(settings)
 
-    def fetch(url: str) -> tuple[bytes, str | None]:
+    def fetch(url: str, *, deadline: float | None = None) -> tuple[bytes, str | None]:
         return fetch_bytes(url, max_bytes=settings.max_image_bytes, user_agent=settings.rendered_user_agent,
-                           allow_private=settings.allow_private_network, timeout=settings.download_timeout)
+                           allow_private=settings.allow_private_network, timeout=settings.download_timeout,
+                           total_timeout=image_seconds, deadline=deadline)
 
-    registry = load_registry(file, store=store, fetch=fetch)
+    registry = load_registry(file, store=store, fetch=fetch, allow_outside_images=allow_images_outside,
+                             fetch_budget=download_budget)
     db = context.database(settings)
     try:
         with db.session() as session:
@@ -40,14 +55,14 @@ def import_(
                 session.rollback()
     finally:
         db.dispose()
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     for line in report.changes:
-        console.print(Text(f"  {line}"))
+        console.print(safe_text(f"  {line}", limit=600))
     verb = "would change" if dry_run else "changed"
     if report.changed:
-        console.print(f"{report.brands} brand(s) in {file}: {len(report.changes)} change(s) {verb}.")
+        console.print(safe_text(f"{report.brands} brand(s) in {file}: {len(report.changes)} change(s) {verb}."))
     else:
-        console.print(f"{report.brands} brand(s) in {file}: no changes.")
+        console.print(safe_text(f"{report.brands} brand(s) in {file}: no changes."))
 
 
 @brands_app.command("list")
@@ -63,14 +78,17 @@ def list_() -> None:
         typer.echo("No brands registered yet: run `lookalike brands import FILE`.")
         return
     table = Table(title=f"{len(rows)} registered brand(s)")
-    for column in ("brand", "owner", "category", "aliases", "products", "images", "authorized sellers"):
+    for column in ("brand", "owner", "digest to", "digest", "category", "aliases", "products", "images",
+                   "authorized sellers"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            Text(row["brand"]), Text(row["owner"]), Text(row["category"] or ""), Text(", ".join(row["aliases"])),
-            str(row["products"]), str(row["images"]), Text(", ".join(row["authorized_sellers"])),
+            safe_text(row["brand"]), safe_text(row["owner"]), safe_text(", ".join(row["digest_to"]) or "(none)"),
+            safe_text(row["digest"]), safe_text(row["category"]),
+            safe_text(", ".join(row["aliases"])), str(row["products"]), str(row["images"]),
+            safe_text(", ".join(row["authorized_sellers"])),
         )
-    Console().print(table)
+    Console(emoji=False).print(table)
 
 
 @brands_app.command("schema")

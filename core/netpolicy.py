@@ -180,7 +180,7 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self.address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self.raw_sock = socket.create_connection((self.address, self.port), self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -192,8 +192,8 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.address = address
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.raw_sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(self.raw_sock, server_hostname=self.host)
 
 
 class _Deadline:
@@ -207,7 +207,8 @@ class _Deadline:
 
     def _fire(self) -> None:
         self.fired = True
-        sock = self.conn.sock
+        # http.client drops conn.sock once a response owns the connection: keep the socket it connected.
+        sock = getattr(self.conn, "raw_sock", None)
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -274,7 +275,7 @@ def fetch_bytes(  # noqa: PLR0913 - every limit is a keyword the caller sets
                 if declared and declared.strip().isdigit() and int(declared) > max_bytes:
                     raise LookalikeError(f"{url[:200]}: larger than {max_bytes} bytes")
                 body = bytearray()
-                while len(body) <= max_bytes:
+                while len(body) <= max_bytes and not watchdog.fired:
                     chunk = response.read1(_READ_CHUNK)
                     if not chunk:
                         break

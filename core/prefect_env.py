@@ -50,6 +50,45 @@ def configure_prefect_env(data_dir: Path, *, environ: MutableMapping[str, str] |
 
 def configure_from_settings() -> dict[str, str]:
     """:func:`configure_prefect_env` for the data folder of the settings in force."""
-    from lookalike.settings import load_settings
+    from core.settings import load_settings
 
     return configure_prefect_env(load_settings().data_dir)
+
+
+#: Marker written in ``PREFECT_HOME`` once Prefect's own database is created and migrated.
+DATABASE_READY_MARKER = ".lookalike-prefect-db-ready"
+
+
+def prepare_prefect_database(*, environ: MutableMapping[str, str] | None = None) -> bool:
+    """Create and migrate Prefect's local database once, under a file lock; True when this call did it.
+
+    Two ``lookalike scan`` runs started together in a fresh data folder would otherwise both start an
+    ephemeral Prefect server that runs the migrations on the same SQLite file at the same time, and one
+    fails.  The first caller takes an exclusive ``flock`` on ``PREFECT_HOME/prefect-db.lock``, migrates
+    and writes :data:`DATABASE_READY_MARKER` (with the Prefect version); the others wait for the lock and
+    find the marker.  Nothing is done when ``PREFECT_API_URL`` points at a Prefect server.  Call after
+    :func:`configure_prefect_env`.
+    """
+    import fcntl
+
+    env = os.environ if environ is None else environ
+    if env.get("PREFECT_API_URL"):
+        return False
+    home = Path(env.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    home.mkdir(parents=True, exist_ok=True)
+    # Imported here: Prefect reads its settings from the environment at import (see the module docstring).
+    import prefect
+
+    version = str(prefect.__version__)
+    marker = home / DATABASE_READY_MARKER
+    with (home / "prefect-db.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.is_file() and marker.read_text(encoding="utf-8").strip() == version:
+            return False
+        import asyncio
+
+        from prefect.server.database import provide_database_interface
+
+        asyncio.run(provide_database_interface().create_db())
+        marker.write_text(version + "\n", encoding="utf-8")
+        return True

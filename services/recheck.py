@@ -4,12 +4,18 @@ The ``recheck`` flow re-visits those listings with the crawler's ``recheck`` sco
 URLs only, no link following; robots.txt, throttling and the network guard as in any crawl), one crawl
 per marketplace, with ``gone_after_runs`` set to 1 for that crawl:
 
-- a page that answers 404 or 410, or no longer shows a product, marks its listing ``gone`` with
-  ``gone_at``; a *reported* match on it then moves to ``removed`` with an audit event (the takedown
-  worked);
+- a page that answers 404 or 410, or no longer shows a product (also after a redirect away from it),
+  marks its listing ``gone`` with ``gone_at``; a *reported* match on it then moves to ``removed`` with
+  an audit event (the takedown worked).  Only an answer in this recheck counts: a listing that was
+  already gone before it (missed by full scans) is reported as unknown, not removed;
 - a page that still shows the product updates the listing (``last_seen``, and any change of content,
   which the next scan matches again);
-- a network error proves nothing: the listing is left as it was.
+- a network error, a timeout, a 5xx, a 401/403, robots.txt or the network guard refusing the URL
+  proves nothing: the listing is left as it was.
+
+Recheck URLs come from the database, so a shop's API or page wrote them: the crawl never trusts their
+host (no private-network exception; see :mod:`crawlers.middlewares.netguard`), so a stored URL that
+points at an internal address is refused, not fetched, and cannot verify a takedown.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lookalike.review import as_utc, set_status
-from lookalike.settings import Settings
+from core.settings import Settings
+from services.review import as_utc, set_status
 from storage.db import Database
 from storage.models import CrawlRun, Listing, Marketplace, Match
 
@@ -87,12 +93,12 @@ def recheck_settings(settings: Settings) -> Settings:
 def recheck_crawl(settings: Settings, group: RecheckGroup, *, scan_id: str | None = None) -> int:
     """Run the recheck crawl of one marketplace in a child process; returns its crawl run id.
 
-    Raises :class:`lookalike.scan.CrawlFailed` when the crawl ran and failed (worth a retry)."""
-    from crawlers.run import run_crawl
-    from lookalike.scan import CrawlFailed
+    Raises :class:`services.scan.CrawlFailed` when the crawl ran and failed (worth a retry)."""
+    from crawlers.run import CrawlRequest, run_crawl
+    from services.scan import CrawlFailed
 
-    run_id = run_crawl(recheck_settings(settings), start_urls=group.urls, scope="recheck",
-                       marketplace=group.marketplace, scan_id=scan_id)
+    run_id = run_crawl(recheck_settings(settings), CrawlRequest(start_urls=group.urls, scope="recheck",
+                                                                marketplace=group.marketplace, scan_id=scan_id))
     with _session(settings) as session:
         run = session.get(CrawlRun, run_id)
         if run is not None and run.status == "failed":
@@ -120,11 +126,13 @@ def verify_takedowns(session: Session, group: RecheckGroup, *, since: dt.datetim
         listing = session.get(Listing, listing_id)
         if listing is None:
             continue
-        if listing.status == "gone":
+        gone_at = as_utc(listing.gone_at)
+        if listing.status == "gone" and (gone_at is None or gone_at < since):
+            # Gone before this recheck (missed by full scans): no answer for this URL now, so no proof.
+            report.unknown.append(listing_id)
+        elif listing.status == "gone":
             report.gone.append(listing_id)
-            gone_at = as_utc(listing.gone_at)
-            if gone_at is not None and gone_at >= since:
-                report.changes.append(f"listing {listing_id} is gone ({listing.url})")
+            report.changes.append(f"listing {listing_id} is gone ({listing.url})")
             for match in session.scalars(
                 select(Match).where(Match.listing_id == listing_id, Match.status == "reported")
             ):

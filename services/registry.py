@@ -18,6 +18,9 @@ also be http(s) URLs)::
             msrp: 24.00
             currency: USD
             images: [refs/fullips/flp-001-a.jpg]
+    owners:                              # optional: digest preferences (docs/digests.md)
+      - name: Et Al Beauty
+        digest: {frequency: weekly, min_score: 0.6, classes: [counterfeit, lookalike], enabled: true}
 
 Validation reports every problem with its place (``brands[2].products[0].msrp: must be a positive
 number``) before anything is stored.  Import is a sync of each brand in the file: what the file says
@@ -27,24 +30,35 @@ file are removed); brands absent from the file are left alone.  Re-importing the
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from lookalike.currencies import is_currency_code
-from lookalike.errors import LookalikeError
-from lookalike.imagestore import ImageRejected, ImageStore, StoredImage, save_image_row
+from core.currencies import is_currency_code
+from core.errors import LookalikeError
+from core.yamlfile import YAMLProblem, load_yaml
+from services.rematch import queue_after_import
+from services.signatures import SigningConfig, sign_in_session
+from storage.imagestore import ImageRejected, ImageStore, StoredImage, save_image_row
 from storage.models import AuthorizedSeller, Brand, Mark, Owner, Product, ReferenceImage
 
 MAX_REGISTRY_BYTES = 5 * 1024 * 1024
+MAX_MSRP = Decimal("1e12")
+IMAGE_FETCH_SECONDS = 60.0
+"""Default seconds one URL image may take in total (connect, redirects, body)."""
+IMPORT_FETCH_BUDGET = 600.0
+"""Default seconds all URL images of one registry file may take together."""
+"""MSRPs at or above this (in major units) are refused."""
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -78,8 +92,8 @@ class ProductSpec(_Strict):
             number = Decimal(str(value)) if value is not None else None
         except ArithmeticError:
             raise ValueError("must be a positive number") from None
-        if number is not None and (not number.is_finite() or number <= 0):
-            raise ValueError("must be a positive number")
+        if number is not None and (not number.is_finite() or number <= 0 or number >= MAX_MSRP):
+            raise ValueError("must be a positive number below 10^12")
         return number
 
     @field_validator("currency")
@@ -119,19 +133,47 @@ class BrandSpec(_Strict):
         return value
 
 
+#: Match classes an owner may ask its digest for (``digest.classes``).
+DIGEST_CLASSES = ("counterfeit", "lookalike", "accessory", "resale")
+
+
+class DigestPrefs(_Strict):
+    """How an owner wants its digest (docs/digests.md)."""
+
+    frequency: Literal["daily", "weekly"] = Field(default="daily", description="daily or weekly.")
+    min_score: float | None = Field(
+        default=None, ge=0, le=1, description="Lowest score (0..1) reported as a new item; unset: every suspect."
+    )
+    classes: list[Literal["counterfeit", "lookalike", "accessory", "resale"]] = Field(
+        default_factory=list, description="Classes reported as new items; empty: every suspect class."
+    )
+    enabled: bool = Field(default=True, description="false: send this owner no digest.")
+
+
+class OwnerSpec(_Strict):
+    """Preferences of one owner named by the brands."""
+
+    name: Text = Field(description="The owner, as the brands' 'owner' names it.")
+    digest: DigestPrefs = Field(default_factory=DigestPrefs, description="Digest preferences.")
+
+
 class RegistryFile(_Strict):
     """The whole registry file."""
 
     brands: list[BrandSpec] = Field(min_length=1, description="The brands to protect.")
+    owners: list[OwnerSpec] = Field(
+        default_factory=list, description="Optional: digest preferences of owners named by the brands."
+    )
 
 
 @dataclass(frozen=True)
 class Registry:
-    """A validated registry with its images loaded, hashed and ready to store."""
+    """A validated registry with its images loaded, checked (header, limits) and ready to store."""
 
     path: Path
     brands: list[BrandSpec]
-    #: image reference as written in the file (path or URL) -> stored image (hashes computed)
+    owners: list[OwnerSpec] = field(default_factory=list)
+    #: image reference as written in the file (path or URL) -> (stored image, its bytes); signed on import
     images: dict[str, tuple[StoredImage, bytes]] = field(default_factory=dict)
 
     def image(self, ref: str) -> StoredImage:
@@ -159,26 +201,6 @@ def json_schema() -> dict[str, Any]:
 # --- validation ---------------------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that reports duplicate mapping keys instead of silently keeping the last."""
-
-
-def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
-
-
 def _place(loc: Iterable[Any]) -> str:
     out = ""
     for part in loc:
@@ -193,6 +215,7 @@ _MESSAGES = {
     "list_type": "must be a list",
     "dict_type": "must be a mapping",
     "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
     "float_parsing": "must be a number",
     "float_type": "must be a number",
     "string_too_short": "must not be empty",
@@ -205,132 +228,200 @@ def _pydantic_problems(exc: ValidationError) -> list[str]:
     problems = []
     for err in exc.errors():
         msg = _MESSAGES.get(err["type"]) or str(err["msg"]).removeprefix("Value error, ")
-        problems.append(f"{_place(err['loc'])}: {msg}")
+        problems.append(f"{_place(err['loc'])}: {msg}"[:500])
     return problems
 
 
-def _semantic_problems(spec: RegistryFile) -> list[str]:
+def _items(value: Any) -> list[tuple[int, dict[str, Any]]]:
+    """(index, mapping) for the mappings of a list; nothing for any other shape (the schema reports it)."""
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _text_key(value: Any) -> str | None:
+    return value.strip().casefold() if isinstance(value, str) and value.strip() else None
+
+
+def _semantic_problems(raw: dict[str, Any]) -> list[str]:
+    """Duplicate brands and SKUs, MSRPs without currency, bad thresholds: read from the raw file, so that
+    they are reported in the same run as schema problems (every value's type is checked first)."""
     problems = []
     seen_brands: dict[str, int] = {}
-    for b, brand in enumerate(spec.brands):
-        key = brand.name.casefold()
-        if key in seen_brands:
-            problems.append(f"brands[{b}].name: duplicate brand {brand.name!r} (also brands[{seen_brands[key]}])")
-        seen_brands.setdefault(key, b)
+    for b, brand in _items(raw.get("brands")):
+        key = _text_key(brand.get("name"))
+        if key is not None:
+            if key in seen_brands:
+                problems.append(f"brands[{b}].name: duplicate brand {brand['name'].strip()[:200]!r} "
+                                f"(also brands[{seen_brands[key]}])")
+            seen_brands.setdefault(key, b)
         skus: dict[str, int] = {}
-        for p, product in enumerate(brand.products):
+        for p, product in _items(brand.get("products")):
             where = f"brands[{b}].products[{p}]"
-            if product.sku.casefold() in skus:
-                problems.append(f"{where}.sku: duplicate sku {product.sku!r} (also products[{skus[product.sku.casefold()]}])")
-            skus.setdefault(product.sku.casefold(), p)
-            if product.msrp is not None and product.currency is None:
+            sku = _text_key(product.get("sku"))
+            if sku is not None:
+                if sku in skus:
+                    problems.append(f"{where}.sku: duplicate sku {product['sku'].strip()[:100]!r} "
+                                    f"(also products[{skus[sku]}])")
+                skus.setdefault(sku, p)
+            if product.get("msrp") is not None and product.get("currency") is None:
                 problems.append(f"{where}.currency: is required when msrp is given")
-        if brand.thresholds:
-            problems.extend(f"brands[{b}].thresholds.{k}: {m}" for k, m in _threshold_problems(brand.thresholds))
+        thresholds = brand.get("thresholds")
+        if isinstance(thresholds, dict) and thresholds and all(isinstance(k, str) for k in thresholds):
+            problems.extend(f"brands[{b}].thresholds.{k[:100]}: {m}" for k, m in _threshold_problems(thresholds))
+    problems.extend(_owner_problems(raw))
     return problems
 
 
-def _threshold_problems(thresholds: dict[str, float]) -> list[tuple[str, str]]:
+def _owner_problems(raw: dict[str, Any]) -> list[str]:
+    """``owners:`` entries must name an owner of a brand in the file, each once."""
+    named = {_text_key(brand.get("owner")) for _b, brand in _items(raw.get("brands"))}
+    problems, seen = [], set()
+    for o, owner in _items(raw.get("owners")):
+        key = _text_key(owner.get("name"))
+        if key is None:
+            continue
+        if key in seen:
+            problems.append(f"owners[{o}].name: duplicate owner {owner['name'].strip()[:200]!r}")
+        seen.add(key)
+        if key not in named:
+            problems.append(f"owners[{o}].name: no brand in this file has owner {owner['name'].strip()[:200]!r}")
+    return problems
+
+
+def _threshold_problems(thresholds: dict[str, Any]) -> list[tuple[str, str]]:
     try:
         from matching.config import MatchConfig
     except ImportError:  # matching not installed in this build: nothing to check against
         return []
     problems = []
-    for key in thresholds:
+    for key, value in thresholds.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue  # the schema reports "must be a number"
         try:
-            MatchConfig().with_overrides({key: thresholds[key]})
+            MatchConfig().with_overrides({key: value})
         except (ValueError, TypeError) as exc:
-            problems.append((key, str(exc) or "not a matching threshold"))
+            problems.append((key, str(exc)[:300] or "not a matching threshold"))
     return problems
 
 
-ImageFetcher = Callable[[str], tuple[bytes, str | None]]
+def _image_refs(raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """(place, reference) of every image named in the file whose value is text, in file order."""
+    refs = []
+    for b, brand in _items(raw.get("brands")):
+        for p, product in _items(brand.get("products")):
+            images = product.get("images")
+            for i, ref in enumerate(images if isinstance(images, list) else []):
+                if isinstance(ref, str) and ref.strip():
+                    refs.append((f"brands[{b}].products[{p}].images[{i}]", ref.strip()))
+    return refs
 
 
-def _load_images(
-    spec: RegistryFile, base: Path, store: ImageStore, fetch: ImageFetcher | None
+ImageFetcher = Callable[..., tuple[bytes, str | None]]
+"""``fetch(url, deadline=monotonic_seconds_or_None) -> (body, content type)``; raises ``LookalikeError``."""
+_URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def _read_local_image(ref: str, base: Path, store: ImageStore, *, allow_outside: bool) -> bytes:
+    """The bytes of a local image path; confined to ``base`` unless ``allow_outside``.
+
+    The "outside" refusal is decided from the path text alone (after resolving ``..`` and symlinks of the
+    folders that exist), before the file is looked at, so it never tells whether a file exists there."""
+    root = base.resolve()
+    candidate = Path(ref)
+    if not allow_outside:
+        if candidate.is_absolute() or ".." in candidate.parts:
+            raise LookalikeError("is outside the registry folder (allow_outside_images allows it)")
+        try:
+            resolved = (root / candidate).resolve()
+        except (OSError, RuntimeError):
+            raise LookalikeError("is outside the registry folder (allow_outside_images allows it)") from None
+        if not resolved.is_relative_to(root):
+            raise LookalikeError("is outside the registry folder (allow_outside_images allows it)")
+    else:
+        resolved = (root / candidate).resolve()
+    if not resolved.is_file():
+        raise LookalikeError("file not found in the registry folder" if not allow_outside else "file not found")
+    if resolved.stat().st_size > store.max_bytes:
+        raise LookalikeError(f"larger than {store.max_bytes} bytes")
+    return resolved.read_bytes()
+
+
+def _load_images(  # noqa: PLR0913 - the limits are keywords
+    refs: list[tuple[str, str]], base: Path, store: ImageStore, fetch: ImageFetcher | None, *,
+    allow_outside: bool = False, fetch_budget: float | None = None,
 ) -> tuple[dict[str, tuple[StoredImage, bytes]], list[str]]:
     images: dict[str, tuple[StoredImage, bytes]] = {}
+    failed: set[str] = set()
     problems: list[str] = []
-    for b, brand in enumerate(spec.brands):
-        for p, product in enumerate(brand.products):
-            for i, ref in enumerate(product.images):
-                where = f"brands[{b}].products[{p}].images[{i}]"
-                if ref in images:
-                    continue
-                try:
-                    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", ref):
-                        if not ref.lower().startswith(("http://", "https://")):
-                            raise LookalikeError("only http(s) URLs or file paths are allowed")
-                        if fetch is None:
-                            raise LookalikeError("URL images need network access, which is off here")
-                        data, content_type = fetch(ref)
-                    else:
-                        path = (base / ref).resolve()
-                        if not path.is_file():
-                            raise LookalikeError(f"file not found: {path}")
-                        if path.stat().st_size > store.max_bytes:
-                            raise LookalikeError(f"larger than {store.max_bytes} bytes")
-                        data, content_type = path.read_bytes(), None
-                    stored = store.hash_only(data, content_type=content_type)
-                except ImageRejected as exc:
-                    problems.append(f"{where}: {ref!r} is not a usable image: {exc}")
-                    continue
-                except LookalikeError as exc:
-                    problems.append(f"{where}: {ref!r}: {exc}")
-                    continue
-                images[ref] = (stored, data)
+    deadline = time.monotonic() + fetch_budget if fetch_budget is not None else None
+    for where, ref in refs:
+        if ref in images or ref in failed:
+            continue
+        shown = repr(ref[:200])
+        try:
+            if _URL.match(ref):
+                if not ref.lower().startswith(("http://", "https://")):
+                    raise LookalikeError("only http(s) URLs or file paths are allowed")
+                if fetch is None:
+                    raise LookalikeError("URL images need network access, which is off here")
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise LookalikeError(f"not fetched: the import's download budget of {fetch_budget:g} s is spent")
+                data, content_type = fetch(ref, deadline=deadline)
+            else:
+                data, content_type = _read_local_image(ref, base, store, allow_outside=allow_outside), None
+            stored = store.check(data, content_type=content_type)
+        except ImageRejected as exc:
+            problems.append(f"{where}: {shown} is not a usable image: {exc}")
+            failed.add(ref)
+            continue
+        except LookalikeError as exc:
+            problems.append(f"{where}: {shown}: {str(exc)[:300]}")
+            failed.add(ref)
+            continue
+        images[ref] = (stored, data)
     return images, problems
 
 
-def load_registry(path: Path, *, store: ImageStore, fetch: ImageFetcher | None = None) -> Registry:
-    """Read, validate and hash a registry file; raise ``RegistryInvalid`` listing every problem."""
+def read_registry_file(path: Path) -> Any:
+    """The parsed YAML of a registry file; ``RegistryInvalid`` with one line when it cannot be read."""
     path = Path(path)
     if not path.is_file():
         raise LookalikeError(f"{path}: no such file")
     if path.stat().st_size > MAX_REGISTRY_BYTES:
         raise RegistryInvalid(path, [f"(file): larger than {MAX_REGISTRY_BYTES} bytes"])
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - safe loader subclass
-    except UnicodeDecodeError:
-        raise RegistryInvalid(path, ["(file): not UTF-8 text"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RegistryInvalid(path, [f"{where}: bad YAML: {problem}"]) from None
+        return load_yaml(path.read_bytes(), max_bytes=MAX_REGISTRY_BYTES)
+    except YAMLProblem as exc:
+        problem = exc.problem if exc.problem.startswith(("not UTF-8", "larger")) else f"bad YAML: {exc.problem}"
+        raise RegistryInvalid(path, [f"{exc.where}: {problem}"]) from None
+
+
+def load_registry(  # noqa: PLR0913 - the limits are keywords
+    path: Path, *, store: ImageStore, fetch: ImageFetcher | None = None, allow_outside_images: bool = False,
+    fetch_budget: float | None = None,
+) -> Registry:
+    """Read, validate and hash a registry file; raise ``RegistryInvalid`` listing every problem at once.
+
+    Schema problems, duplicate brands and SKUs and image problems are all reported in one run.  Local
+    image paths must stay inside the registry's folder unless ``allow_outside_images``; URL images are
+    fetched with ``fetch`` within ``fetch_budget`` seconds for the whole file (None: no overall budget).
+    """
+    path = Path(path)
+    raw = read_registry_file(path)
     if not isinstance(raw, dict):
         raise RegistryInvalid(path, ["(file): must be a mapping with a 'brands' list"])
+    spec: RegistryFile | None = None
     try:
         spec = RegistryFile.model_validate(raw)
+        problems: list[str] = []
     except ValidationError as exc:
         problems = _pydantic_problems(exc)
-        # Still check the images of what parsed, so that one run shows every mistake.
-        partial = _partial_spec(raw)
-        if partial is not None:
-            problems += _load_images(partial, path.parent, store, fetch)[1]
-        raise RegistryInvalid(path, problems) from None
-    problems = _semantic_problems(spec)
-    images, image_problems = _load_images(spec, path.parent, store, fetch)
+    problems += _semantic_problems(raw)
+    images, image_problems = _load_images(_image_refs(raw), path.parent, store, fetch,
+                                          allow_outside=allow_outside_images, fetch_budget=fetch_budget)
     problems += image_problems
-    if problems:
-        raise RegistryInvalid(path, problems)
-    return Registry(path=path, brands=spec.brands, images=images)
-
-
-def _partial_spec(raw: dict[str, Any]) -> RegistryFile | None:
-    """The products whose images can be checked although other parts of the file are invalid."""
-    brands = []
-    for brand in raw.get("brands") or []:
-        products = []
-        for product in (brand or {}).get("products") or [] if isinstance(brand, dict) else []:
-            images = product.get("images") if isinstance(product, dict) else None
-            if isinstance(images, list) and all(isinstance(i, str) for i in images):
-                products.append(ProductSpec.model_construct(images=images))
-            else:
-                products.append(ProductSpec.model_construct(images=[]))
-        brands.append(BrandSpec.model_construct(products=products))
-    return RegistryFile.model_construct(brands=brands) if brands else None
+    if problems or spec is None:
+        raise RegistryInvalid(path, list(dict.fromkeys(problems)))
+    return Registry(path=path, brands=spec.brands, owners=spec.owners, images=images)
 
 
 # --- import -------------------------------------------------------------------------------------------
@@ -370,27 +461,98 @@ def _set(obj: Any, attr: str, value: Any, label: str, report: ImportReport) -> N
                               f"{label}: {attr} set to {value!r}")
 
 
-def import_registry(session: Session, registry: Registry, store: ImageStore) -> ImportReport:
-    """Make the database hold what ``registry`` says for each of its brands; report every change."""
+PREFETCH_CHUNK = 500
+"""Names per ``IN (...)`` query when the importer loads the existing rows of a file's brands."""
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), PREFETCH_CHUNK):
+        yield values[start:start + PREFETCH_CHUNK]
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: building tens of thousands of ORM rows otherwise spends
+    most of its time in full collections over the growing heap (the rows are freed normally later)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def import_registry(session: Session, registry: Registry, store: ImageStore, *,
+                    signing: SigningConfig | None = None) -> ImportReport:
+    """Make the database hold what ``registry`` says for each of its brands; report every change.
+
+    The existing owners and brands (with marks, sellers, products and images) of the file are loaded in
+    a few queries up front and everything is written in one flush at the end, so the time grows with the
+    file, not with one round trip per brand. Images without a signature are signed here (``signing``:
+    how; default: the store's limits, OCR on, one process per core), so matching works right after."""
     report = ImportReport(brands=len(registry.brands))
-    for spec in registry.brands:
-        _import_brand(session, spec, registry, store, report)
-    session.flush()
+    owner_names = sorted({spec.owner for spec in registry.brands})
+    brand_names = [spec.name for spec in registry.brands]
+    with session.no_autoflush, _collector_paused():
+        owners: dict[str, Owner] = {}
+        for chunk in _chunks(owner_names):
+            owners.update((o.name, o) for o in session.scalars(select(Owner).where(Owner.name.in_(chunk))))
+        brands: dict[str, Brand] = {}
+        for chunk in _chunks(brand_names):
+            brands.update((b.name, b) for b in session.scalars(
+                select(Brand).where(Brand.name.in_(chunk)).options(
+                    selectinload(Brand.owner), selectinload(Brand.marks), selectinload(Brand.authorized_sellers),
+                    selectinload(Brand.products).selectinload(Product.images),
+                )
+            ))
+        for spec in registry.brands:
+            owner = owners.get(spec.owner)
+            if owner is None:
+                owner = owners[spec.owner] = Owner(name=spec.owner)
+                session.add(owner)
+            _import_brand(session, spec, brands.get(spec.name), owner, registry, store, report)
+        session.flush()
+        for owner_spec in registry.owners:
+            _import_owner_prefs(owners[owner_spec.name], owner_spec, report)
+    _sign_reference_images(session, registry, store, signing)
+    # A new brand, or new names or photos, is matched against the listings already stored (issue 9.7).
+    queue_after_import(session, report.changes, brand_names)
     return report
 
 
-def _import_brand(session: Session, spec: BrandSpec, registry: Registry, store: ImageStore,
-                  report: ImportReport) -> None:
-    owner = session.scalar(select(Owner).where(Owner.name == spec.owner))
-    if owner is None:
-        owner = Owner(name=spec.owner)
-        session.add(owner)
-    brand = session.scalar(
-        select(Brand).where(Brand.name == spec.name).options(
-            selectinload(Brand.marks), selectinload(Brand.authorized_sellers),
-            selectinload(Brand.products).selectinload(Product.images),
-        )
-    )
+def _import_owner_prefs(owner: Owner, spec: OwnerSpec, report: ImportReport) -> None:
+    """Set an owner's digest preferences; owners the file's ``owners:`` does not list keep theirs."""
+    label, prefs = f"owner {spec.name}", spec.digest
+    wanted = {"digest_frequency": (prefs.frequency, "daily"), "digest_min_score": (prefs.min_score, None),
+              "digest_classes": (list(prefs.classes), []), "digest_enabled": (prefs.enabled, True)}
+    for attr, (value, default) in wanted.items():
+        old = getattr(owner, attr)
+        old = default if old is None else old  # a new owner has no value before its INSERT
+        if old != value:
+            setattr(owner, attr, value)
+            report.changes.append(f"{label}: {attr} {old!r} -> {value!r}")
+        elif getattr(owner, attr) is None:
+            setattr(owner, attr, value)
+
+
+def _sign_reference_images(session: Session, registry: Registry, store: ImageStore,
+                           signing: SigningConfig | None) -> None:
+    """Sign the file's images in the import's transaction, so matching can use them once it commits; an
+    image that cannot be decoded is a problem of the file (``RegistryInvalid``: nothing is stored)."""
+    blobs = {stored.sha256: data for stored, data in registry.images.values()}
+    config = signing or SigningConfig(max_pixels=store.max_pixels, max_bytes=store.max_bytes)
+    failed = sign_in_session(session, blobs, config)
+    if failed:
+        refs = {stored.sha256: ref for ref, (stored, _data) in registry.images.items()}
+        raise RegistryInvalid(registry.path, [f"image {refs[sha]!r} is not a usable image: {error}"
+                                              for sha, error in sorted(failed.items(), key=lambda f: refs[f[0]])])
+
+
+def _import_brand(  # noqa: PLR0913 - one brand's rows and the shared report
+    session: Session, spec: BrandSpec, brand: Brand | None, owner: Owner, registry: Registry,
+    store: ImageStore, report: ImportReport,
+) -> None:
     label = f"brand {spec.name}"
     if brand is None:
         brand = Brand(name=spec.name, owner=owner, keywords=[], digest_to=[], thresholds={})
@@ -409,7 +571,9 @@ def _import_brand(session: Session, spec: BrandSpec, registry: Registry, store: 
                 lambda t: brand.marks.append(Mark(text=t, kind="name" if t == spec.name else "alias")),
                 "mark", spec.name, report)
     for mark in brand.marks:
-        mark.kind = "name" if mark.text == spec.name else "alias"
+        kind = "name" if mark.text == spec.name else "alias"
+        if mark.kind != kind:
+            mark.kind = kind
     _sync_names(session, brand.authorized_sellers, list(dict.fromkeys(spec.authorized_sellers)),
                 lambda n: brand.authorized_sellers.append(AuthorizedSeller(name=n)),
                 "authorized seller", spec.name, report)
@@ -433,7 +597,6 @@ def _import_brand(session: Session, spec: BrandSpec, registry: Registry, store: 
         brand.products.remove(product)
         session.delete(product)
         report.changes.append(f"{label}: product {sku} removed")
-    session.flush()
 
 
 def _sync_images(session: Session, product: Product, spec: ProductSpec, registry: Registry,
@@ -460,6 +623,18 @@ def _sync_images(session: Session, product: Product, spec: ProductSpec, registry
         report.changes.append(f"{label}: image {row.source!r} removed")
 
 
+def _digest_summary(owner: Owner) -> str:
+    """``daily``, ``weekly, min 0.6, counterfeit+lookalike`` or ``off``: an owner's digest preferences."""
+    if owner.digest_enabled is False:
+        return "off"
+    parts = [owner.digest_frequency or "daily"]
+    if owner.digest_min_score is not None:
+        parts.append(f"min {owner.digest_min_score:g}")
+    if owner.digest_classes:
+        parts.append("+".join(owner.digest_classes))
+    return ", ".join(parts)
+
+
 def list_brands(session: Session) -> list[dict[str, Any]]:
     """A summary row per registered brand, for ``lookalike brands list``."""
     brands = session.scalars(
@@ -472,6 +647,8 @@ def list_brands(session: Session) -> list[dict[str, Any]]:
         {
             "brand": b.name,
             "owner": b.owner.name,
+            "digest_to": list(b.digest_to or []),
+            "digest": _digest_summary(b.owner),
             "category": b.category,
             "aliases": [m.text for m in b.marks if m.kind == "alias"],
             "products": len(b.products),

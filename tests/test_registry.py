@@ -11,8 +11,8 @@ import yaml
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
-from lookalike.imagestore import ImageStore
-from lookalike.registry import RegistryInvalid, import_registry, json_schema, list_brands, load_registry
+from services.registry import RegistryInvalid, import_registry, json_schema, list_brands, load_registry
+from storage.imagestore import ImageStore
 from storage.models import Brand, Mark, Product, ReferenceImage
 
 REPO = Path(__file__).resolve().parent.parent
@@ -92,7 +92,8 @@ def test_import_twice_changes_nothing_the_second_time(database, registry_file: P
         product = s.scalar(select(Product).where(Product.sku == "FLP-002"))
         assert product.currency == "EUR" and str(product.msrp) == "19.50"
         image = s.scalar(select(ReferenceImage).where(ReferenceImage.product_id == product.id)).image
-        assert set(image.hashes) >= {"phash", "dhash", "whash"}
+        assert image.signature.status == "ok", "reference images are signed by the import"
+        assert set(image.signature.fields["hashes"]) >= {"phash", "dhash", "whash"}
         assert (store.root / image.path).is_file()
     assert rows["Fullips"]["aliases"] == ["Full Lips"] and rows["Zentro"]["images"] == 1
 
@@ -167,10 +168,14 @@ def test_every_mistake_gets_one_clear_message_and_nothing_is_stored(database, tm
         "brands[1].products[3].name: must not be empty",
         "brands[1].products[0].images[0]: 'refs/missing.jpg': file not found",
         "brands[1].products[1].images[0]: 'refs/fake.jpg' is not a usable image",
+        # duplicates and cross-field rules are in the same report (they used to need a second run)
+        "brands[1].products[1].sku: duplicate sku 'FLP-001' (also products[0])",
+        "brands[1].products[3].currency: is required when msrp is given",
+        "brands[2].name: duplicate brand 'fullips' (also brands[1])",
     ]
     for fragment in expected:
         assert sum(fragment in p for p in problems) == 1, (fragment, problems)
-    # Once the schema errors are fixed, the semantic ones show: duplicate sku, duplicate brand, currency.
+    # Once the schema errors are fixed, only the semantic ones remain.
     fixed = yaml.safe_load(BROKEN)
     fixed["brands"].pop(0)
     del fixed["brands"][0]["colour"], fixed["brands"][0]["digest_to"]
@@ -220,7 +225,7 @@ def test_published_schema_is_current_and_accepts_the_example(registry_file: Path
 def test_cli_import_and_list(settings_env: Path, registry_file: Path) -> None:
     from typer.testing import CliRunner
 
-    from lookalike.cli import app
+    from cli import app
 
     runner = CliRunner()
     first = runner.invoke(app, ["brands", "import", str(registry_file)])
@@ -238,7 +243,7 @@ def test_url_images_are_fetched_with_the_guard(tmp_path: Path, store: ImageStore
     import http.server
     import threading
 
-    from lookalike.netguard import fetch_bytes
+    from core.netpolicy import fetch_bytes
 
     root = tmp_path / "site"
     packshot(root / "p.png", "#0077aa", "URL")
@@ -300,3 +305,126 @@ def test_demo_registry_imported_twice_leaves_the_database_unchanged(database, re
         after = table_dump(s)
     assert first.brands >= 8 and first.changes and second.changes == []
     assert after == before and len(before["reference_images"]) >= 16
+
+
+# ------------------------------------------------------------------------------------- hostile input
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("brands: 5\n", "brands: must be a list"),
+        ("brands:\n  - name: A\n    owner: O\n    products: 7\n", "brands[0].products: must be a list"),
+        ("brands:\n  - 5\n", "brands[0]: must be a mapping"),
+        ("brands:\n  - name: A\n    owner: O\n    products: [5, {name: P, sku: 7}]\n", "brands[0].products[0]"),
+        ("brands:\n  - name: A\n    owner: O\n    products:\n      - {name: P, sku: S, images: 3}\n",
+         "images: must be a list"),
+        ("brands:\n  - name: A\n    owner: O\n    products:\n      - {name: P, sku: S, images: [[x]]}\n",
+         "images[0]: must be text"),
+        ("brands:\n  - name: {a: 1}\n    owner: [x]\n", "brands[0].name: must be text"),
+        ("brands:\n  - name: A\n    owner: O\n    thresholds: {1: x, text_min: [1]}\n", "thresholds"),
+        ("brands:\n  - name: A\n    owner: O\n    products:\n      - {name: P, sku: S, msrp: 1e999999, "
+         "currency: USD}\n", "msrp: must be a positive number"),
+        ("brands:\n  - name: A\n    owner: O\n    aliases: A\n", "aliases: must be a list"),
+        ("brands: !!python/object/apply:os.system [echo hi]\n", "bad YAML"),
+        ("? [a, b]\n: 1\n", "bad YAML"),
+        ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"{k}: &{k} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, k in zip("abcdefg", "bcdefgh", strict=True)), "aliases are expanded"),
+        ("[" * 3000, "bad YAML"),
+    ],
+)
+def test_any_shape_of_input_gets_problems_never_a_traceback(tmp_path: Path, store, text: str, fragment: str) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    with pytest.raises(RegistryInvalid) as caught:
+        load_registry(path, store=store)
+    assert any(fragment in p for p in caught.value.problems), caught.value.problems
+
+
+def test_image_paths_stay_in_the_registry_folder_and_the_refusal_reveals_nothing(tmp_path: Path, store) -> None:
+    registry_dir = tmp_path / "registry"
+    packshot(registry_dir / "refs/ok.png", "#0077aa", "OK")
+    secret = packshot(tmp_path / "elsewhere/secret.png", "#aa0000", "SECRET")
+    (registry_dir / "refs/link.png").symlink_to(secret)
+    refs = ["../elsewhere/secret.png", "../elsewhere/absent.png", str(secret), "/nonexistent/absent.png",
+            "refs/link.png", "refs/../../elsewhere/secret.png", "refs/ok.png"]
+    path = registry_dir / "r.yaml"
+    path.write_text("brands:\n  - name: A\n    owner: O\n    products:\n      - name: P\n        sku: S\n"
+                    f"        images: {json.dumps(refs)}\n")
+    with pytest.raises(RegistryInvalid) as caught:
+        load_registry(path, store=store)
+    problems = {int(p.split("images[")[1].split("]")[0]): p for p in caught.value.problems}
+    assert sorted(problems) == [0, 1, 2, 3, 4, 5]
+    wording = {problems[i].split(": ", 2)[2] for i in range(6)}
+    assert wording == {"is outside the registry folder (allow_outside_images allows it)"}
+    # with the option, an outside file is read, and a missing one is then reported as missing
+    with pytest.raises(RegistryInvalid) as caught:
+        load_registry(path, store=store, allow_outside_images=True)
+    assert [p for p in caught.value.problems if "not found" in p] and len(caught.value.problems) == 2
+
+
+class DripServer:
+    """Answers every GET with 200 and a body dripped one byte every ``interval`` seconds, forever-ish."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import http.server
+        import threading
+
+        self.hits = 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                return
+
+            def do_GET(self) -> None:  # noqa: N802
+                import time
+
+                outer.hits += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                try:
+                    for _ in range(400):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(interval)
+                except OSError:
+                    return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_downloads_have_an_overall_deadline_per_file_and_per_import(tmp_path: Path, store) -> None:
+    import functools
+    import time
+
+    from core.netpolicy import fetch_bytes
+
+    drip = DripServer()
+    try:
+        path = tmp_path / "r.yaml"
+        urls = [f"{drip.url}/{n}.png" for n in range(4)]
+        path.write_text("brands:\n  - name: A\n    owner: O\n    products:\n      - name: P\n        sku: S\n"
+                        f"        images: {json.dumps(urls)}\n")
+        fetch = functools.partial(fetch_bytes, max_bytes=1_000_000, user_agent="test", allow_private=True,
+                                  timeout=5, total_timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(RegistryInvalid) as caught:
+            load_registry(path, store=store, fetch=fetch, fetch_budget=2.5)
+        elapsed = time.monotonic() - started
+    finally:
+        drip.close()
+    problems = caught.value.problems
+    assert len(problems) == 4 and all("deadline passed" in p or "budget" in p for p in problems), problems
+    assert any("budget of 2.5 s is spent" in p for p in problems)
+    assert drip.hits == 3, problems  # the fourth was never started: the import's budget was spent
+    assert elapsed < 10     # generous bound for a loaded machine; without deadlines this takes 80 s per file
