@@ -18,6 +18,9 @@ from price_parser import Price
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 from w3lib.url import canonicalize_url
 
+from core.currencies import PAGE_CURRENCIES
+from core.text import strip_invisible
+
 MAX_TEXT_CHARS = 5000
 """Default bound on a plain-text field (description), in characters."""
 MAX_SHORT_CHARS = 300
@@ -83,6 +86,8 @@ def clean_seller(value: object) -> str | None:
 
 _STRUCTURED_NUMBER = re.compile(r"^\s*[+]?(\d+)(?:\.(\d+))?(?:[eE][+-]?\d{1,3})?\s*$")
 _NEGATIVE_AMOUNT = re.compile(r"^\s*(?:[^\d\s]{1,4}\s*)?[-−–]\s*\d")
+_EXPONENT_FORM = re.compile(r"^\s*[+-]?[\d.]*\d[eE]\s*[+-]?\d")
+"""A number in exponent form (``1e999999``): never a price text; price-parser would read it as 1."""
 _DASH_CENTS = re.compile(r"[.,]\s*[-–—]{1,2}\s*$")  # "12,-" / "12.–"
 
 
@@ -110,7 +115,7 @@ def parse_price(value: object, *, structured: bool = False) -> Decimal | None:
         match = _STRUCTURED_NUMBER.match(text)
         if match:
             return _bounded(Decimal(text.strip().lstrip("+")))
-    if _NEGATIVE_AMOUNT.match(text):
+    if _NEGATIVE_AMOUNT.match(text) or _EXPONENT_FORM.match(text):
         return None
     text = _DASH_CENTS.sub("", text)
     try:
@@ -128,10 +133,8 @@ def _bounded(amount: Decimal | None) -> Decimal | None:
 
 # ----------------------------------------------------------------------------------------- currency
 
-ISO_CURRENCIES = frozenset(
-    ["AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW"]
-)
-"""Active ISO 4217 codes (plus HRK, still seen on saved pages)."""
+ISO_CURRENCIES = PAGE_CURRENCIES
+"""ISO 4217 codes a page may price in (see :mod:`core.currencies`)."""
 
 # A symbol that means one currency wherever it appears.
 _UNAMBIGUOUS_SYMBOLS = {

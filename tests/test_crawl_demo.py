@@ -222,7 +222,9 @@ def test_recheck_counts_a_redirect_away_from_a_removed_listing_as_gone(tmp_path:
     folder = tmp_path / "recheck-world"
     write_tiny_world(folder, listings=3)
     db_url = f"sqlite:///{tmp_path / 'recheck.db'}"
-    settings = load_settings(data_dir=tmp_path / "data", db_url=db_url, gone_after_runs=1)
+    # Recheck URLs are never trusted (they come from the database): a loopback shop needs the allowance.
+    settings = load_settings(data_dir=tmp_path / "data", db_url=db_url, gone_after_runs=1,
+                             allow_private_network=True)
     with RedirectingMarketplace(folder) as market:
         urls = market.product_urls()
         run_crawl(settings, CrawlRequest(start_urls=list(urls.values()), scope="recheck", images=False,

@@ -42,6 +42,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("LOOKALIKE_DATA_DIR", str(data_dir))
     monkeypatch.setenv("LOOKALIKE_DB_URL", db_url)
     monkeypatch.setenv("LOOKALIKE_CONFIG", str(tmp_path / "absent.toml"))
+    # The demo shop is on loopback and recheck URLs are never trusted: the tests allow private networks.
+    monkeypatch.setenv("LOOKALIKE_ALLOW_PRIVATE_NETWORK", "true")
     return test_settings(data_dir, db_url)
 
 

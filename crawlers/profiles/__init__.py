@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote_plus, urljoin, urlsplit
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lookalike.errors import LookalikeError
+from core.errors import LookalikeError
+from core.yamlfile import YAMLProblem, load_yaml
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 MAX_PROFILE_BYTES = 256 * 1024
@@ -133,9 +133,9 @@ def parse_profile(text: str, *, source: str = "<string>") -> Profile:
     if len(text) > MAX_PROFILE_BYTES:
         raise ProfileError(f"{source}: larger than {MAX_PROFILE_BYTES} bytes")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ProfileError(f"{source}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        data = load_yaml(text, max_bytes=MAX_PROFILE_BYTES)
+    except YAMLProblem as exc:
+        raise ProfileError(f"{source}: not valid YAML: {exc.where}: {exc.problem}") from None
     if not isinstance(data, dict):
         raise ProfileError(f"{source}: a profile is a mapping (name:, search:, ...)")
     try:
