@@ -7,9 +7,13 @@ import tracemalloc
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import ImageOps
 
 from matching import BrandProfile, ListingInput, MatchConfig, Matcher, ProductRef, ReferenceImage
+from matching.combine import classify, combine
+from matching.evidence import Evidence, TextSpan, evidence_from_json, evidence_to_json
 from matching.images import compute_image_signature
 from matching.synthetic import encode, photo
 
@@ -244,3 +248,118 @@ def test_damaged_signatures_are_skipped_not_fatal(brands, fullips_photo):
     matcher.add_reference(1, "FLP-001", ReferenceImage("bad", "FLP-001 photo z", damaged[0]))
     result = verdict(matcher, listing("Lip plumper", images=damaged))
     assert result is None or all("photo z" not in r for r in result.reasons)
+
+
+# --------------------------------------------------------------------------- evidence, classes, precision
+
+
+
+def test_evidence_carries_spans_disguises_and_round_trips(matcher):
+    title = "Top FuIIips Lip Plumper"
+    result = verdict(matcher, listing(title))
+    mark = next(e for e in result.evidence if e.signal == "mark")
+    assert mark.role == "identifies" and mark.disguise == "homoglyphs"
+    assert [(s.field, title[s.start:s.end]) for s in mark.spans] == [("title", "FuIIips")]
+    assert evidence_from_json(json.loads(json.dumps(evidence_to_json(result.evidence)))) == list(result.evidence)
+    spaced = verdict(matcher, listing("F u l l i p s lip plumper"))
+    span = next(e for e in spaced.evidence if e.signal == "mark").spans[0]
+    assert "F u l l i p s lip plumper"[span.start:span.end] == "F u l l i p s"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Pre-owned Fullips lip plumper, used once", "Fullips Lip Plumper gebraucht, wie neu",
+     "Fullips lip plumper d'occasion", "Fullips 二手 lip plumper", "Fullips lip plumper usato come nuovo",
+     "Fullips lip plumper (grey import)"],
+)
+def test_second_hand_and_grey_market_are_resale_not_counterfeit(matcher, fullips_photo, title):
+    result = verdict(matcher, listing(title, images=[signature(fullips_photo)], price="12"))
+    assert result.klass == "resale" and not result.infringing and result.score <= MatchConfig().resale_cap
+    assert any(r.startswith("offers a genuine Fullips item second-hand") for r in result.reasons)
+
+
+def test_resale_wording_next_to_replica_wording_is_still_a_counterfeit(matcher):
+    assert verdict(matcher, listing("Fullips lip plumper replica, like new")).klass == "counterfeit"
+
+
+def test_a_weak_mark_needs_corroboration(fullips_photo):
+    bouqet = BrandProfile(7, "Bouqet", ("Bouqet",), keywords=("vase", "flowers"), category="home",
+                          products=(ProductRef("BQ-1", "Bouqet Glass Vase", Decimal("40"), "USD",
+                                               (ReferenceImage("b1", "BQ-1 photo a", signature(fullips_photo)),)),))
+    m = Matcher([bouqet], rates=RATES)
+    weak = verdict(m, listing("Glass bouquet vase for flowers"), brand_id=7)
+    assert weak is not None and not weak.infringing and weak.score <= MatchConfig().weak_mark_cap
+    assert any(e.signal == "weak_mark" for e in weak.evidence)
+    assert verdict(m, listing("Bouqet glass vase for flowers"), brand_id=7).infringing  # the mark itself
+    photo = verdict(m, listing("Glass bouquet vase for flowers", images=[signature(fullips_photo)]), brand_id=7)
+    assert photo.infringing  # a copied official photo corroborates it
+
+
+def test_another_maker_named_caps_a_photo_only_match(matcher, fullips_photo):
+    own_photo = listing("Lip plumper 5 ml", images=[signature(fullips_photo)])
+    assert verdict(matcher, own_photo).infringing
+    other = verdict(matcher, listing("Lip plumper 5 ml", brand_text="Glossio", images=[signature(fullips_photo)]))
+    assert other is None or (not other.infringing and any(e.signal == "other_maker" for e in other.evidence))
+    said = verdict(matcher, listing("Lip plumper 5 ml", description="Brand: Glossio. Vegan.",
+                                    images=[signature(fullips_photo)]))
+    assert said is None or not said.infringing
+    generic = verdict(matcher, listing("Lip plumper 5 ml", brand_text="Unbranded", images=[signature(fullips_photo)]))
+    assert generic.infringing  # "unbranded" names no maker
+
+
+def test_mark_read_in_a_photo_with_a_generic_title(matcher):
+    own = signature(photo(11))
+    if not hasattr(own, "with_text"):
+        pytest.skip("typed signatures not available")
+    result = verdict(matcher, listing("Lip plumper 5 ml", images=[own.with_text(("new", "fullips", "plump"))]))
+    assert result is not None and result.infringing
+    ev = next(e for e in result.evidence if e.signal == "photo_text")
+    assert ev.details["image_no"] == 1 and "the mark Fullips" in ev.reason
+    assert verdict(matcher, listing("Lip plumper 5 ml", images=[own.with_text(("glossio", "plump"))])) is None
+
+
+CFG = MatchConfig()
+
+
+def ev(signal, strength=0.0, **details):
+    return Evidence(signal, strength, f"{signal} reason", details=details)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "klass"),
+    [
+        ([ev("mark", 0.9)], "counterfeit"),
+        ([ev("mark", 0.9), ev("dupe", 0.6)], "lookalike"),
+        ([ev("mark", 0.9), ev("dupe", 0.6), ev("replica", 0.6)], "counterfeit"),
+        ([ev("mark", 0.9), ev("nominative")], "accessory"),
+        ([ev("mark", 0.9), ev("resale")], "resale"),
+        ([ev("mark", 0.9), ev("authorized_seller")], "clean"),
+        ([ev("mark", 0.4), ev("weak_mark")], "clean"),
+        ([ev("mark", 0.4), ev("weak_mark"), ev("image", 0.8)], "counterfeit"),
+        ([ev("image", 0.9), ev("other_maker")], "clean"),
+        ([ev("image", 0.9), ev("other_maker"), ev("dupe", 0.6)], "lookalike"),
+        ([ev("price", 0.2)], "clean"),
+    ],
+)
+def test_combine_and_classify_table(evidence, klass):
+    assert classify(evidence, combine(evidence, CFG), CFG) == klass
+
+
+_strength = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["mark", "image", "photo_text", "replica", "dupe", "price", "seller"]),
+                          _strength), max_size=6),
+       st.sampled_from(["mark", "image", "replica", "price"]), _strength)
+def test_more_evidence_never_lowers_the_score(pieces, extra_signal, extra):
+    base = [Evidence(s, v, "r") for s, v in pieces]
+    before = combine(base, CFG)
+    after = combine([*base, Evidence(extra_signal, extra, "r")], CFG)
+    assert 0.0 <= before <= after <= 1.0
+
+
+def test_evidence_rejects_unknown_signals_and_bounds_text():
+    with pytest.raises(ValueError, match="unknown evidence signal"):
+        Evidence("vibes", 0.5, "r")
+    e = Evidence("mark", float("nan"), "x\n" * 1000, spans=tuple(TextSpan("title", i, i + 1) for i in range(50)))
+    assert e.strength == 0.0 and len(e.reason) <= 400 and "\n" not in e.reason and len(e.spans) == 8
