@@ -232,3 +232,38 @@ def find_session(session: Session, token: str | None, *, now: dt.datetime | None
 def end_session(session: Session, token: str | None) -> None:
     if token and len(token) <= 100:
         session.execute(delete(WebSession).where(WebSession.token_sha256 == token_digest(token)))
+
+
+# ------------------------------------------------------------------------------------------- demo
+
+DEMO_ADMIN = "demo-admin"
+DEMO_OWNER = "demo-owner"
+
+
+def ensure_demo_accounts(session: Session) -> list[tuple[str, str, str, list[str]]]:
+    """Create (or give new passwords to) the demo's logins: an admin, and an owner of the brands of the
+    first owner (by name) that has brands. Returns (username, password, role, brand names) for each.
+
+    Passwords are random and new on every run (the demo prints them); nothing else in the data changes.
+    """
+    from storage.models import Brand, Owner
+
+    out = []
+    owner = session.scalars(select(Owner).join(Brand, Brand.owner_id == Owner.id).order_by(Owner.name)).first()
+    wanted = [(DEMO_ADMIN, "admin", [])]
+    if owner is not None:
+        wanted.append((DEMO_OWNER, "owner", sorted(b.name for b in owner.brands)))
+    for name, role, brands in wanted:
+        password = secrets.token_urlsafe(12)
+        existing = session.scalars(select(User).where(User.username == name)).one_or_none()
+        if existing is not None and existing.role == role:
+            set_password(session, name, password)
+            if role == "owner":
+                existing.brands = [find_brand(session, b) for b in brands]
+        else:
+            if existing is not None:
+                remove_user(session, name)
+                session.flush()
+            add_user(session, name, password, role, brands)
+        out.append((name, password, role, brands))
+    return out

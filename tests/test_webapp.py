@@ -347,3 +347,89 @@ def test_export_whole_filtered_set_as_csv_and_parquet(app, world, logged_in):
     parquet = pd.read_parquet(io.BytesIO(c.get("/export.parquet?klass=lookalike").content))
     assert len(parquet) == 6 and set(parquet["class"]) == {"lookalike"}
     assert c.get("/export.xlsx").status_code == 404
+
+
+# ------------------------------------------------------------------------------------ commands
+
+
+def run_cli(args: list[str], stdin: str = ""):
+    from typer.testing import CliRunner
+
+    from cli import app as cli_app
+
+    return CliRunner().invoke(cli_app, args, input=stdin)
+
+
+def test_users_commands(settings_env, db_url):
+    from cli import main
+
+    added = run_cli(["users", "add", "Alice", "--role", "analyst", "--password-stdin"], "a long password\n")
+    assert added.exit_code == 0, added.output
+    owner = run_cli(["users", "add", "bob", "--role", "owner", "--password-stdin"], "a long password\n")
+    assert owner.exit_code != 0 and "needs at least one --brand" in str(owner.exception)
+    listed = run_cli(["users", "list"])
+    assert "alice" in listed.output and "analyst" in listed.output
+    assert run_cli(["users", "set-password", "alice", "--password-stdin"], "another long one\n").exit_code == 0
+    with Database.opened(db_url) as db, db.session() as s:
+        assert accounts.authenticate(s, "alice", "another long one", address="test").username == "alice"
+    for args in (["users", "add", "alice", "--password-stdin"], ["users", "remove", "nobody"],
+                 ["users", "add", "x y", "--password-stdin"], ["users", "add", "carol", "--role", "boss",
+                                                                "--password-stdin"]):
+        with pytest.raises(SystemExit) as exited:
+            import io as _io
+            import sys
+
+            old = sys.stdin
+            sys.stdin = _io.StringIO("a long password\n")
+            try:
+                main(args)
+            finally:
+                sys.stdin = old
+        assert exited.value.code == 2
+    assert run_cli(["users", "remove", "alice"]).exit_code == 0
+    assert "alice" not in run_cli(["users", "list"]).output
+
+
+def test_demo_accounts_get_new_passwords_each_run(world):
+    with Database.opened(world.settings.database_url) as db, db.session() as s:
+        first = accounts.ensure_demo_accounts(s)
+    with Database.opened(world.settings.database_url) as db, db.session() as s:
+        second = accounts.ensure_demo_accounts(s)
+        assert [(n, r, b) for n, _, r, b in first] == [("demo-admin", "admin", []),
+                                                      ("demo-owner", "owner", ["Fullips"])]
+        assert first[0][1] != second[0][1]
+        assert accounts.authenticate(s, "demo-owner", second[1][1], address="t").brands[0].name == "Fullips"
+
+
+def test_lookalike_serve_answers_on_its_port(settings_env, db_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    from webapp_support import free_port
+
+    port = free_port()
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen([sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read().decode()
+                time.sleep(0.3)
+        assert response.status_code == 200 and "Log in" in response.text
+        assert response.headers["x-content-type-options"] == "nosniff"
+        taken = subprocess.run([sys.executable, "-c", "from cli import main; main()", "serve", "--port", str(port)],
+                               env=env, capture_output=True, text=True, timeout=60)
+        assert taken.returncode == 2 and "cannot listen on 127.0.0.1" in taken.stderr
+        assert "Traceback" not in taken.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        proc.stdout.close()
