@@ -10,11 +10,14 @@ Stages, each safe to kill and run again:
    listings are upserted by the crawl, new and changed ones flagged ``needs_matching``, and listings a
    whole-shop crawl no longer finds are marked gone after ``gone_after_runs`` crawls (by the crawl's
    storage pipeline, see ``crawlers/pipelines/storage.py``).
-3. **Match** (:func:`match_pending`): listings flagged ``needs_matching`` are scored against every brand in
+3. **Sign** (:mod:`services.signatures`): every stored image without a signature gets one, in a bounded
+   process pool or on Dask, committed in small batches (a killed stage redoes only what was not committed).
+   The crawl stored only the bytes.
+4. **Match** (:func:`match_pending`): listings flagged ``needs_matching`` are scored against every brand in
    batches; each batch records its results with :func:`lookalike.review.record_match` and clears the flag
    *in the same transaction*, so a killed run redoes only the unfinished batches.  On PostgreSQL each
    batch is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``, so several workers share the work.
-4. **Summary** (:func:`scan_summary`): pages, listings new/changed/gone, suspects new/updated per brand.
+5. **Summary** (:func:`scan_summary`): pages, listings new/changed/gone, suspects new/updated per brand.
 
 The scan file's format is in :mod:`lookalike.scantargets`.
 """
@@ -49,6 +52,7 @@ from lookalike.scantargets import (  # noqa: F401 - re-exported: the scan's API 
 )
 from lookalike.settings import Settings
 from matching.model import CLASSES
+from services.signatures import sign_stored
 from storage.db import Database
 from storage.models import Brand, CrawlRun, Listing, Marketplace, Match, utcnow
 
@@ -216,6 +220,7 @@ def match_pending(
     config: Any = None,
     matcher: Any = None,
     logger: Any = None,
+    sign_first: bool = True,
 ) -> MatchStats:
     """Score every listing flagged ``needs_matching`` against every brand and record the results.
 
@@ -226,12 +231,16 @@ def match_pending(
     content changed while it was scored keeps its flag (the next pass scores the new content).  A
     listing that cannot be scored is logged, counted in ``errors`` and left flagged for the next scan.
     ``matcher``: a ready :class:`matching.Matcher` over the registered brands (default: built here from
-    the database, with ``config`` and the settings' currency rates).
+    the database, with ``config`` and the settings' currency rates).  ``sign_first``: run the signature stage
+    (:func:`services.signatures.sign_stored`) before scoring, so every stored image has its signature; the
+    nightly flow runs it as its own task and passes False.
     """
     from matching import Matcher
     from matching.config import MatchConfig
 
     stats = MatchStats()
+    if sign_first:
+        sign_stored(database, settings, logger=logger)
     with database.session() as session:
         profiles = load_brand_profiles(session)
         pids = product_ids(session)
