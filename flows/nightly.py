@@ -8,6 +8,8 @@ parameter.
   sites at once, one site's crawls one after the other; each crawl task is tagged
   ``marketplace:<site>`` so a Prefect tag concurrency limit can also bound a site across flow runs
   (``prefect concurrency-limit create marketplace:ebay 1``).  Only crawls (network IO) are retried.
+- Image signatures are computed by the ``sign-images`` task after the crawls and before matching (the crawls
+  only store image bytes): a bounded process pool, or Dask with ``dask_address``; resumable after a kill.
 - Matching runs in the ``match-listings`` subflow, through a thread pool by default or through Dask
   (``dask_address``: a scheduler address, or ``local`` for a local cluster); each worker task claims
   batches of pending listings, so workers never score the same listing (PostgreSQL).
@@ -28,6 +30,7 @@ from prefect.tasks import exponential_backoff
 from lookalike import scan
 from lookalike.errors import LookalikeError
 from lookalike.settings import load_settings
+from services import signatures
 from storage.db import Database
 
 #: Crawls in flight at once (different sites).
@@ -92,14 +95,27 @@ def crawl(target: dict[str, Any], scan_id: str) -> dict[str, Any]:
     return outcome.as_dict()
 
 
+@task(name="sign-images", cache_policy=NO_CACHE)
+def sign_images(dask_address: str | None = None) -> dict[str, Any]:
+    """The signature stage, between the crawls and matching: every stored image without a signature gets
+    one, in a bounded process pool or on Dask (``dask_address``, else the ``dask_address`` setting).
+    Resumable: a rerun signs only what a killed run did not commit. Returns
+    :class:`services.signatures.SigningStats` as a dict."""
+    settings = load_settings()
+    overrides = {"dask_address": dask_address} if dask_address else {}
+    with Database.opened(settings.database_url) as database:
+        return signatures.sign_stored(database, settings, logger=get_run_logger(), **overrides).as_dict()
+
+
 @task(name="match-pending", cache_policy=NO_CACHE)
-def match_pending(worker: int, batch_size: int) -> dict[str, Any]:
+def match_pending(worker: int, batch_size: int, sign_first: bool = True) -> dict[str, Any]:
     """Score pending listings until none is left; returns :class:`lookalike.scan.MatchStats` as a dict."""
     logger = get_run_logger()
     settings = load_settings()
     database = Database(settings.database_url).ensure_schema()
     try:
-        stats = scan.match_pending(database, settings=settings, batch_size=batch_size, logger=logger)
+        stats = scan.match_pending(database, settings=settings, batch_size=batch_size, logger=logger,
+                                   sign_first=sign_first)
     finally:
         database.dispose()
     logger.info("worker %d matched %d listing(s) in %d batch(es): %s", worker, stats.listings, stats.batches,
@@ -108,7 +124,8 @@ def match_pending(worker: int, batch_size: int) -> dict[str, Any]:
 
 
 @flow(name="match-listings", task_runner=ThreadPoolTaskRunner(max_workers=4))
-def match_listings(workers: int = 1, batch_size: int = scan.DEFAULT_BATCH_SIZE) -> dict[str, Any]:
+def match_listings(workers: int = 1, batch_size: int = scan.DEFAULT_BATCH_SIZE,
+                   sign_first: bool = True) -> dict[str, Any]:
     """Match every pending listing with ``workers`` tasks at once (SQLite: always one)."""
     database = _database()
     try:
@@ -117,7 +134,7 @@ def match_listings(workers: int = 1, batch_size: int = scan.DEFAULT_BATCH_SIZE) 
             workers = 1
     finally:
         database.dispose()
-    futures = [match_pending.submit(i, batch_size) for i in range(max(1, workers))]
+    futures = [match_pending.submit(i, batch_size, sign_first) for i in range(max(1, workers))]
     total = scan.MatchStats()
     for future in futures:
         total = total.add(scan.MatchStats.from_dict(future.result()))
@@ -192,7 +209,9 @@ def nightly_scan(
     if not planned:
         logger.warning("nothing to crawl: give a targets_file, start_urls or profiles; matching only")
     outcomes = _crawl_all(planned, scan_id)
-    matching = scan.MatchStats.from_dict(_match_runner(dask_address)(workers=match_workers, batch_size=batch_size))
+    sign_images(dask_address)
+    matching = scan.MatchStats.from_dict(_match_runner(dask_address)(workers=match_workers, batch_size=batch_size,
+                                                                     sign_first=False))
     database = _database()
     try:
         summary = scan.scan_summary(database, scan_id=scan_id, crawls=outcomes, matching=matching)
