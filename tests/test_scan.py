@@ -19,6 +19,8 @@ from sqlalchemy import func, select
 from lookalike import scan
 from lookalike.imagestore import ImageStore, save_image_row
 from lookalike.matchdata import listing_input, load_brand_profiles, photo_label
+from services.matchdata import image_signature
+from services.signatures import sign_stored
 from lookalike.prefect_env import configure_prefect_env, prefect_defaults
 from lookalike.registry import import_registry, load_registry
 from lookalike.review import set_status
@@ -221,12 +223,14 @@ def test_brand_profiles_carry_marks_products_and_labelled_photos(db: Database) -
 def test_listing_input_has_image_signatures_in_order_and_skips_unusable(db: Database, settings) -> None:
     store = ImageStore.from_settings(settings)
     listing_id = add_listing(db, 1, "Glowmint serum", images=[_packshot(3), _packshot(4)], store=store)
+    sign_stored(db, settings)
     with db.session() as session:
         listing = session.get(Listing, listing_id)
         listing.images[0].status = "corrupt"
         session.flush()
         record = listing_input(listing)
-        expected = listing.images[1].image.hashes
+        expected = image_signature(listing.images[1].image)
+    assert expected is not None
     assert record.title == "Glowmint serum" and record.price == Decimal("9.99") and record.currency == "USD"
     assert record.images == (expected,)
 
