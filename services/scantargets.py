@@ -1,7 +1,11 @@
 """What a scan visits: shops crawled from start URLs and marketplace profiles searched for the brands.
 
-Targets come from a scan file and from command-line style options; :func:`plan_targets` gives each
-profile the registry's marks, aliases and product names as search queries.
+Targets come from a scan file and from command-line style options; :func:`plan_scan` is the one
+planner (the ``lookalike scan`` command validates with it before Prefect starts, the nightly flow's
+``plan-scan`` task plans with it): it reads the targets, gives each profile the registry's marks,
+aliases and product names as search queries (:func:`plan_targets`), checks every crawl as the crawler
+will run it (:func:`crawlers.run.crawl_request`: URLs, profiles, base URLs) and skips profiles with
+nothing to search for.
 
 The scan file (``scan.yaml``), every key optional::
 
@@ -30,7 +34,8 @@ from sqlalchemy.orm import Session
 from core.errors import LookalikeError
 from core.settings import Settings
 from core.yamlfile import YAMLProblem, load_yaml
-from crawlers.run import validate_start_url
+from crawlers.run import CrawlRequest, crawl_request, validate_start_url
+from storage.db import Database
 from storage.models import Brand, Product
 
 MAX_SCAN_FILE_BYTES = 1024 * 1024
@@ -275,3 +280,53 @@ def group_by_site(targets: Sequence[ScanTarget]) -> dict[str, list[ScanTarget]]:
     for target in targets:
         groups.setdefault(target.key, []).append(target)
     return groups
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPlan:
+    """What a scan will crawl: ``targets`` in order, ``skipped`` (one sentence each), the scan file read
+    (``source``, None when none) and how many registry queries the profiles search for."""
+
+    targets: list[ScanTarget]
+    skipped: list[str]
+    source: Path | None
+    queries: int
+
+
+def plan_scan(
+    settings: Settings,
+    database: Database,
+    *,
+    targets_file: Path | str | None = None,
+    start_urls: Iterable[str] = (),
+    profiles: Iterable[str] = (),
+    base_url: str | None = None,
+) -> ScanPlan:
+    """The crawls of one scan, every one checked before anything runs.
+
+    Targets are the options' (``start_urls``, ``profiles``) after the scan file's; without a file and
+    options, ``settings``' default scan file is read when it exists.  ``base_url`` is given to profiles
+    that have none.  Raises ``LookalikeError`` (one line) for a bad scan file, URL or profile.
+    """
+    targets = targets_from_options(start_urls=start_urls, profiles=profiles, base_url=base_url)
+    source = Path(targets_file) if targets_file else None
+    if source is None and not targets and default_targets_file(settings).is_file():
+        source = default_targets_file(settings)
+    if source is not None:
+        targets = load_targets(source) + targets
+    with database.session() as session:
+        queries = registry_queries(session)
+    planned: list[ScanTarget] = []
+    skipped: list[str] = []
+    for target in plan_targets(targets, queries=queries):
+        if target.profile and not target.base_url and base_url:
+            target = ScanTarget(profile=target.profile, base_url=base_url, queries=target.queries)
+        # Checked exactly as the crawler will run it; a profile with no query is checked with a stand-in.
+        crawl_request(CrawlRequest(start_urls=target.start_urls, profile=target.profile,
+                                   queries=(target.queries or ("?",)) if target.profile else (),
+                                   base_url=target.base_url), profiles_dir=settings.profiles_dir)
+        if target.profile and not target.queries:
+            skipped.append(f"{target.label} skipped: nothing to search for (no brands registered)")
+            continue
+        planned.append(target)
+    return ScanPlan(targets=planned, skipped=skipped, source=source, queries=len(queries))
