@@ -12,7 +12,7 @@ from scrapy.http import Response, TextResponse
 
 from crawlers.items import Listing
 from crawlers.middlewares.netguard import effective_netloc
-from crawlers.spiders.links import netloc, origin
+from crawlers.spiders.links import netloc
 from crawlers.spiders.parsing import ListingParser, listing_parser
 
 #: What a crawl covers, which decides whether listings it did not see count as missed:
@@ -85,7 +85,3 @@ class LookalikeSpider(scrapy.Spider):
         listing.marketplace = self.marketplace_name
         self.crawler.stats.inc_value("lookalike/listings_parsed")
         return listing
-
-    @staticmethod
-    def origin_of(url: str) -> str:
-        return origin(url)
