@@ -10,6 +10,8 @@
   that share keys. A copy (even cropped, rotated or in a collage) shares dozens of near-identical
   descriptors with its original and collects many votes; the best voted references are then verified
   geometrically (:mod:`matching.image_match`).
+* :class:`ReferenceImageIndex`: both, over typed signatures, answering "which references does this listing
+  image copy" with :class:`~matching.image_match.ImageComparison` results.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from itertools import combinations
 
 import numpy as np
 
-__all__ = ["HashIndex", "KeypointIndex"]
+from matching.image_match import DEFAULT_CONFIG, ImageComparison, ImageMatchConfig, compare_images
+from matching.images import ImageSignature
+
+__all__ = ["HashIndex", "KeypointIndex", "ReferenceImageIndex"]
 
 _CHUNKS = 4
 _CHUNK_BITS = 16
@@ -129,3 +134,80 @@ class KeypointIndex:
                                 return_counts=True)
         counts.update(dict(zip(payloads.tolist(), n.tolist(), strict=True)))
         return counts
+
+
+class ReferenceImageIndex:
+    """Reference images searchable by a listing image, in two stages whose cost does not grow with the number
+    of references: hash look-ups propose candidates that :func:`matching.image_match.compare_images` checks
+    cheaply (hashes, then keypoints guided by the hash transform); only when that leaves no certain answer do
+    keypoint votes propose a few more references (at most ``config.max_keypoint_checks``) for RANSAC.
+
+    Keys are the caller's integers (e.g. reference-image ids). References may be added at any time.
+    """
+
+    #: Fewest keypoint votes that make a reference worth verifying (unrelated images collect a few by chance).
+    MIN_VOTES = 12
+    #: Descriptors of each reference that vote (its strongest): enough to find an edited copy, and the LSH
+    #: tables stay a fixed small size per reference.
+    VOTING_DESCRIPTORS = 96
+
+    def __init__(self, config: ImageMatchConfig = DEFAULT_CONFIG) -> None:
+        self.config = config
+        self._hashes = {kind: HashIndex(max_chunk_flips=2) for kind in ("phash", "dhash", "whash")}
+        self._keypoints = KeypointIndex(tables=6)
+        self._signatures: list[ImageSignature] = []
+        self._keys: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    def add(self, key: int, sig: ImageSignature) -> None:
+        slot = len(self._signatures)
+        self._signatures.append(sig)
+        self._keys.append(key)
+        for hashes in (sig.hashes, sig.trimmed):
+            if hashes is None:
+                continue
+            for kind, index in self._hashes.items():
+                index.add(hashes.value(kind), slot)
+        if sig.keypoints is not None and len(sig.keypoints):
+            self._keypoints.add(sig.keypoints.descriptors[: self.VOTING_DESCRIPTORS], slot)
+
+    def _hash_candidates(self, listing: ImageSignature) -> list[int]:
+        hits: Counter[int] = Counter()
+        variants = [listing.hashes] + ([listing.trimmed] if listing.trimmed else []) + [r.hashes for r in listing.regions]
+        radius = self.config.hash_index_radius
+        for hashes in variants:
+            for mirrored in (False, True):
+                for kind, index in self._hashes.items():
+                    for slot in index.query(hashes.value(kind, mirrored=mirrored), radius):
+                        hits[slot] += 1
+        # A candidate agrees on at least two kinds somewhere; the best agreeing first, bounded.
+        ranked = sorted((s for s, n in hits.items() if n >= self.config.hash_min_agreeing), key=lambda s: (-hits[s], s))
+        return ranked[: 4 * self.config.max_keypoint_checks]
+
+    def search(self, listing: ImageSignature, *, limit: int = 8) -> list[tuple[int, ImageComparison]]:
+        """``[(key, ImageComparison)]`` of the references the listing image copies, best first (score, then
+        key), at most ``limit``."""
+        found: dict[int, ImageComparison] = {}
+        certain = False
+        seen: set[int] = set()
+        for slot in self._hash_candidates(listing):
+            seen.add(slot)
+            result = compare_images(listing, self._signatures[slot], config=self.config, keypoints=True)
+            if result.copied:
+                found[slot] = result
+                certain |= result.kind == "same_photo"
+        if not certain and listing.keypoints is not None:
+            votes: Counter[int] = Counter()
+            for kp in (listing.keypoints, listing.keypoints_mirrored):
+                if kp is not None and len(kp):
+                    votes.update(self._keypoints.votes(kp.descriptors))
+            ranked = [s for s, n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+                      if n >= self.MIN_VOTES and s not in seen][: self.config.max_keypoint_checks]
+            for slot in ranked:
+                result = compare_images(listing, self._signatures[slot], config=self.config, hash_stage=False)
+                if result.copied:
+                    found[slot] = result
+        best = sorted(found.items(), key=lambda kv: (-kv[1].score, self._keys[kv[0]]))[:limit]
+        return [(self._keys[slot], result) for slot, result in best]

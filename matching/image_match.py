@@ -387,7 +387,8 @@ def _visible_part(listing: ImageSignature, reference: ImageSignature, to_listing
 def _edits(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray, ref_part: Box,
            *, mirrored: bool, padded: bool, region: bool, recoloured: bool) -> tuple[tuple[str, ...], float, float, Box | None]:
     lin = np.linalg.inv(_mirror(float(listing.analysed_size[0]))) @ to_listing if mirrored else to_listing
-    rotation = float(np.degrees(np.arctan2(lin[1, 0], lin[0, 0])))
+    # Image y runs down: a turn that looks counter-clockwise has a negative angle in pixel coordinates.
+    rotation = -float(np.degrees(np.arctan2(lin[1, 0], lin[0, 0])))
     if mirrored:
         rotation = -rotation
     scale = float(np.sqrt(abs(np.linalg.det(to_listing[:2, :2]))))
@@ -499,12 +500,11 @@ def _keypoint_stage(listing: ImageSignature, reference: ImageSignature, config: 
                                _fractions(part, reference.analysed_size), edits, inliers, coverage, rotation, scale,
                                lw, rw, True, f"shares {inliers} keypoints with the reference but another name on the label")
     score = min(0.95, 0.6 + 0.35 * min(1.0, inliers / (3 * config.min_inliers)))
-    geometry = [e for e in edits]
+    geometry = [e if e != "rotated" else f"rotated {rotation:.0f}°" for e in edits]
     if scale < 0.8 or scale > 1.25:
         geometry.append(f"scaled {scale:.2f}x")
     reason = (f"contains the reference ({inliers} matching keypoints of {n_matches}"
-              + (f"; {', '.join(geometry)}" if geometry else "")
-              + (f", rotated {rotation:.0f}°" if "rotated" in edits else "") + ")")
+              + (f"; {', '.join(geometry)}" if geometry else "") + ")")
     return ImageComparison(score, "edited_copy", "keypoints", _fractions(lbox, listing.analysed_size),
                            _fractions(part, reference.analysed_size), edits, inliers, coverage, rotation, scale,
                            lw, rw, conflict, reason)

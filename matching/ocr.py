@@ -142,5 +142,6 @@ def _confident_words(tsv: str, size: tuple[int, int]) -> list[tuple[str, Box]]:
         except ValueError:
             continue
         if confidence >= MIN_CONFIDENCE:
-            words.append((cols[11], (left / w, top / h, (left + width) / w, (top + height) / h)))
+            box = (left / w, top / h, (left + width) / w, (top + height) / h)
+            words.append((cols[11], tuple(round(v, 4) for v in box)))  # as stored: 4 decimals
     return words

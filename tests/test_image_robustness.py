@@ -39,7 +39,7 @@ def _jpeg(img: Image.Image, quality: int = 85) -> bytes:
 
 
 def _sig(img: Image.Image, quality: int = 85, *, ocr: bool = True) -> ImageSignature:
-    return compute_image_signature(_jpeg(img, quality), max_pixels=LIMIT, ocr=ocr and ocr_available())
+    return compute_image_signature(_jpeg(img, quality), max_pixels=LIMIT, ocr=ocr and ocr_available(), ocr_timeout_s=20)
 
 
 def _skimage(name: str) -> Image.Image:

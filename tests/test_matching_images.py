@@ -1,40 +1,41 @@
-"""Image signatures: pinned values, decoding errors, and the image cases of issue 4."""
+"""Image signatures: pinned values, the typed value object and its storage form, decoding errors, and the
+comparison kinds of :func:`matching.image_match.compare_images`."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 
 import imagehash
+import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
 from matching.config import MatchConfig
-from matching.image_match import compare_hashes, verify_keypoints
-from matching.images import ImageDecodeError, compute_image_signature, decode_orb
+from matching.image_match import compare_hashes, compare_images, verify_keypoints
+from matching.images import (
+    ImageDecodeError,
+    ImageSignature,
+    compute_image_signature,
+    decode_orb,
+    hash_set,
+    upgrade_legacy_signature,
+)
 from matching.synthetic import encode, packshot, photo
 
 LIMIT = 40_000_000
 CONFIG = MatchConfig()
 
 
-def sig(img: Image.Image, fmt: str = "JPEG", **params) -> dict:
+def sig(img: Image.Image, fmt: str = "JPEG", **params) -> ImageSignature:
     return compute_image_signature(encode(img, fmt, **params), max_pixels=LIMIT)
-
-
-def matches(listing: dict, reference: dict) -> bool:
-    """Whether either check of matching.image_match accepts the pair."""
-    if compare_hashes(listing, reference, CONFIG) is not None:
-        return True
-    lxy, ldesc = decode_orb(listing["orb"])
-    rxy, rdesc = decode_orb(reference["orb"])
-    return verify_keypoints(listing, lxy, ldesc, reference, rxy, rdesc, CONFIG) is not None
 
 
 def test_pinned_hash_values():
     """A Pillow or numpy upgrade that shifts the hashes must fail here, not silently in production."""
     s = sig(photo(1), "PNG")
-    assert {k: s[k] for k in ("phash", "dhash", "whash", "phash_m", "dhash_m", "whash_m")} == {
+    assert s.hashes.as_dict() == {
         "phash": "9d2a752a635e6354",
         "dhash": "31ba66f0faf3305c",
         "whash": "000a1e1e1f1bdefe",
@@ -42,18 +43,91 @@ def test_pinned_hash_values():
         "dhash_m": "22a299e0a030f3c5",
         "whash_m": "00507878f8d87b7f",
     }
+    assert s.analysed_size == (320, 320) and (s.width, s.height) == (640, 640)
 
 
-def test_signature_is_small_json_and_close_to_imagehash():
-    img = photo(2, (1200, 1200))
-    data = encode(img)
+@pytest.mark.parametrize("seed", range(8))
+def test_numpy_hashes_equal_imagehash_on_the_same_reduction(seed):
+    """One 64x64 reduction feeds all six hashes; each equals imagehash's own algorithm on that reduction,
+    the mirrored ones included (computed by symmetry, without mirroring the pixels)."""
+    grey = photo(seed, (500, 400)).convert("L")
+    small = grey.resize((64, 64), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    ours = hash_set(np.asarray(grey))
+    mirrored = ImageOps.mirror(small)
+    expected = {
+        "phash": imagehash.phash(small), "dhash": imagehash.dhash(small),
+        "whash": imagehash.whash(small, image_scale=64), "phash_m": imagehash.phash(mirrored),
+        "dhash_m": imagehash.dhash(mirrored), "whash_m": imagehash.whash(mirrored, image_scale=64),
+    }
+    assert {k: str(v) for k, v in expected.items()} == ours.as_dict()
+
+
+def test_signature_is_close_to_imagehash_of_the_full_image():
+    data = encode(photo(2, (1200, 1200)))
     s = compute_image_signature(data, max_pixels=LIMIT)
-    text = json.dumps(s)
-    assert len(text) < 20_000
-    assert json.loads(text) == s
-    assert s["width"] == 1200 and s["height"] == 1200
-    reference = imagehash.phash(Image.open(io.BytesIO(data)))
-    assert reference - imagehash.hex_to_hash(s["phash"]) <= 6
+    assert (s.width, s.height) == (1200, 1200)
+    assert imagehash.phash(Image.open(io.BytesIO(data))) - imagehash.hex_to_hash(s.hashes.phash) <= 6
+
+
+def test_stored_form_round_trips_and_is_small():
+    s = sig(photo(3, (900, 700))).with_text(["fullips", "100"], [(0.1, 0.2, 0.3, 0.25), (0.35, 0.2, 0.4, 0.25)])
+    fields, blob = s.stored_fields(), s.keypoint_bytes()
+    text = json.dumps(fields)
+    assert len(text) < 4_000  # the old dict with base64 keypoints was about 17 KB
+    assert blob is not None and blob[:3] == b"LKP"
+    assert len(blob) == 8 + 36 * (len(s.keypoints) + len(s.keypoints_mirrored))
+    again = ImageSignature.from_stored(json.loads(text), blob)
+    assert again == s
+    assert ImageSignature.from_stored(fields, None) == s.without_keypoints()
+    assert ImageSignature.from_stored(fields, None).keypoint_bytes() is None
+
+
+@pytest.mark.parametrize("damage", [
+    lambda f, b: ({**f, "v": 99}, b),
+    lambda f, b: ({**f, "hashes": {**f["hashes"], "phash": "xyz"}}, b),
+    lambda f, b: ({**f, "thumb": "AAAA"}, b),
+    lambda f, b: ({k: v for k, v in f.items() if k != "size"}, b),
+    lambda f, b: (f, b[:-5]),
+    lambda f, b: (f, b"XYZ" + b[3:]),
+], ids=["version", "hash", "thumb", "missing-size", "truncated-keypoints", "bad-magic"])
+def test_malformed_stored_rows_raise_value_error(damage):
+    s = sig(photo(4))
+    fields, blob = damage(s.stored_fields(), s.keypoint_bytes())
+    with pytest.raises(ValueError, match="malformed|version|format"):
+        ImageSignature.from_stored(fields, blob)
+
+
+def _legacy_dict(s: ImageSignature) -> dict:
+    """A version-1 row as the old code stored it (the transitional view is that format)."""
+    return json.loads(json.dumps(dict(s.legacy())))
+
+
+def test_legacy_rows_upgrade_with_their_hashes_and_keypoints():
+    s = sig(ImageOps.expand(photo(5), border=90, fill="white"))
+    old = _legacy_dict(s)
+    assert old["v"] == 1 and old["orb"]["n"] == len(s.keypoints)
+    up = upgrade_legacy_signature(old)
+    assert up.hashes == s.hashes and up.trimmed == s.trimmed and up.content_box == s.content_box
+    assert up.keypoints == s.keypoints and up.keypoints_mirrored == s.keypoints_mirrored
+    assert up.thumb == s.thumb and up.analysed_size == s.analysed_size
+    assert compare_images(up, s).kind == "same_photo"
+    with pytest.raises(ValueError):
+        upgrade_legacy_signature({"v": 2})
+    with pytest.raises(ValueError):
+        upgrade_legacy_signature({**old, "phash": 12})
+
+
+def test_transitional_dict_view_still_serves_the_old_matcher_api():
+    original = photo(6)
+    listing, reference = sig(ImageOps.mirror(original)), sig(original)
+    assert listing["phash"] == listing.hashes.phash and listing.get("nope") is None
+    assert compare_hashes(listing, reference, CONFIG) is not None
+    lxy, ldesc = decode_orb(listing["orb"])
+    assert len(ldesc) == len(listing.keypoints)
+    rxy, rdesc = decode_orb(reference["orb"])
+    crop = sig(original.crop((96, 96, 640, 640)))
+    cxy, cdesc = decode_orb(crop["orb"])
+    assert verify_keypoints(crop, cxy, cdesc, reference, rxy, rdesc, CONFIG) is not None
 
 
 def test_path_and_bytes_give_the_same_signature(tmp_path):
@@ -87,67 +161,100 @@ def test_missing_file_raises_decode_error(tmp_path):
 
 
 def test_transparent_png_is_flattened_on_white():
-    rgba = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
-    rgba.paste(packshot(color=(30, 90, 200), size=300).convert("RGBA"), (0, 0))
-    s = sig(rgba, "PNG")
-    assert s["phash"]
+    """A transparent packshot must hash like the same packshot on white, not on black (Pillow's plain
+    RGB conversion of transparent pixels)."""
+    shot = np.asarray(packshot(color=(30, 90, 200), size=300, label="Aquora"))
+    opaque = shot.min(axis=2) < 250
+    rgba_arr = np.zeros((*shot.shape[:2], 4), dtype=np.uint8)  # hidden colour of transparent pixels: black
+    rgba_arr[opaque, :3] = shot[opaque]
+    rgba_arr[opaque, 3] = 255
+    rgba = Image.fromarray(rgba_arr, "RGBA")
+    on_white = Image.new("RGB", rgba.size, "white")
+    on_white.paste(rgba, (0, 0), rgba)
+    on_black = Image.new("RGB", rgba.size, "black")
+    on_black.paste(rgba, (0, 0), rgba)
+    flat = sig(rgba, "PNG")
+    assert flat.hashes == sig(on_white, "PNG").hashes
+    assert flat.hashes != sig(on_black, "PNG").hashes
 
 
-def test_reencoded_copy_matches():
-    original = photo(5)
-    assert matches(sig(original, quality=40), sig(original))
-
-
-def test_mirrored_copy_matches():
-    original = photo(6)
-    assert matches(sig(ImageOps.mirror(original)), sig(original))
-
-
-def test_cropped_15_percent_copy_is_still_found():
-    original = photo(7)
-    w, h = original.size
-    crop = original.crop((int(w * 0.15), int(h * 0.15), w, h))
-    assert compare_hashes(sig(crop), sig(original), CONFIG) is None  # plain hashes lose it ...
-    assert matches(sig(crop), sig(original))  # ... keypoints find it
-
-
-def test_padded_rotated_and_collaged_copies_are_found():
-    original = photo(8)
-    padded = ImageOps.expand(original, border=120, fill=(255, 220, 0))
-    rotated = original.rotate(12, expand=True, fillcolor=(255, 255, 255))
+def test_collage_cells_are_hashed_as_regions():
     collage = Image.new("RGB", (1000, 1000), "white")
-    collage.paste(original.resize((480, 480)), (10, 10))
-    collage.paste(photo(80).resize((480, 480)), (510, 10))
-    collage.paste(photo(81).resize((480, 480)), (10, 510))
-    reference = sig(original)
-    for copy in (padded, rotated, collage):
-        assert matches(sig(copy), reference)
+    for i, seed in enumerate((80, 81, 82, 83)):
+        collage.paste(photo(seed).resize((480, 480)), (10 + 500 * (i % 2), 10 + 500 * (i // 2)))
+    s = sig(collage)
+    assert len(s.regions) == 4
+    cell = sig(photo(81))
+    best = min(sum((r.hashes.value(k) ^ cell.hashes.value(k)).bit_count() for k in ("phash", "dhash", "whash"))
+               for r in s.regions)
+    assert best <= 12
+    assert sig(photo(9)).regions == ()
 
 
-def test_unrelated_photos_do_not_match():
+# --- comparison kinds ---------------------------------------------------------------------------------------
+def test_reencoded_copy_is_the_same_photo():
+    original = photo(5)
+    result = compare_images(sig(original, quality=40), sig(original))
+    assert result.kind == "same_photo" and result.copied and result.score == 1.0
+    assert result.listing_box == pytest.approx((0, 0, 1, 1), abs=0.01)
+
+
+def test_crop_is_an_edited_copy_with_the_region_in_both_images():
+    original = photo(7)
+    crop = original.crop((160, 96, 640, 640))  # 25% off the left, 15% off the top
+    result = compare_images(sig(crop), sig(original))
+    assert result.kind == "edited_copy" and result.method == "keypoints" and "cropped" in result.edits
+    assert result.reference_box == pytest.approx((0.25, 0.15, 1.0, 1.0), abs=0.03)
+    assert result.listing_box == pytest.approx((0, 0, 1, 1), abs=0.03)
+
+
+def test_collage_cell_region_is_located():
+    original = photo(8)
+    collage = Image.new("RGB", (1000, 1000), "white")
+    collage.paste(photo(80).resize((480, 480)), (10, 10))
+    collage.paste(original.resize((480, 480)), (510, 510))
+    result = compare_images(sig(collage), sig(original))
+    assert result.copied and "part of a collage" in result.edits
+    assert result.listing_box == pytest.approx((0.51, 0.51, 0.99, 0.99), abs=0.03)
+
+
+def test_rotated_copy_reports_the_angle():
+    original = photo(10)
+    result = compare_images(sig(original.rotate(12, expand=True, fillcolor="white")), sig(original))
+    assert result.copied and "rotated" in result.edits and result.rotation == pytest.approx(12, abs=1.5)
+
+
+def test_unrelated_photos_are_different():
     reference = sig(photo(9))
-    assert not any(matches(sig(photo(seed)), reference) for seed in range(100, 110))
+    results = [compare_images(sig(photo(seed)), reference) for seed in range(100, 110)]
+    assert all(r.kind == "different" and r.score == 0.0 for r in results)
 
 
-def test_two_different_white_background_packshots_do_not_match():
-    red_bottle = sig(packshot(color=(200, 40, 60), label="Fullips"))
-    blue_bottle = sig(packshot(color=(40, 80, 200), label="Aquora"))
-    green_box = sig(packshot(color=(60, 160, 80), shape="box", label="Verdo"))
-    # Grey-level hashes see the same layout ...
-    distances = [
-        (imagehash.hex_to_hash(red_bottle["phash"]) - imagehash.hex_to_hash(blue_bottle["phash"])),
-    ]
-    assert min(distances) <= 16
-    # ... but the agreement of hashes and colours does not match them.
-    assert not matches(blue_bottle, red_bottle)
-    assert not matches(green_box, red_bottle)
-    assert matches(sig(packshot(color=(200, 40, 60), label="Fullips"), quality=60), red_bottle)
+def test_template_with_another_name_is_similar_style_by_its_label_text():
+    red = packshot(color=(200, 40, 60), label="Fullips")
+    other_name = packshot(color=(200, 40, 60), label="Aquora")
+    box = (215 / 640, 260 / 640, 425 / 640, 420 / 640)
+    reference = sig(red).with_text(["fullips"], [box])
+    template = sig(other_name).with_text(["aquora"], [box])
+    copy = sig(red, quality=60).with_text(["fullips"], [box])
+    banner_copy = sig(red, quality=60).with_text(["fullips", "sale"], [box, (0.3, 0.9, 0.7, 0.98)])
+    result = compare_images(template, reference)
+    assert result.kind == "similar_style" and result.text_conflict and not result.copied
+    assert 0 < result.score < 0.5
+    assert compare_images(copy, reference).copied
+    assert compare_images(banner_copy, reference).copied
+    # Without any text the pixels alone cannot tell: the template counts as a copy.
+    assert compare_images(sig(other_name), sig(red)).copied
 
 
-def test_mirrored_whash_is_the_flipped_bit_matrix():
-    """The shortcut in matching.images (no second Haar transform) equals imagehash on the mirror image."""
-    for seed in range(5):
-        grey = photo(seed, (500, 400)).convert("L").resize((64, 64), Image.Resampling.LANCZOS)
-        direct = imagehash.whash(ImageOps.mirror(grey), image_scale=64)
-        flipped = imagehash.ImageHash(imagehash.whash(grey, image_scale=64).hash[:, ::-1])
-        assert direct - flipped == 0
+def test_comparison_serialises_to_json():
+    original = photo(11)
+    result = compare_images(sig(ImageOps.mirror(original)), sig(original))
+    data = json.loads(json.dumps(result.to_json()))
+    assert data["kind"] in ("same_photo", "edited_copy") and "mirrored" in data["edits"]
+
+
+def test_thumbnail_is_the_mean_colour_grid():
+    s = sig(Image.new("RGB", (200, 100), (10, 200, 30)), "PNG")
+    grid = np.frombuffer(base64.b64decode(s.stored_fields()["thumb"]), dtype=np.uint8).reshape(24, 24, 3)
+    assert (grid == (10, 200, 30)).all()

@@ -101,3 +101,33 @@ def test_mark_lookup_equals_a_scan_with_the_length_rule(key):
         elif entry.allowed == 0 and distance == 1 and any(_swapped_or_doubled(key, k) for k in entry.keys):
             expected[entry.mark_id] = 1
     assert found == expected
+
+
+# --- ReferenceImageIndex over typed signatures ----------------------------------------------------------------
+def _image_sig(img):
+    from matching.images import compute_image_signature
+    from matching.synthetic import encode
+
+    return compute_image_signature(encode(img), max_pixels=40_000_000)
+
+
+def test_reference_index_finds_copies_and_only_copies():
+    from PIL import ImageOps
+
+    from matching.image_index import ReferenceImageIndex
+    from matching.synthetic import photo
+
+    index = ReferenceImageIndex()
+    originals = {100 + seed: photo(seed) for seed in range(12)}
+    for key, img in originals.items():
+        index.add(key, _image_sig(img))
+    assert len(index) == 12
+    exact = index.search(_image_sig(originals[103]))
+    assert [k for k, _ in exact] == [103] and exact[0][1].kind == "same_photo"
+    cropped = originals[107].crop((120, 80, 640, 640))
+    found = index.search(_image_sig(cropped))
+    assert [k for k, _ in found] == [107] and found[0][1].method == "keypoints"
+    assert [k for k, _ in index.search(_image_sig(ImageOps.mirror(originals[101])))] == [101]
+    assert index.search(_image_sig(photo(999))) == []
+    index.add(500, _image_sig(photo(999)))  # incremental
+    assert [k for k, _ in index.search(_image_sig(photo(999)))] == [500]
