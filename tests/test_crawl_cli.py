@@ -64,9 +64,13 @@ def test_scrapy_crawl_works_inside_crawlers(env: Path):
         done = subprocess.run(
             [str(scrapy), "crawl", "generic", "-a", f"start_urls={url}", "-a", "max_pages=1",
              "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=WARNING"],
-            cwd=crawlers_dir, env={**os.environ}, capture_output=True, text=True, timeout=120,
+            cwd=crawlers_dir, env={**os.environ, "LOOKALIKE_USER_AGENT": "HandRun/1.0 (+https://example.org)"},
+            capture_output=True, text=True, timeout=120,
         )
+        agents = {r.user_agent for r in market.requests}
     assert done.returncode == 0, done.stderr[-2000:]
+    # LOOKALIKE_* settings reach a hand-run crawl (issue 8, bug 3), not only crawls started by run_crawl.
+    assert agents == {"HandRun/1.0 (+https://example.org)"}
     engine = create_engine(os.environ["LOOKALIKE_DB_URL"])
     with engine.connect() as conn:
         assert conn.execute(text("SELECT status FROM crawl_runs")).scalars().all() == ["finished"]
