@@ -65,7 +65,7 @@ def validate_start_url(url: str) -> str:
     except ValueError as exc:
         raise LookalikeError(f"start URL is malformed ({exc}): {shown}") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise LookalikeError(f"start URL must be http(s): {shown}")
+        raise LookalikeError(f"not an http(s) URL: {shown}")
     host = parts.hostname or ""
     if not host:
         raise LookalikeError(f"start URL has no host: {shown}")

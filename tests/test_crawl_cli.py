@@ -25,7 +25,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     [
         (["crawl"], "nothing to crawl"),
         (["crawl", "--profile", "nope", "--query", "x"], "no profile named 'nope'"),
-        (["crawl", "--start-url", "gopher://x.example/"], "must be http(s)"),
+        (["crawl", "--start-url", "gopher://x.example/"], "not an http(s) URL"),
         (["marketplace", "serve", "--world", "/nonexistent-world"], "holds no world.json"),
     ],
 )

@@ -234,7 +234,7 @@ def test_user_profiles_dir_adds_profiles(tmp_path: Path):
     ("kwargs", "message"),
     [
         ({}, "nothing to crawl"),
-        ({"start_urls": ["ftp://x.example/"]}, "must be http"),
+        ({"start_urls": ["ftp://x.example/"]}, "not an http\\(s\\) URL"),
         ({"start_urls": ["https://x.example/"], "queries": ["a"]}, "needs a --profile"),
         ({"profile": "demo", "queries": ["a"]}, "no base_url"),
         ({"profile": "demo", "base_url": "http://127.0.0.1:1"}, "at least one --query"),
@@ -265,7 +265,7 @@ def test_crawl_request_picks_the_spider():
         ("http://shop.example:0/", "port must be 1-65535"),
         ("http://-bad-.example/", "not a valid host name"),
         ("http://sh\u00a0op.example/", "whitespace"),
-        ("gopher://shop.example/", "must be http"),
+        ("gopher://shop.example/", "not an http\\(s\\) URL"),
         ("https://" + "a" * 3000 + ".example/", "longer than"),
     ],
 )
