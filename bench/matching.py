@@ -149,3 +149,91 @@ def run(n_listings: int = 5000, n_baseline: int = 20) -> list[tuple[str, str, st
          " / ".join(f"{p / 1e6:.1f} MB @ {n}" for n, p in zip(sizes, peaks, strict=True)),
          "bounded caches fill, then flat: no per-listing growth"),
     ]
+
+
+# --- the reference-image index at growing sizes (issue 14.3) ------------------------------------------------
+def _random_signature(rng, n_keypoints: int = 256):  # noqa: ANN001, ANN202
+    """A signature with random hashes, thumbnail and keypoints (no image decoded: this measures the index)."""
+    import numpy as np
+
+    from matching.images import SIGNATURE_VERSION, HashSet, ImageSignature, Keypoints
+
+    def hexes() -> HashSet:
+        return HashSet(*(f"{int(v):016x}" for v in rng.integers(0, 2**63, size=6)))
+
+    kp = Keypoints(rng.uniform(0, 320, size=(n_keypoints, 2)).astype(np.float32),
+                   rng.integers(0, 256, size=(n_keypoints, 32), dtype=np.uint8))
+    return ImageSignature(SIGNATURE_VERSION, 1200, 1200, (320, 320), hexes(), None, None,
+                          rng.integers(0, 256, size=24 * 24 * 3, dtype=np.uint8).tobytes(), (), kp,
+                          Keypoints(kp.xy[:128], kp.descriptors[:128]))
+
+
+def _edited(sig, rng):  # noqa: ANN001, ANN202
+    """A near copy: a few hash bits and descriptor bits flipped, keypoints jittered, a quarter of them lost."""
+    import numpy as np
+
+    from matching.images import HashSet, Keypoints
+
+    def near(h: str) -> str:
+        value = int(h, 16)
+        for b in rng.choice(64, size=3, replace=False):
+            value ^= 1 << int(b)
+        return f"{value:016x}"
+
+    hashes = HashSet(*(near(v) for v in sig.hashes.as_dict().values()))
+    keep = rng.random(len(sig.keypoints)) > 0.25
+    desc = sig.keypoints.descriptors[keep].copy()
+    desc[np.arange(len(desc)), rng.integers(0, 32, size=len(desc))] ^= 1
+    xy = sig.keypoints.xy[keep] + rng.normal(0, 0.7, size=(int(keep.sum()), 2)).astype(np.float32)
+    return ImageSignatureReplace(sig, hashes, Keypoints(xy.astype(np.float32), desc))
+
+
+def ImageSignatureReplace(sig, hashes, kp):  # noqa: ANN001, ANN201, N802 (a tiny helper kept next to its use)
+    from dataclasses import replace
+
+    return replace(sig, hashes=hashes, keypoints=kp, keypoints_mirrored=None)
+
+
+def index_curve(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), n_queries: int = 300) -> list[tuple[str, str, str]]:
+    """Listing images per second against a ReferenceImageIndex of each size: half near copies of a reference
+    (found by hashes), a quarter copies whose hashes were lost (found by keypoint votes), a quarter unrelated."""
+    import numpy as np
+
+    from matching.image_index import ReferenceImageIndex
+
+    rows = []
+    rng = np.random.default_rng(7)
+    refs = [_random_signature(rng) for _ in range(max(sizes))]
+    for size in sizes:
+        index = ReferenceImageIndex()
+        start = time.perf_counter()
+        for key, sig in enumerate(refs[:size]):
+            index.add(key, sig)
+        build = time.perf_counter() - start
+        qrng = np.random.default_rng(size)
+        queries = []
+        for i in range(n_queries):
+            target = refs[int(qrng.integers(0, size))]
+            if i % 4 in (0, 1):
+                queries.append(_edited(target, qrng))
+            elif i % 4 == 2:
+                copy = _edited(target, qrng)
+                queries.append(ImageSignatureReplace(copy, _random_signature(qrng).hashes, copy.keypoints))
+            else:
+                queries.append(_random_signature(qrng))
+        index.search(queries[0])  # the sorted vote tables are built outside the clock
+        start = time.perf_counter()
+        found = sum(bool(index.search(q)) for q in queries)
+        rate = n_queries / (time.perf_counter() - start)
+        rows.append((f"image index: {size:,} references", f"{rate:.0f} images/s",
+                     f"{1000 / rate:.1f} ms per listing image; {found}/{n_queries} matched (expected "
+                     f"{3 * n_queries // 4}); build {build:.1f} s; vote tables {index.keypoint_index_bytes() / 1e6:.0f} MB"))
+    return rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    sizes = tuple(int(v) for v in sys.argv[1:]) or (1_000, 10_000, 100_000)
+    for row in index_curve(sizes):
+        print(" | ".join(row))

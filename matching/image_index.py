@@ -25,7 +25,7 @@ import numpy as np
 from matching.image_match import DEFAULT_CONFIG, ImageComparison, ImageMatchConfig, compare_images
 from matching.images import ImageSignature
 
-__all__ = ["HashIndex", "KeypointIndex", "ReferenceImageIndex"]
+__all__ = ["CompactKeypointIndex", "HashIndex", "KeypointIndex", "ReferenceImageIndex"]
 
 _CHUNKS = 4
 _CHUNK_BITS = 16
@@ -136,6 +136,73 @@ class KeypointIndex:
         return counts
 
 
+class CompactKeypointIndex:
+    """LSH over ORB descriptors like :class:`KeypointIndex`, stored as flat numpy arrays: 8 bytes per
+    (descriptor, table) entry and no per-key Python objects, so 100,000 references fit in a few hundred MB.
+    Entries are appended; the sorted view that queries use is rebuilt on the first query after an add."""
+
+    def __init__(self, *, tables: int = 4, bits: int = 22, seed: int = 20240607, max_bucket: int = 2000) -> None:
+        rng = np.random.default_rng(seed)
+        self._positions = [np.sort(rng.choice(256, size=bits, replace=False)) for _ in range(tables)]
+        self._weights = (1 << np.arange(bits, dtype=np.int64))[::-1]
+        self._pending_keys: list[list[np.ndarray]] = [[] for _ in range(tables)]
+        self._pending_payloads: list[np.ndarray] = []
+        self._keys = [np.zeros(0, np.uint32) for _ in range(tables)]
+        self._payloads = [np.zeros(0, np.uint32) for _ in range(tables)]
+        self._max_bucket = max_bucket
+        self.size = 0
+
+    def _table_keys(self, descriptors: np.ndarray) -> list[np.ndarray]:
+        bits = np.unpackbits(np.asarray(descriptors, dtype=np.uint8), axis=1)
+        return [(bits[:, pos].astype(np.int64) @ self._weights).astype(np.uint32) for pos in self._positions]
+
+    def add(self, descriptors: np.ndarray, payload: int) -> None:
+        if len(descriptors) == 0:
+            return
+        for pending, keys in zip(self._pending_keys, self._table_keys(descriptors), strict=True):
+            pending.append(np.unique(keys))
+        self._pending_payloads.append(np.full(1, payload, np.uint32))
+        self.size += 1
+
+    def _flush(self) -> None:
+        if not self._pending_payloads:
+            return
+        for t, pending in enumerate(self._pending_keys):
+            counts = np.array([len(k) for k in pending])
+            keys = np.concatenate([self._keys[t], *pending])
+            payloads = np.concatenate([self._payloads[t], np.repeat(np.concatenate(self._pending_payloads), counts)])
+            order = np.argsort(keys, kind="stable")
+            self._keys[t], self._payloads[t] = keys[order], payloads[order]
+            pending.clear()
+        self._pending_payloads.clear()
+
+    def memory_bytes(self) -> int:
+        self._flush()
+        return sum(k.nbytes + p.nbytes for k, p in zip(self._keys, self._payloads, strict=True))
+
+    def votes(self, descriptors: np.ndarray) -> Counter[int]:
+        """How many (descriptor, table) keys each payload shares with ``descriptors``; buckets of more than
+        ``max_bucket`` entries are skipped."""
+        counts: Counter[int] = Counter()
+        if len(descriptors) == 0 or self.size == 0:
+            return counts
+        self._flush()
+        found = []
+        for keys, payloads, query in zip(self._keys, self._payloads, self._table_keys(descriptors), strict=True):
+            lo = np.searchsorted(keys, query, side="left")
+            n = np.searchsorted(keys, query, side="right") - lo
+            ok = (n > 0) & (n <= self._max_bucket)
+            lo, n = lo[ok], n[ok]
+            if n.size:
+                # Every index of every kept bucket [lo, lo + n), without a Python loop.
+                starts = np.repeat(lo - np.cumsum(n) + n, n)
+                found.append(payloads[starts + np.arange(int(n.sum()))])
+        if found:
+            values, n = np.unique(np.concatenate(found), return_counts=True)
+            counts.update(dict(zip(values.tolist(), n.tolist(), strict=True)))
+        return counts
+
+
 class ReferenceImageIndex:
     """Reference images searchable by a listing image, in two stages whose cost does not grow with the number
     of references: hash look-ups propose candidates that :func:`matching.image_match.compare_images` checks
@@ -146,20 +213,24 @@ class ReferenceImageIndex:
     """
 
     #: Fewest keypoint votes that make a reference worth verifying (unrelated images collect a few by chance).
-    MIN_VOTES = 12
+    MIN_VOTES = 6
     #: Descriptors of each reference that vote (its strongest): enough to find an edited copy, and the LSH
-    #: tables stay a fixed small size per reference.
+    #: tables stay a fixed small size per reference (4 tables x 8 bytes x 96 = 3 KB).
     VOTING_DESCRIPTORS = 96
 
     def __init__(self, config: ImageMatchConfig = DEFAULT_CONFIG) -> None:
         self.config = config
         self._hashes = {kind: HashIndex(max_chunk_flips=2) for kind in ("phash", "dhash", "whash")}
-        self._keypoints = KeypointIndex(tables=6)
+        self._keypoints = CompactKeypointIndex()
         self._signatures: list[ImageSignature] = []
         self._keys: list[int] = []
 
     def __len__(self) -> int:
         return len(self._signatures)
+
+    def keypoint_index_bytes(self) -> int:
+        """Memory of the keypoint vote tables, bytes."""
+        return self._keypoints.memory_bytes()
 
     def add(self, key: int, sig: ImageSignature) -> None:
         slot = len(self._signatures)

@@ -131,3 +131,21 @@ def test_reference_index_finds_copies_and_only_copies():
     assert index.search(_image_sig(photo(999))) == []
     index.add(500, _image_sig(photo(999)))  # incremental
     assert [k for k, _ in index.search(_image_sig(photo(999)))] == [500]
+
+
+def test_compact_keypoint_index_votes_like_the_dict_index():
+    from matching.image_index import CompactKeypointIndex
+
+    rng = np.random.default_rng(5)
+    refs = [rng.integers(0, 256, size=(int(rng.integers(1, 120)), 32), dtype=np.uint8) for _ in range(60)]
+    compact, plain = CompactKeypointIndex(tables=4, bits=22, seed=3), KeypointIndex(tables=4, bits=22, seed=3)
+    for payload, desc in enumerate(refs[:40]):
+        compact.add(desc, payload)
+        plain.add(desc, payload)
+    query = np.concatenate([refs[7][:30], refs[33][:10], rng.integers(0, 256, size=(50, 32), dtype=np.uint8)])
+    assert compact.votes(query) == plain.votes(query)
+    for payload, desc in enumerate(refs[40:], start=40):  # added after a query: the sorted view is rebuilt
+        compact.add(desc, payload)
+        plain.add(desc, payload)
+    query = np.concatenate([query, refs[55]])
+    assert compact.votes(query) == plain.votes(query) and compact.votes(query).most_common(1)[0][0] == 55
