@@ -129,8 +129,41 @@ def demo_command(
         f"  {cmd} export suspects --format csv -o suspects.csv\n"
         f"  {cmd} scan --start-url URL scan your own shops (or write {settings.data_dir / 'scan.yaml'})"
     ))
+    print_review_app(console, settings, cmd)
+    write_digests(console, settings)
     if failed_crawls(summary):
         raise typer.Exit(1)
+
+
+def write_digests(console: Console, settings: Settings) -> None:
+    """Each demo owner's digest as an .eml file in the data folder (never mailed), and where they are."""
+    from services.digests import send_digests  # the mail modules load only when the demo gets here
+
+    folder = settings.digests_folder
+    with context.database(settings) as database:
+        run = send_digests(database, settings, out_dir=folder, force=True)
+    written = [r for r in run.results if r.outcome == "written"]
+    console.print(f"\nOwner digests: {len(written)} new, written as .eml files into {folder}")
+    for result in written:
+        console.print(Text(f"  {result.path}  ({result.items} item(s), {one_line(result.owner, 60)})"))
+    if not written:
+        console.print("  nothing new since the last digests: " + (", ".join(
+            p.name for p in sorted(folder.glob("digest-*.eml"))[-5:]) or "none yet"))
+    console.print(Text(f"  open one in a mail client, or in a browser: {command_prefix(settings)} digest preview "
+                       "FILE.eml -o digest.html"))
+
+
+def print_review_app(console: Console, settings: Settings, cmd: str) -> None:
+    """Create the demo logins (new passwords each run) and say how to open the review app on this data."""
+    from services.accounts import ensure_demo_accounts
+
+    with context.database(settings) as database, database.session() as session:
+        logins = ensure_demo_accounts(session)
+    lines = [f"\nReview app (the browser workplace):\n  {cmd} serve      then open http://127.0.0.1:8000/"]
+    for name, password, role, brands in logins:
+        scope = f"owner of {', '.join(brands)}" if brands else role
+        lines.append(f"  log in as {name} / {password}   ({scope})")
+    console.print(Text("\n".join(lines)))
 
 
 def command_prefix(settings: Settings) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli import context
+from core.errors import LookalikeError
 from core.text import one_line
 from services import digests
 from storage.models import Owner
@@ -58,6 +59,26 @@ def list_command(
                           d.status, str((d.counts or {}).get("items", 0)), d.delivery,
                           Text(d.path or d.message_id) + (Text(f"\n{d.error}") if d.error else Text("")))
     Console(highlight=False).print(table)
+
+
+@digest_app.command("preview")
+def preview_command(
+    eml: Annotated[Path, typer.Argument(help="A digest .eml file (from digest send --out or the demo).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")],
+) -> None:
+    """Write a digest's HTML part with its photos embedded, to open in a browser."""
+    import email
+    import email.policy
+
+    from services.digestmail import html_for_browser
+
+    try:
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        html = html_for_browser(message)
+        output.write_text(html, encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise LookalikeError(f"cannot preview {eml}: {getattr(exc, 'strerror', None) or exc}") from None
+    typer.echo(f"wrote {output}")
 
 
 def register(app: typer.Typer) -> None:

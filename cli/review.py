@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import unicodedata
 from typing import Annotated, Any
 
 import typer
@@ -17,8 +16,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from lookalike import review
-from lookalike.cli import context
+from cli import context
+from core.text import spell_out
+from services import review
 from storage.models import MATCH_STATUSES, Match
 
 review_app = typer.Typer(help="Review suspects: list, show, confirm, dismiss, report, removed.",
@@ -31,16 +31,7 @@ def visible(value: Any, limit: int = MAX_SHOWN) -> str:
     """``value`` as one safe line: control/format characters spelt out, length bounded."""
     if value is None:
         return "—"
-    out = []
-    for ch in str(value):
-        if ch in "\n\t":
-            out.append(" ")
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    text = "".join(out)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return spell_out(str(value), limit)
 
 
 def T(value: Any, limit: int = MAX_SHOWN, style: str = "") -> Text:
@@ -63,12 +54,21 @@ def list_command(
     status: Annotated[str | None, typer.Option(help=f"One of {', '.join(MATCH_STATUSES)}.")] = None,
     min_score: Annotated[float | None, typer.Option("--min-score", help="Lowest score shown (0..1).")] = None,
     limit: Annotated[int, typer.Option(help="Most rows shown.")] = 200,
+    created_since: Annotated[str | None, typer.Option(
+        "--created-since", help="Only matches created on or after this date or ISO time (UTC).")] = None,
+    changed_since: Annotated[str | None, typer.Option(
+        "--changed-since", help="Only matches created or changed on or after this date or ISO time (UTC).")] = None,
 ) -> None:
     """List matches, best score first."""
+    from services.export import parse_since  # pandas stays out of CLI start-up until a filter needs it
+
+    created_at = parse_since(created_since, "--created-since") if created_since else None
+    changed_at = parse_since(changed_since, "--changed-since") if changed_since else None
     db = context.database()
     try:
         with db.session() as session:
-            matches = review.list_matches(session, brand=brand, status=status, min_score=min_score, limit=limit)
+            matches = review.list_matches(session, brand=brand, status=status, min_score=min_score, limit=limit,
+                                          created_since=created_at, changed_since=changed_at)
             table = Table(title=f"{len(matches)} match(es)", show_lines=False, expand=True)
             for column in ("id", "score", "class", "status"):
                 table.add_column(column, no_wrap=True)
@@ -161,7 +161,7 @@ def show_command(match_id: Annotated[int, typer.Argument(help="Match id (from `r
 
 
 def _when(value: Any) -> str:
-    from lookalike.export import iso_utc
+    from services.export import iso_utc
 
     return iso_utc(value) or "—"
 

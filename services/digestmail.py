@@ -54,6 +54,13 @@ CHANGE_LABELS = {
     "removed": "removed from the marketplace", "dismissed": "dismissed by an analyst",
 }
 
+#: How the period's counts are named in the digest's summary.
+COUNT_LABELS = {
+    "new": "new suspects", "reopened": "back in the queue", "class": "class changes", "score": "score changes",
+    "confirmed": "confirmed by an analyst", "reported": "reported to the marketplace",
+    "removed": "removed from the marketplace", "dismissed": "dismissed by an analyst",
+}
+
 _env = Environment(loader=PackageLoader("services", "templates"), autoescape=select_autoescape(["html", "j2"]),
                    trim_blocks=True, lstrip_blocks=True)
 _text_env = Environment(loader=PackageLoader("services", "templates"), autoescape=False,
@@ -201,11 +208,11 @@ def item_view(match: Match, change: str, previous: Any, *, settings: Settings, s
 
 
 def render_html(content: DigestContent) -> str:
-    return _env.get_template("digest.html.j2").render(d=content, labels=CHANGE_LABELS)
+    return _env.get_template("digest.html.j2").render(d=content, labels=COUNT_LABELS)
 
 
 def render_text(content: DigestContent) -> str:
-    return _text_env.get_template("digest.txt.j2").render(d=content, labels=CHANGE_LABELS)
+    return _text_env.get_template("digest.txt.j2").render(d=content, labels=COUNT_LABELS)
 
 
 def render_csv(items: Sequence[ItemView]) -> bytes:
@@ -273,5 +280,22 @@ def image_parts(message: EmailMessage) -> dict[str, bytes]:
     return out
 
 
-__all__ = ["CSV_COLUMNS", "DigestContent", "ItemView", "build_message", "eml_name", "image_parts",
+def html_for_browser(message: EmailMessage) -> str:
+    """The digest's HTML part with each ``cid:`` image replaced by a ``data:`` URI, for viewing in a browser
+    (mail clients resolve ``cid:`` themselves)."""
+    import base64
+
+    body = message.get_body(("html",))
+    if body is None:
+        raise ValueError("the message has no HTML part")
+    html = body.get_content()
+    for part in message.walk():
+        cid = (part["Content-ID"] or "").strip("<>")
+        if cid and part.get_content_maintype() == "image":
+            data = base64.b64encode(part.get_payload(decode=True)).decode("ascii")
+            html = html.replace(f"cid:{cid}", f"data:{part.get_content_type()};base64,{data}")
+    return html
+
+
+__all__ = ["CSV_COLUMNS", "DigestContent", "ItemView", "build_message", "eml_name", "html_for_browser", "image_parts",
            "item_view", "render_csv", "render_html", "render_text", "slug"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def test_nightly_scan_with_a_refusing_site_ends_failed_and_names_it(
         monkeypatch.setenv(f"LOOKALIKE_{name}", value)
     settings = test_settings(data_dir, db_url)
     world = slice_world(full_demo_world(request.config), tmp_path / "world", step=13)
+    refs = world / "refs"  # a real copy: registry images must lie inside the registry's folder
+    target = refs.resolve()
+    refs.unlink()
+    shutil.copytree(target, refs)
     import_demo_registry(settings, world)
     dead = f"http://127.0.0.1:{free_port()}/"  # nothing listens there: connection refused
     with DemoMarketplace(world, slow_seconds=0.0) as market:
@@ -96,3 +101,30 @@ def test_spike_rule(db_url: str, tmp_path: Path) -> None:
                                                    settings=week)] == ["Fullips"]
             # a brand registered less than the window ago has no recent average: never a spike
             assert alerts.spikes(s, {"Fullips": 40}, before=T0 - dt.timedelta(days=26), settings=week) == []
+
+
+@pytest.mark.slow
+def test_send_digests_flow_reports_counts_and_fails_when_smtp_refuses(
+        prefect_harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from digest_support import SMTPTestServer
+    from prefect.states import StateType
+
+    from flows.digests import send_digests
+
+    db_url = f"sqlite:///{tmp_path / 'lookalike.db'}"
+    for name, value in {"DATA_DIR": str(tmp_path / "data"), "DB_URL": db_url, "SMTP_SECURITY": "none",
+                        "CONFIG": str(tmp_path / "absent.toml"), "SMTP_RETRY_DELAY": "0"}.items():
+        monkeypatch.setenv(f"LOOKALIKE_{name}", value)
+    with Database.opened(db_url) as database:
+        seed(database, mail_settings(tmp_path, db_url))
+    with SMTPTestServer() as smtp:
+        monkeypatch.setenv("LOOKALIKE_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("LOOKALIKE_SMTP_PORT", str(smtp.port))
+        smtp.inbox.refuse = True
+        refused = send_digests(return_state=True)
+        assert refused.type == StateType.FAILED
+        assert "2 digest(s) failed" in refused.message and "Alder Cosmetics" in refused.message
+        smtp.inbox.refuse = False
+        result = send_digests(force=True)
+    assert result["counts"]["sent"] == 2 and result["counts"]["failed"] == 0
+    assert len(smtp.inbox.messages) == 2
