@@ -145,7 +145,7 @@ def write_digests(console: Console, settings: Settings) -> None:
     written = [r for r in run.results if r.outcome == "written"]
     console.print(f"\nOwner digests: {len(written)} new, written as .eml files into {folder}")
     for result in written:
-        console.print(Text(f"  {result.path}  ({result.items} item(s), {one_line(result.owner, 60)})"))
+        console.print(Text(f"  {result.path}  ({result.items} item(s), {plain(result.owner, 60)})"))
     if not written:
         console.print("  nothing new since the last digests: " + (", ".join(
             p.name for p in sorted(folder.glob("digest-*.eml"))[-5:]) or "none yet"))
