@@ -222,6 +222,9 @@ def test_match_page_shows_the_evidence(app, world, logged_in):
     assert 'rel="noopener noreferrer"' in page and 'target="_blank"' in page
     assert "found by scan" in page
     assert "Other matches of this seller" in page
+    second = c.get(f"/matches/{world.fullips_matches[1]}?brand={world.fullips}").text
+    assert f'href="/matches/{match_id}?brand={world.fullips}">← previous' in second
+    assert f'href="/matches/{world.fullips_matches[2]}?brand={world.fullips}">next →' in second
 
 
 def test_shared_listing_shows_each_owner_only_its_own_match(app, world, logged_in):

@@ -40,13 +40,18 @@ from storage.models import (
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
-#: Sort orders of the queue: name -> (label, ORDER BY clauses).
+#: Sort orders of the queue: name -> (label, sort key, descending). Ties are broken by match id in the
+#: same direction, so every order is total and "next" is well defined.
+SORT_KEYS: dict[str, tuple[str, Any, bool]] = {
+    "score": ("score, best first", Match.score, True),
+    "score_asc": ("score, weakest first", Match.score, False),
+    "newest": ("newest first", Match.created_at, True),
+    "changed": ("recently changed", Match.updated_at, True),
+    "price": ("price, lowest first", func.coalesce(Listing.price, 10**12), False),
+}
 SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
-    "score": ("score, best first", (Match.score.desc(), Match.id.desc())),
-    "score_asc": ("score, weakest first", (Match.score.asc(), Match.id.asc())),
-    "newest": ("newest first", (Match.created_at.desc(), Match.id.desc())),
-    "changed": ("recently changed", (Match.updated_at.desc(), Match.id.desc())),
-    "price": ("price, lowest first", (Listing.price.asc().nulls_last(), Match.id.asc())),
+    name: (label, (key.desc(), Match.id.desc()) if desc else (key.asc(), Match.id.asc()))
+    for name, (label, key, desc) in SORT_KEYS.items()
 }
 #: Match classes in the order the queue offers them (others found in the data are listed after these).
 KNOWN_CLASSES = ("counterfeit", "lookalike", "accessory", "resale", "clean")
@@ -172,10 +177,18 @@ def in_scope(principal: Principal) -> Any:
     return Match.brand_id.in_(sorted(principal.brand_ids)) if principal.brand_ids else false()
 
 
-def scoped_matches(principal: Principal, *columns: Any) -> Select:
-    """SELECT ``columns`` (default: Match) FROM matches JOIN listings, limited to the principal's brands."""
-    stmt = select(*(columns or (Match,))).select_from(Match).join(Listing, Listing.id == Match.listing_id)
+def scoped_matches(principal: Principal, *columns: Any, listing: bool = True) -> Select:
+    """SELECT ``columns`` (default: Match) FROM matches (JOIN listings unless ``listing=False``), limited
+    to the principal's brands."""
+    stmt = select(*(columns or (Match,))).select_from(Match)
+    if listing:
+        stmt = stmt.join(Listing, Listing.id == Match.listing_id)
     return stmt.where(in_scope(principal))
+
+
+def needs_listing(f: QueueFilter, *, skip: str | None = None) -> bool:
+    """Whether the filter (or its sort) reads a listing column; counts skip the join when it does not."""
+    return (f.marketplace is not None and skip != "marketplace") or f.seller is not None or f.sort == "price"
 
 
 def _conditions(f: QueueFilter, *, skip: str | None = None) -> list[Any]:
@@ -209,8 +222,8 @@ def _conditions(f: QueueFilter, *, skip: str | None = None) -> list[Any]:
     return out
 
 
-def filtered_matches(principal: Principal, f: QueueFilter, *columns: Any) -> Select:
-    return scoped_matches(principal, *columns).where(*_conditions(f))
+def filtered_matches(principal: Principal, f: QueueFilter, *columns: Any, listing: bool = True) -> Select:
+    return scoped_matches(principal, *columns, listing=listing or needs_listing(f)).where(*_conditions(f))
 
 
 # ---------------------------------------------------------------------------------------------- queue
@@ -239,6 +252,7 @@ class QueueRow:
     listing_url: str
     created_at: dt.datetime
     changed: bool
+    listing_id: int = 0
     thumbnail: str | None = None  # sha256 of the listing's first stored photo
 
 
@@ -262,12 +276,13 @@ class QueuePage:
 
 
 def _facet(session: Session, principal: Principal, f: QueueFilter, name: str) -> Facet:
+    join = needs_listing(f, skip=name)
     if name == "brand":
         key, label = Brand.id, Brand.name
-        stmt = scoped_matches(principal, key, label, func.count()).join(Brand, Brand.id == Match.brand_id)
+        stmt = scoped_matches(principal, key, label, func.count(), listing=join).join(Brand, Brand.id == Match.brand_id)
     elif name == "owner":
         key, label = Owner.id, Owner.name
-        stmt = (scoped_matches(principal, key, label, func.count()).join(Brand, Brand.id == Match.brand_id)
+        stmt = (scoped_matches(principal, key, label, func.count(), listing=join).join(Brand, Brand.id == Match.brand_id)
                 .join(Owner, Owner.id == Brand.owner_id))
     elif name == "marketplace":
         key, label = Marketplace.id, Marketplace.name
@@ -276,7 +291,7 @@ def _facet(session: Session, principal: Principal, f: QueueFilter, name: str) ->
     else:
         column = Match.klass if name == "klass" else Match.status
         key = label = column
-        stmt = scoped_matches(principal, column, func.count())
+        stmt = scoped_matches(principal, column, func.count(), listing=join)
     stmt = stmt.where(*_conditions(f, skip=name)).group_by(*dict.fromkeys((key, label)))
     rows = session.execute(stmt).all()
     if name in ("klass", "status"):
@@ -290,25 +305,16 @@ def _facet(session: Session, principal: Principal, f: QueueFilter, name: str) ->
 
 def queue_page(session: Session, principal: Principal, f: QueueFilter) -> QueuePage:
     """One page of the queue, its total, the scope total, and counts for each filter's choices."""
-    total = session.scalar(filtered_matches(principal, f, func.count())) or 0
-    scope_total = session.scalar(scoped_matches(principal, func.count()).where(
+    total = session.scalar(filtered_matches(principal, f, func.count(), listing=False)) or 0
+    scope_total = session.scalar(scoped_matches(principal, func.count(), listing=False).where(
         *_conditions(QueueFilter(status=f.status)))) or 0
     page = min(f.page, max(1, math.ceil(total / PAGE_SIZE)))
-    stmt = (
-        filtered_matches(principal, f, Match.id, Match.score, Match.klass, Match.status, Brand.name, Listing.title,
-                         Listing.price, Listing.currency, Listing.seller, Marketplace.name, Listing.url,
-                         Match.created_at, func.json_array_length(Match.changes), Listing.id)
-        .join(Brand, Brand.id == Match.brand_id)
-        .join(Marketplace, Marketplace.id == Listing.marketplace_id)
-        .order_by(*SORTS[f.sort][1])
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
-    rows, listing_ids = [], []
-    for r in session.execute(stmt):
-        rows.append(QueueRow(r[0], r[1], r[2], r[3], r[4], r[5], price_text(r[6]), r[7], r[8], r[9], r[10],
-                             as_utc(r[11]), bool(r[12])))
-        listing_ids.append(r[13])
+    # Two steps: the page's ids (no join unless a filter needs one), then their details.
+    page_ids = list(session.scalars(
+        filtered_matches(principal, f, Match.id, listing=False).order_by(*SORTS[f.sort][1])
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    rows = visible_matches_brief(session, principal, page_ids)
+    listing_ids = [row.listing_id for row in rows]
     thumbs = first_photos(session, listing_ids)
     for row, listing_id in zip(rows, listing_ids, strict=True):
         row.thumbnail = thumbs.get(listing_id)
@@ -335,7 +341,7 @@ def recent_nights(session: Session, principal: Principal, *, limit: int = 14) ->
     utc = func.timezone("UTC", Match.created_at) if session.get_bind().dialect.name == "postgresql" \
         else Match.created_at
     day = func.date(utc)
-    stmt = scoped_matches(principal, day).group_by(day).order_by(day.desc()).limit(limit)
+    stmt = scoped_matches(principal, day, listing=False).group_by(day).order_by(day.desc()).limit(limit)
     out = []
     for (value,) in session.execute(stmt):
         out.append(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10]))
@@ -348,13 +354,30 @@ def match_ids(session: Session, principal: Principal, f: QueueFilter) -> list[in
 
 
 def neighbours(session: Session, principal: Principal, f: QueueFilter, match_id: int) -> tuple[int | None, int | None]:
-    """The ids before and after ``match_id`` in the filtered queue (None at either end or when absent)."""
-    ids = match_ids(session, principal, f)
-    try:
-        index = ids.index(match_id)
-    except ValueError:
-        return None, (ids[0] if ids else None)
-    return (ids[index - 1] if index else None), (ids[index + 1] if index + 1 < len(ids) else None)
+    """The ids before and after ``match_id``'s place in the filtered queue (None at either end).
+
+    Keyset lookups (two indexed LIMIT 1 queries), so a match page costs the same in a queue of any size;
+    the match need not itself pass the filter (it may just have been decided).
+    """
+    _label, key, desc = SORT_KEYS[f.sort]
+    value = session.execute(scoped_matches(principal, key, listing=f.sort == "price")
+                            .where(Match.id == match_id)).first()
+    if value is None:
+        return None, None
+    value = value[0]
+
+    def step(forward: bool) -> int | None:
+        later = forward == desc  # walking towards smaller keys
+        if value is None:
+            beyond = Match.id < match_id if later else Match.id > match_id
+        else:
+            beyond = or_(key < value, and_(key == value, Match.id < match_id)) if later else \
+                or_(key > value, and_(key == value, Match.id > match_id))
+        order = (key.desc(), Match.id.desc()) if later else (key.asc(), Match.id.asc())
+        return session.scalar(filtered_matches(principal, f, Match.id, listing=False).where(beyond)
+                              .order_by(*order).limit(1))
+
+    return step(False), step(True)
 
 
 def export_rows(session: Session, principal: Principal, f: QueueFilter) -> list[dict[str, Any]]:
@@ -520,9 +543,9 @@ def visible_matches_brief(session: Session, principal: Principal, ids: list[int]
         return []
     stmt = (scoped_matches(principal, Match.id, Match.score, Match.klass, Match.status, Brand.name, Listing.title,
                            Listing.price, Listing.currency, Listing.seller, Marketplace.name, Listing.url,
-                           Match.created_at, func.json_array_length(Match.changes))
+                           Match.created_at, func.json_array_length(Match.changes), Listing.id)
             .join(Brand, Brand.id == Match.brand_id).join(Marketplace, Marketplace.id == Listing.marketplace_id)
             .where(Match.id.in_(ids)))
     rows = {r[0]: QueueRow(r[0], r[1], r[2], r[3], r[4], r[5], price_text(r[6]), r[7], r[8], r[9], r[10],
-                           as_utc(r[11]), bool(r[12])) for r in session.execute(stmt)}
+                           as_utc(r[11]), bool(r[12]), r[13]) for r in session.execute(stmt)}
     return [rows[i] for i in ids if i in rows]

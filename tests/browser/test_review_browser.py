@@ -107,7 +107,7 @@ def test_keyboard_triage_bulk_confirm_and_undo(page, world):
     assert len(confirmed) == 7
     page.keyboard.press("u")  # one key undoes the whole bulk action
     page.wait_for_selector("#toast.shown")
-    page.wait_for_function("document.querySelector('#toast').textContent.includes('undone: 4')")
+    page.wait_for_function("() => document.querySelector('#toast').textContent.includes('undone: 4')")
     assert len([i for i, s in statuses(world).items() if s == "confirmed"]) == 3
 
 

@@ -66,11 +66,13 @@
     var fields = { action: action };
     if (reason) fields.reason = reason;
     if (note) fields.note = note;
+    // The next row is already on the page: move on at once, the answer only updates the decided row.
+    if (!matchEl) select(current + 1);
     post("/matches/" + id + "/decide", fields).then(function (data) {
       data.done.forEach(function (d) { showStatus(d.id, d.status); });
       toast(data.done.length ? ("match " + id + ": " + action + "ed") : "no change (already there, or not allowed)");
-      if (matchEl) { window.location.assign(matchEl.dataset.next); } else { select(current + 1); }
-    }).catch(function (err) { toast(err.message); });
+      if (matchEl) window.location.assign(matchEl.dataset.next);
+    }).catch(function (err) { toast("match " + id + ": " + err.message); });
   }
 
   function undo() {
