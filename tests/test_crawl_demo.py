@@ -116,9 +116,12 @@ def test_full_crawl_finds_every_product_survives_faults_and_recrawls(tmp_path: P
             ).scalars().all()
         assert [str(p) for p in history][-1] in ("99.00", "99") and len(history) == 2
 
-        # --- a recheck of two known listing URLs: the removed one answers 404, its second miss: gone
-        third = run_crawl(settings, CrawlRequest(start_urls=[products[removed_id], products[changed_id]], scope="recheck",
-                          scrapy_overrides=FAST_CRAWL))
+        # --- a recheck of two known listing URLs: the removed one answers 404, its second miss: gone.
+        # Recheck URLs are never trusted (they come from the database): a loopback shop needs the allowance.
+        third = run_crawl(load_settings(data_dir=tmp_path / "data", db_url=db_url, gone_after_runs=2,
+                                        allow_private_network=True),
+                          CrawlRequest(start_urls=[products[removed_id], products[changed_id]], scope="recheck",
+                                       scrapy_overrides=FAST_CRAWL))
         final = listings_by_url(db)
         gone = final[products[removed_id]]
         assert gone.status == "gone" and gone.gone_at is not None
