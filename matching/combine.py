@@ -8,7 +8,7 @@ limit                     effect                                                
 ========================  =====================================================================  ==================
 ``weak_mark``             score at most ``weak_mark_cap``                                        a copied photo, the mark in a photo, seller imitation,
                                                                                                  a price far below MSRP, replica or dupe wording
-``other_maker``           score at most ``other_maker_cap``                                      replica or dupe wording
+``other_maker``           score at most ``other_maker_cap``                                      (not raised next to a firm mark of this brand)
 ``nominative``            score at most ``nominative_cap`` (class ``accessory``)                 (the signal is not raised next to replica, dupe or
                                                                                                  seller imitation)
 ``resale``                score at most ``resale_cap`` (class ``resale``)                        (not raised next to replica or dupe wording)
@@ -31,7 +31,7 @@ __all__ = ["CORROBORATING", "classify", "combine", "strongest"]
 CORROBORATING = frozenset({"image", "photo_text", "seller", "price", "replica", "dupe"})
 _LIFTED_BY = {
     "weak_mark": CORROBORATING,
-    "other_maker": frozenset({"replica", "dupe"}),
+    "other_maker": frozenset(),
     "nominative": frozenset(),
     "resale": frozenset(),
     "authorized_seller": frozenset(),

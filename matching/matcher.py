@@ -34,6 +34,7 @@ from matching.signals.text import (
     other_maker_evidence,
     photo_text_evidence,
     product_words,
+    registered_maker_evidence,
 )
 from matching.signals.wording import dupe_evidence, nominative_evidence, replica_evidence, resale_evidence
 from matching.wording import WordingHit, find_dupe_wording, find_replica_wording, find_resale_wording
@@ -53,6 +54,16 @@ class _Wording:
     replica: list[WordingHit]
     dupe: list[WordingHit]
     resale: list[WordingHit]
+    #: Brands named outright in the title or brand field (see :func:`_firm`).
+    firm: frozenset[int]
+    #: Listing photo -> the one brand whose mark it shows, for photos that copy no official photo.
+    photo_only: Mapping[int, int]
+
+
+def _firm(field: str, hit: MarkHit) -> bool:
+    """A mark named outright: in the title or brand field, a coined mark, as a word of its own (exact or within
+    its allowed edits; the caller also rules out everyday words)."""
+    return field in ("title", "brand") and not hit.mark.ordinary and hit.term.kind in ("token", "piece", "spaced")
 
 
 class Matcher:
@@ -142,12 +153,18 @@ class Matcher:
         images: dict[int, list[ImageHit]] = {}
         for hit in exclusive(raw_images, named=set(marks), consistent=consistent):
             images.setdefault(hit.ref.brand, []).append(hit)
+        photo_brands = self._photo_text_candidates(view)
         candidates = set(marks) | set(images) | self._seller_candidates(view.fields["seller"])
-        candidates |= self._photo_text_candidates(view)
+        candidates |= {slot for brands in photo_brands.values() for slot in brands}
         if not candidates:
             return []
-        wording = _Wording(find_replica_wording(view.loose), find_dupe_wording(view.loose),
-                           find_resale_wording(view.loose))
+        copied = {h.image_no for hits in images.values() for h in hits if h.copied}
+        wording = _Wording(
+            find_replica_wording(view.loose), find_dupe_wording(view.loose), find_resale_wording(view.loose),
+            firm=frozenset(slot for slot, hits in marks.items()
+                           if any(_firm(f, h) and not (h.edits and self._everyday(h.term.key_l)) for f, h in hits)),
+            photo_only={n: next(iter(b)) for n, b in photo_brands.items() if len(b) == 1 and n not in copied},
+        )
         results = []
         for slot in sorted(candidates):
             result = self._judge(self._brands[slot], view, marks.get(slot, []), images.get(slot, []), wording)
@@ -172,14 +189,18 @@ class Matcher:
                 out.update(self._seller_words.get(word, ()))
         return out
 
-    def _photo_text_candidates(self, view: ListingView) -> set[int]:
-        """Brands whose mark is one of the words read in the listing's photos (exact search; the signal then
-        allows one edit)."""
-        words = {w for image in view.photo_words for w in image}
-        if not words:
-            return set()
-        tokens = analyse(" ".join(sorted(words)), max_chars=4000)
-        return {hit.mark.owner for hit in self._marks.search(terms_of(tokens, max_words=2, max_length=40))}
+    def _photo_text_candidates(self, view: ListingView) -> dict[int, set[int]]:
+        """Per listing photo (1-based), the brands whose mark is among the words read in it (mark index search;
+        the signal then checks the edit rule)."""
+        out: dict[int, set[int]] = {}
+        for image_no, words in enumerate(view.photo_words, start=1):
+            if words:
+                tokens = analyse(" ".join(words), max_chars=2000)
+                hits = self._marks.search(terms_of(tokens, max_words=2, max_length=40))
+                brands = {h.mark.owner for h in hits if not h.mark.ordinary and h.mark.length >= 4}
+                if brands:
+                    out[image_no] = brands
+        return out
 
     # --- one brand ---------------------------------------------------------------------------------
     def _judge(self, brand: BrandView, view: ListingView, marks: list[tuple[str, MarkHit]],
@@ -216,9 +237,12 @@ class Matcher:
         found = mark_evidence(view, brand, hits=marks, has_context=context is not None,
                               seller_authorized=verdict.status == "authorized", is_everyday=self._everyday)
         mark = next((e for e in found if e.signal == "mark"), None)
-        image = image_evidence(view, brand, hits=images, has_mark=mark is not None, has_context=context is not None)
-        copied = frozenset(h.image_no for h in images if h.copied)
-        photo_text = photo_text_evidence(view, brand, copied_images=copied)
+        firm_mark = mark is not None and not mark.details.get("weak") and (
+            context is not None or not mark.details.get("ordinary_word"))
+        image = image_evidence(view, brand, hits=images, has_mark=firm_mark, has_context=context is not None)
+        photo_text = photo_text_evidence(
+            view, brand, images=frozenset(n for n, slot in wording.photo_only.items() if slot == brand.slot),
+            has_context=context is not None)
         identifying = [e for e in (mark, image, photo_text) if e is not None]
         strong = max((e.strength for e in identifying), default=0.0) >= _STRONG
         seller = seller_evidence(view, brand, verdict=verdict, brand_evidence=bool(identifying))
@@ -228,8 +252,9 @@ class Matcher:
         nominative = nominative_evidence(brand, mark=mark, blocked=copy_talk or seller is not None)
         resale = resale_evidence(brand, resale=wording.resale, points_at_brand=strong,
                                  blocked=copy_talk or nominative is not None)
-        firm_mark = mark is not None and not mark.details.get("weak")
-        other = None if firm_mark else other_maker_evidence(view, brand)
+        others = [self._brands[s].profile.name for s in sorted(wording.firm - {brand.slot})]
+        other = None if firm_mark else (registered_maker_evidence(brand, named=others)
+                                        or other_maker_evidence(view, brand))
         product = _product_for(brand, view, image, allow_default=context is not None)
         price = price_evidence(view, brand, product=product, rates=self.rates,
                                counts=strong or verdict.status == "imitation")

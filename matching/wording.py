@@ -56,7 +56,13 @@ _RESALE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("second-hand", r"\bsecond[\s-]?hand\b|\bsecondhand\b|\b2nd[\s-]?hand\b"),
     ("like new", r"\blike[\s-]new\b|\bas\s+new\b|\bworn\s+(?:once|twice)\b|\bopen(?:ed)?[\s-]box\b"
                  r"|\bbarely\s+worn\b|\bnear\s+mint\b"),
+    ("private sale", r"\breceipt\s+included\b|\bno\s+longer\s+(?:use|need|wear)\b|\bbought\s+(?:from|at)\b"
+                     r"|\bprivatverkauf\b|\bkeine\s+garantie\b|\bgekauft\s+(?:bei|in)\b"
+                     r"|\bvente\s+entre\s+particuliers\b|\bachete\s+(?:chez|a)\b|\bventa\s+entre\s+particulares\b"
+                     r"|\bcomprado\s+en\b|\bacquistato\s+(?:da|presso)\b|\bvendita\s+tra\s+privati\b"),
     ("grey market", r"\bgr[ae]y[\s-](?:market|import)\b|\bparallel[\s-]import(?:ed)?\b"
+                    r"|\b(?:eu|us|uk|asia|asian|japan|jp|intl|international|parallel|grey|gray)[\s-]import\b"
+                    r"|\bimportacion\b|\bimportazione\b|\bimportiert\b|\bimportation\b"
                     r"|\bimported\s+(?:from|version)\b|\b(?:eu|us|uk|asia|japan|intl|international)\s+version\b"
                     r"|\bnon[\s-]?eu\s+import\b"),
     ("gebraucht", r"\bgebraucht\b|\bgetragen\b|\bneuwertig\b|\bwie\s+neu\b|\bgebrauchtware\b"
@@ -78,8 +84,12 @@ NOMINATIVE_BEFORE: tuple[str, ...] = (
     "fits for", "made for", "designed for", "suitable for", "replacement for", "replacement",
     "case for", "cover for", "refill for", "refills for", "strap for", "charger for", "holder for",
     "stand for", "skin for", "protector for", "parts for", "accessory for", "accessories for", "for",
-    "kompatibel mit", "passend fur", "fur", "compatible con", "compatible avec", "pour", "para",
-    "compatibile con", "per", "adapte a", "adapte pour",
+    "kompatibel mit", "kompatibel", "passend fur", "fur", "ersatz fur", "ersatzteil fur", "nachfullung fur",
+    "nachfullpack fur", "compatible con", "compatible avec", "pour", "para", "recharge pour", "remplacement pour",
+    "piece pour", "recambio para", "repuesto para", "recarga para", "compatibile con", "compatibile", "per",
+    "ricarica per", "ricambio per", "adatto a", "adatto per", "adapte a", "adapte pour", "voor", "geschikt voor",
+    "compatibel met", "vervanging voor", "vervangingsonderdeel voor", "navulling voor", "navulverpakking voor",
+    "ricarica compatibile", "ricambio compatibile", "recarga compatible", "recharge compatible",
 )
 
 _NOMINATIVE_RE = re.compile(
@@ -89,9 +99,11 @@ _STYLE_AFTER_RE = re.compile(r"^\s*[-‐]?\s*(style|styled|type|inspired|like|es
 _COMPILED_RESALE = tuple((name, re.compile(p)) for name, p in _RESALE_PATTERNS)
 # A maker named by the listing itself: "brand: X", "by X", "made by X", "Marke: X", "marque : X"...
 _MAKER_RE = re.compile(
-    r"(?:^|[\s(\[|,;.])(?:brand|maker|manufacturer|made\s+by|manufactured\s+by|produced\s+by|marke|hersteller"
-    r"|marque|fabricant|marca|fabricante|merk|fabrikant|marchio|produttore|бренд|производитель)\s*[:：]\s*"
-    r"([^\s,;|()\[\]]+(?:\s+[^\s,;|()\[\]]+)?)"
+    r"(?:^|[\s(\[|,;.])(?:(?:brand|maker|manufacturer|marke|hersteller|marque|fabricant|marca|fabricante|merk"
+    r"|fabrikant|marchio|produttore|бренд|производитель)\s*[:：]|(?:made|manufactured|produced)\s+by"
+    r"|(?:product|products|item|goods)\s+(?:from|of)|hergestellt\s+von|fabrique\s+par|fabricado\s+por"
+    r"|prodotto\s+da)\s*"
+    r"([^\s,;.|()\[\]]+(?:\s+[^\s,;.|()\[\]]+)?)"
 )
 _COMPILED_REPLICA = tuple((name, re.compile(p)) for name, p in _REPLICA_PATTERNS)
 _COMPILED_DUPE = tuple((name, re.compile(p)) for name, p in _DUPE_PATTERNS)
@@ -131,7 +143,8 @@ def find_resale_wording(loose: str) -> list[WordingHit]:
 
 
 def find_maker_names(loose: str, *, limit: int = 4) -> list[str]:
-    """Names a loose text gives as the product's maker ("brand: acme", "hersteller: acme gmbh"), at most
+    """Names a loose text gives as the product's maker ("brand: acme", "hersteller: acme gmbh", "made by acme",
+    "quality product from acme"), at most
     ``limit``, each one or two words as written (loose form)."""
     return [m.group(1).strip(".:") for m in _MAKER_RE.finditer(loose[:4000])][:limit]
 

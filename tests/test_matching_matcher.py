@@ -337,7 +337,7 @@ def ev(signal, strength=0.0, **details):
         ([ev("mark", 0.4), ev("weak_mark")], "clean"),
         ([ev("mark", 0.4), ev("weak_mark"), ev("image", 0.8)], "counterfeit"),
         ([ev("image", 0.9), ev("other_maker")], "clean"),
-        ([ev("image", 0.9), ev("other_maker"), ev("dupe", 0.6)], "lookalike"),
+        ([ev("image", 0.9), ev("other_maker"), ev("dupe", 0.6)], "clean"),  # not lifted: the wording is about the other maker
         ([ev("price", 0.2)], "clean"),
     ],
 )
@@ -363,3 +363,29 @@ def test_evidence_rejects_unknown_signals_and_bounds_text():
         Evidence("vibes", 0.5, "r")
     e = Evidence("mark", float("nan"), "x\n" * 1000, spans=tuple(TextSpan("title", i, i + 1) for i in range(50)))
     assert e.strength == 0.0 and len(e.reason) <= 400 and "\n" not in e.reason and len(e.spans) == 8
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Ricarica compatibile Fullips lip plumper", "Vervangingsonderdeel voor Fullips lip plumper",
+     "Nachfüllung für Fullips lip plumper", "Recharge pour Fullips lip plumper", "Repuesto para Fullips lip gloss"],
+)
+def test_accessory_wording_in_several_languages(matcher, title):
+    assert verdict(matcher, listing(title)).klass == "accessory"
+
+
+def test_a_photo_of_one_brand_in_a_listing_that_names_another_registered_brand(matcher, fullips_photo):
+    result = verdict(matcher, listing("Novalux desk lamp", images=[signature(fullips_photo)]))
+    assert result is None or (not result.infringing and any(e.signal == "other_maker" for e in result.evidence))
+    assert verdict(matcher, listing("Novalux desk lamp"), brand_id=3).infringing
+
+
+def test_photo_text_needs_one_brand_and_a_word_the_title_does_not_hold(matcher):
+    own = signature(photo(11))
+    if not hasattr(own, "with_text"):
+        pytest.skip("typed signatures not available")
+    shelf = verdict(matcher, listing("Lip plumper 5 ml", images=[own.with_text(("fullips", "novalux"))]))
+    assert shelf is None or not any(e.signal == "photo_text" for e in shelf.evidence)  # a shelf of brands
+    declared = verdict(matcher, listing("Fulips lip plumper", brand_text="Fulips",
+                                        images=[own.with_text(("fulips",))]))
+    assert declared is None or not any(e.signal == "photo_text" for e in declared.evidence)

@@ -19,7 +19,8 @@ from matching.normalize import Token, analyse, loose_text
 from matching.signals.base import FIELD_NAMES, BrandView, ListingView, span_of, stem
 from matching.wording import find_maker_names, nominative_phrase, style_after
 
-__all__ = ["context_evidence", "mark_evidence", "other_maker_evidence", "photo_text_evidence", "resembles_mark"]
+__all__ = ["context_evidence", "mark_evidence", "other_maker_evidence", "photo_text_evidence", "product_words",
+           "registered_maker_evidence", "resembles_mark"]
 
 _CHANGE_TEXT = {
     "zero_width": "hidden zero-width characters",
@@ -209,23 +210,39 @@ def other_maker_evidence(view: ListingView, brand: BrandView) -> Evidence | None
     return None
 
 
-def photo_text_evidence(view: ListingView, brand: BrandView, *, copied_images: frozenset[int]) -> Evidence | None:
-    """``photo_text``: one of the brand's marks read (OCR) in a listing photo that is not already a copied
-    official photo (``copied_images``, 1-based). Exact or within the mark's allowed edits (at most one)."""
+def registered_maker_evidence(brand: BrandView, *, named: Sequence[str]) -> Evidence | None:
+    """``other_maker`` when the listing's title or brand field names other registered brands outright (``named``:
+    their names) and this brand is pointed at only by a photo or a weak mark: the photo is that brand's
+    template or a collage neighbour, not a copy of this one's product."""
+    if not named:
+        return None
+    return Evidence("other_maker", 0.0, f"the listing names another registered brand, {quoted(named[0], 40)}",
+                    details={"maker": named[0][:60], "where": "registered brand"})
+
+
+def photo_text_evidence(view: ListingView, brand: BrandView, *, images: frozenset[int], has_context: bool
+                        ) -> Evidence | None:
+    """``photo_text``: one of the brand's marks read (OCR) in a listing photo among ``images`` (1-based: photos
+    that copy no official photo and show no other brand's mark). Exact, or one edit where the brand's product
+    words are in the listing; a word the listing's own text already holds is its own declared name, not
+    evidence. Strength ``photo_text_weight``, times ``coined_no_context_factor`` without product words."""
     cfg = brand.config
     for image_no, words in enumerate(view.photo_words, start=1):
-        if not words or image_no in copied_images:
+        if not words or image_no not in images:
             continue
         candidates = set(words) | {a + b for a, b in zip(words, words[1:], strict=False)}
         for word in sorted(candidates):
             key = "".join(t.key_l for t in analyse(word, max_chars=60))
+            if not key or stem(key) in view.keys or key in view.keys:
+                continue
             for mark in brand.mark_keys:
                 if len(mark) < 4 or abs(len(key) - len(mark)) > 1:
                     continue
-                limit = min(1, allowed_edits(len(mark), cfg))
+                limit = min(1, allowed_edits(len(mark), cfg)) if has_context else 0
                 if OSA.distance(key, mark, score_cutoff=limit) <= limit:
+                    strength = cfg.photo_text_weight * (1.0 if has_context else cfg.coined_no_context_factor)
                     return Evidence(
-                        "photo_text", cfg.photo_text_weight,
+                        "photo_text", strength,
                         f"image {image_no} shows the text {quoted(word, 30)}, the mark {brand.profile.name}",
                         details={"image_no": image_no, "word": word[:40]},
                     )
