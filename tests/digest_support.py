@@ -37,7 +37,7 @@ from storage.models import (
     ReferenceImage,
 )
 
-HOSTILE_TITLE = '<script>alert(1)</script> =HYPERLINK("http://evil") Fullips\r\nBcc: victim@example.com'
+HOSTILE_TITLE = '=HYPERLINK("http://evil") <script>alert(1)</script> Fullips\r\nBcc: victim@example.com'
 T0 = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC)
 
 

@@ -88,8 +88,9 @@ def test_hostile_title_is_escaped_literal_and_injects_no_header(setup) -> None:
     assert "\r\nBcc" not in text and "Bcc: victim@example.com" in text  # on the title's line, not a header
     assert alder["Bcc"] is None and "victim" not in str(alder["To"])
     hostile = next(r for r in csv.DictReader(io.StringIO(csv_text)) if "script" in r["title"])
-    assert hostile["title"].startswith("'") or not hostile["title"].lstrip().startswith(("=", "+", "-", "@"))
+    assert hostile["title"].startswith("'=HYPERLINK")  # shown as text by spreadsheets, never run
     assert HOSTILE_TITLE.split("\r")[0] in hostile["title"]
+    assert "=HYPERLINK(&#34;http://evil&#34;)" in html or "=HYPERLINK(&quot;http://evil&quot;)" in html
 
 
 def test_second_run_sends_nothing_then_only_what_changed(setup) -> None:
