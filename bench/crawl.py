@@ -6,13 +6,15 @@ measured inside the crawl (Scrapy's ``start_time`` to ``finish_time``), so proce
 
 - ``bare``: Scrapy's default components only; pages are parsed by the page parser, items discarded.
 - ``full (first)``: every Lookalike component: private-network guard, tracking stripping, retry backoff,
-  robots.txt, validation, image download + content-addressed storage + perceptual hashes, batched
-  upserts; on an empty database, so every listing and image is new.
+  robots.txt, validation, image download + header check + content-addressed storage, batched upserts; on an
+  empty database, so every listing and image is new. No image is decoded: signatures are the next stage.
 - ``full (again)``: the same crawl once more: listings unchanged, images already stored.
+- ``signature stage``: after the first pass, the stage that signs the crawl's images
+  (``services.signatures.sign_stored``, default settings: one process per core), timed on its own.
 
     python -m bench.crawl [--world DIR] [--seed 7] [--repeat 3] [--json out.json]
 
-The ratio ``full / bare`` is the figure to watch (aim: >= 0.7).
+The ratios ``full / bare`` are the figures to watch (aims: first pass >= 0.8, next pass >= 1.0).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -36,7 +37,6 @@ BENCH_SCRAPY = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
     "LOOKALIKE_RETRY_BACKOFF_BASE": 0.0,
     "LOG_LEVEL": "WARNING",
-    "LOOKALIKE_IMAGE_WORKERS": int(os.environ.get("BENCH_IMAGE_WORKERS", "0")),
 }
 
 
@@ -78,21 +78,26 @@ def _bare_child(url: str) -> None:
                       "listings": stats.get("item_scraped_count", 0)}))
 
 
-def run_full(url: str, data_dir: Path, product_urls: set[str]) -> dict[str, float]:
+def run_full(url: str, data_dir: Path, product_urls: set[str], *, sign: bool = False) -> dict[str, float]:
     from sqlalchemy import select
 
-    from crawlers.run import run_crawl
-    from lookalike.settings import load_settings
+    from core.settings import load_settings
+    from crawlers.run import CrawlRequest, run_crawl
     from storage.db import Database
     from storage.models import CrawlRun, Listing
 
     settings = load_settings(data_dir=data_dir, db_url=f"sqlite:///{data_dir / 'bench.db'}")
-    run_id = run_crawl(settings, start_urls=[url + "/"], scrapy_overrides=BENCH_SCRAPY)
+    run_id = run_crawl(settings, CrawlRequest(start_urls=[url + "/"], scrapy_overrides=BENCH_SCRAPY))
     db = Database(settings.database_url)
     with db.session() as session:
         run = session.get(CrawlRun, run_id)
         stats, status = run.stats, run.status
         stored = set(session.execute(select(Listing.canonical_url)).scalars())
+    signing = None
+    if sign:
+        from services.signatures import sign_stored
+
+        signing = sign_stored(db, settings)
     db.dispose()
     if status != "finished":
         raise SystemExit(f"full crawl failed: {stats.get('error')} {stats.get('log_tail', '')[-500:]}")
@@ -100,7 +105,9 @@ def run_full(url: str, data_dir: Path, product_urls: set[str]) -> dict[str, floa
     return {"pages": stats["pages"], "seconds": seconds, "pages_per_s": stats["pages"] / seconds,
             "listings": stats["listings_stored"], "images": stats["images"]["ok"] + stats["images"]["reused"],
             "coverage": len(product_urls & stored) / len(product_urls),
-            "not_products": len(stored - product_urls)}
+            "not_products": len(stored - product_urls),
+            **({"signed": signing.signed, "sign_failed": signing.failed, "sign_seconds": signing.seconds}
+               if signing else {})}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             for n in range(args.repeat):
                 results["bare"].append(run_bare(market.url))
                 data_dir = Path(tmp) / f"data-{n}"
-                results["full (first)"].append(run_full(market.url, data_dir, product_urls))
+                results["full (first)"].append(run_full(market.url, data_dir, product_urls, sign=True))
                 results["full (again)"].append(run_full(market.url, data_dir, product_urls))
     bare = statistics.median(r["pages_per_s"] for r in results["bare"])
     rows = []
@@ -152,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         extra = "-" if row["not_products"] is None else str(row["not_products"])
         print(f"{row['crawl']:<14} {row['pages']:>6} {row['listings']:>9} {coverage:>9} {extra:>12} "
               f"{row['pages_per_s']:>8.1f} {row['ratio_to_bare']:>6.2f}")
+    first = results["full (first)"]
+    sign_rate = statistics.median(r["signed"] / r["sign_seconds"] for r in first if r.get("sign_seconds"))
+    print(f"signature stage after the first pass: {first[0]['signed']} images signed, {first[0]['sign_failed']} "
+          f"failed, {sign_rate:.1f} images/s (median)")
     print(f"products served: {products}; coverage = products stored / products served; non-product = "
           f"stored listings that are not product pages; median of {args.repeat} runs each")
     if args.json:
