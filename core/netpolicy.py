@@ -30,6 +30,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from core.errors import LookalikeError
@@ -221,19 +223,44 @@ class _Deadline:
         self.timer.cancel()
 
 
-def fetch_bytes(  # noqa: PLR0913 - every limit is a keyword the caller sets
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One HTTP answer as received: what evidence capture writes to a WARC file."""
+
+    #: The URL finally answered (after redirects) and the checked address it was fetched from.
+    url: str
+    address: str
+    status: int
+    reason: str
+    #: ``HTTP/1.1`` or ``HTTP/1.0``.
+    http_version: str
+    #: Response headers in order, as sent.
+    headers: tuple[tuple[str, str], ...]
+    #: Request headers sent for ``url``.
+    request_headers: tuple[tuple[str, str], ...]
+    body: bytes
+    #: Each redirect before ``url``: (from URL, status).
+    redirects: tuple[tuple[str, int], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lowered), None)
+
+
+def fetch(  # noqa: PLR0913 - every limit is a keyword the caller sets
     url: str,
     *,
     max_bytes: int,
     user_agent: str,
+    accept: str = "*/*",
     allow_private: bool = False,
     timeout: float = 30.0,
     total_timeout: float | None = None,
     deadline: float | None = None,
     resolver: Resolver | None = None,
     ssl_context: ssl.SSLContext | None = None,
-) -> tuple[bytes, str | None]:
-    """GET a small file (a registry image); returns (body, content type).
+) -> Fetched:
+    """GET ``url`` under the policy; returns the answer whatever its status (a 404 is an answer).
 
     ``timeout``: seconds for connecting and for each read; ``total_timeout``: seconds for the whole file,
     redirects included (default: ``timeout``); ``deadline``: an absolute ``time.monotonic()`` value the
@@ -246,6 +273,7 @@ def fetch_bytes(  # noqa: PLR0913 - every limit is a keyword the caller sets
     if deadline is not None:
         end = min(end, deadline)
     current = url
+    redirects: list[tuple[str, int]] = []
     for _ in range(MAX_REDIRECTS + 1):
         scheme, host, port = url_target(current)
         addresses = checked_addresses(host, port, allow_private=allow_private, resolver=resolver)
@@ -257,20 +285,19 @@ def fetch_bytes(  # noqa: PLR0913 - every limit is a keyword the caller sets
         conn = conn_cls(host, port, address=addresses[0], timeout=min(timeout, remaining), **kwargs)
         parts = urlsplit(current)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request_headers = (("Host", parts.netloc), ("User-Agent", user_agent), ("Accept", accept))
         with _Deadline(conn, remaining) as watchdog:
             try:
-                conn.request("GET", target, headers={"User-Agent": user_agent, "Accept": "image/*"})
+                conn.request("GET", target, headers=dict(request_headers[1:]))
                 response = conn.getresponse()
                 if response.status in (301, 302, 303, 307, 308):
                     location = response.getheader("Location")
                     conn.close()
                     if not location:
                         raise LookalikeError(f"{url[:200]}: redirect without a Location")
+                    redirects.append((current, response.status))
                     current = urljoin(current, location)
                     continue
-                if response.status != 200:
-                    raise LookalikeError(f"{url[:200]}: HTTP {response.status}")
-                content_type = response.getheader("Content-Type")
                 declared = response.getheader("Content-Length")
                 if declared and declared.strip().isdigit() and int(declared) > max_bytes:
                     raise LookalikeError(f"{url[:200]}: larger than {max_bytes} bytes")
@@ -290,5 +317,22 @@ def fetch_bytes(  # noqa: PLR0913 - every limit is a keyword the caller sets
             raise LookalikeError(f"{url[:200]}: gave up, the download deadline passed")
         if len(body) > max_bytes:
             raise LookalikeError(f"{url[:200]}: larger than {max_bytes} bytes")
-        return bytes(body), content_type
+        return Fetched(
+            url=current, address=addresses[0], status=response.status, reason=response.reason or "",
+            http_version="HTTP/1.0" if response.version == 10 else "HTTP/1.1",
+            headers=tuple(response.getheaders()), request_headers=request_headers, body=bytes(body),
+            redirects=tuple(redirects),
+        )
     raise LookalikeError(f"{url[:200]}: more than {MAX_REDIRECTS} redirects")
+
+
+def fetch_bytes(url: str, *, max_bytes: int, user_agent: str, **limits: Any) -> tuple[bytes, str | None]:
+    """GET a small file (a registry image) under the policy: (body, content type); only 200 is success.
+
+    ``limits`` are :func:`fetch`'s keywords (``allow_private``, ``timeout``, ``total_timeout``,
+    ``deadline``, ``resolver``, ``ssl_context``).
+    """
+    answer = fetch(url, max_bytes=max_bytes, user_agent=user_agent, accept="image/*", **limits)
+    if answer.status != 200:
+        raise LookalikeError(f"{url[:200]}: HTTP {answer.status}")
+    return answer.body, answer.header("Content-Type")
