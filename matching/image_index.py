@@ -44,48 +44,73 @@ def _flip_masks(max_flips: int) -> tuple[int, ...]:
 
 
 class HashIndex:
-    """Multi-index hashing over unsigned 64-bit hashes; each stored hash carries an integer payload."""
+    """Multi-index hashing over unsigned 64-bit hashes; each stored hash carries an integer payload.
+
+    Each chunk table is a sorted numpy array of (chunk value, slot), so a query is a few vectorised binary
+    searches (137 probe values per chunk) and one vectorised distance computation, with no per-entry Python
+    work: its cost stays flat as references grow. Additions are appended and merged into the sorted arrays
+    on the next query."""
 
     def __init__(self, *, max_chunk_flips: int = 2) -> None:
-        self._tables: list[dict[int, list[int]]] = [{} for _ in range(_CHUNKS)]
-        self._hashes: list[int] = []
-        self._payloads: list[int] = []
-        self._masks = _flip_masks(max_chunk_flips)
+        self._hashes = np.zeros(0, np.uint64)
+        self._payloads = np.zeros(0, np.int64)
+        self._pending: list[tuple[int, int]] = []
+        self._chunks = [np.zeros(0, np.uint16) for _ in range(_CHUNKS)]
+        self._slots = [np.zeros(0, np.int64) for _ in range(_CHUNKS)]
+        self._masks = np.array(_flip_masks(max_chunk_flips), dtype=np.uint16)
         #: Distances up to this are always found.
         self.guaranteed_radius = _CHUNKS * (max_chunk_flips + 1) - 1
 
     def __len__(self) -> int:
-        return len(self._hashes)
+        return len(self._hashes) + len(self._pending)
 
     def add(self, value: int, payload: int) -> None:
         """Store hash ``value`` (0 <= value < 2**64) with ``payload``."""
-        slot = len(self._hashes)
-        self._hashes.append(value)
-        self._payloads.append(payload)
+        if not 0 <= value < 1 << 64:
+            raise ValueError("hash must be an unsigned 64-bit integer")
+        self._pending.append((value, payload))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        start = len(self._hashes)
+        values = np.array([v for v, _ in self._pending], dtype=np.uint64)
+        self._hashes = np.concatenate([self._hashes, values])
+        self._payloads = np.concatenate([self._payloads, np.array([p for _, p in self._pending], dtype=np.int64)])
+        self._pending.clear()
+        new_slots = np.arange(start, len(self._hashes), dtype=np.int64)
         for c in range(_CHUNKS):
-            self._tables[c].setdefault((value >> (c * _CHUNK_BITS)) & _CHUNK_MASK, []).append(slot)
+            chunk = ((values >> np.uint64(c * _CHUNK_BITS)) & np.uint64(_CHUNK_MASK)).astype(np.uint16)
+            keys = np.concatenate([self._chunks[c], chunk])
+            slots = np.concatenate([self._slots[c], new_slots])
+            order = np.argsort(keys, kind="stable")
+            self._chunks[c], self._slots[c] = keys[order], slots[order]
 
     def query(self, value: int, radius: int) -> dict[int, int]:
         """``{payload: smallest distance}`` of stored hashes within ``radius`` bits of ``value`` (complete up
         to :attr:`guaranteed_radius`)."""
-        seen: set[int] = set()
-        out: dict[int, int] = {}
+        self._flush()
+        if len(self._hashes) == 0:
+            return {}
+        found = []
         for c in range(_CHUNKS):
-            table = self._tables[c]
-            chunk = (value >> (c * _CHUNK_BITS)) & _CHUNK_MASK
-            for mask in self._masks:
-                bucket = table.get(chunk ^ mask)
-                if not bucket:
-                    continue
-                for slot in bucket:
-                    if slot in seen:
-                        continue
-                    seen.add(slot)
-                    dist = (self._hashes[slot] ^ value).bit_count()
-                    if dist <= radius:
-                        payload = self._payloads[slot]
-                        if dist < out.get(payload, 65):
-                            out[payload] = dist
+            probes = np.uint16((value >> (c * _CHUNK_BITS)) & _CHUNK_MASK) ^ self._masks
+            keys = self._chunks[c]
+            lo = np.searchsorted(keys, probes, side="left")
+            n = np.searchsorted(keys, probes, side="right") - lo
+            lo, n = lo[n > 0], n[n > 0]
+            if n.size:
+                starts = np.repeat(lo - np.cumsum(n) + n, n)
+                found.append(self._slots[c][starts + np.arange(int(n.sum()))])
+        if not found:
+            return {}
+        slots = np.unique(np.concatenate(found))
+        dist = np.bitwise_count(self._hashes[slots] ^ np.uint64(value)).astype(np.int64)
+        keep = dist <= radius
+        out: dict[int, int] = {}
+        for payload, d in zip(self._payloads[slots[keep]].tolist(), dist[keep].tolist(), strict=True):
+            if d < out.get(payload, 65):
+                out[payload] = d
         return out
 
 
