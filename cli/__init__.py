@@ -11,15 +11,19 @@ import sys
 
 import typer
 
-from lookalike.cli import brands, core
-from lookalike.cli import crawl as crawl_cli
-from lookalike.cli import demo as demo_cli
-from lookalike.cli import evaluate as evaluate_cli
-from lookalike.cli import export as export_cli
-from lookalike.cli import marketplace as marketplace_cli
-from lookalike.cli import review as review_cli
-from lookalike.cli import scan as scan_cli
-from lookalike.errors import LookalikeError
+from cli import brands, system
+from cli import crawl as crawl_cli
+from cli import demo as demo_cli
+from cli import digest as digest_cli
+from cli import evaluate as evaluate_cli
+from cli import export as export_cli
+from cli import marketplace as marketplace_cli
+from cli import match as match_cli
+from cli import review as review_cli
+from cli import scan as scan_cli
+from cli import serve as serve_cli
+from cli import users as users_cli
+from core.errors import LookalikeError
 
 app = typer.Typer(
     name="lookalike",
@@ -28,15 +32,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-core.register(app)
+system.register(app)
 brands.register(app)
 scan_cli.register(app)
 demo_cli.register(app)
 review_cli.register(app)
 export_cli.register(app)
+digest_cli.register(app)
 crawl_cli.register(app)
 marketplace_cli.register(app)
+match_cli.register(app)
 evaluate_cli.register(app)
+serve_cli.register(app)
+users_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

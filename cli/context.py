@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lookalike.errors import LookalikeError
-from lookalike.settings import Settings, load_settings
+from core.errors import LookalikeError
+from core.settings import Settings, load_settings
 from storage.db import Database
 
 

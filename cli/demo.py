@@ -9,7 +9,6 @@ suspects with their reasons, and where to look next.  The marketplace keeps its 
 from __future__ import annotations
 
 import sys
-import unicodedata
 from pathlib import Path
 
 import typer
@@ -17,12 +16,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from lookalike.cli import context
-from lookalike.cli.scan import failed_crawls, print_summary, run_scan_flow
-from lookalike.imagestore import ImageStore
-from lookalike.registry import import_registry, load_registry
-from lookalike.review import list_matches
-from lookalike.settings import Settings
+from cli import context
+from cli.scan import failed_crawls, print_summary, run_scan_flow
+from core.settings import Settings
+from core.text import one_line
+from services.registry import import_registry, load_registry
+from services.review import list_matches
+from storage.imagestore import ImageStore
 
 DEMO_SEED = 7
 
@@ -33,9 +33,7 @@ def world_dir(settings: Settings) -> Path:
 
 def plain(text: str | None, limit: int = 120) -> str:
     """Hostile listing text made safe for a terminal: control and format characters dropped, bounded."""
-    text = "".join(ch if unicodedata.category(ch) not in ("Cc", "Cf") else " " for ch in (text or ""))
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return one_line(text, limit)
 
 
 def ensure_world(folder: Path, *, seed: int, regenerate: bool) -> bool:
@@ -169,7 +167,7 @@ def print_review_app(console: Console, settings: Settings, cmd: str) -> None:
 def command_prefix(settings: Settings) -> str:
     """How to call this CLI again on the same data: the executable as it was invoked (``.venv/bin/lookalike``
     from ``make demo``) with ``LOOKALIKE_DATA_DIR`` when the data folder is not the default."""
-    from lookalike.settings import default_data_dir
+    from core.settings import default_data_dir
 
     program = Path(sys.argv[0])
     name = str(program) if program.name == "lookalike" and program.parent != Path() else "lookalike"

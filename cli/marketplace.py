@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from lookalike.cli import context
-from lookalike.errors import LookalikeError
+from cli import context
+from core.errors import LookalikeError
 
 marketplace_app = typer.Typer(help="The local demo marketplace.", no_args_is_help=True)
 

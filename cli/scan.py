@@ -16,15 +16,16 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from lookalike import scan
-from lookalike.cli import context
-from lookalike.errors import LookalikeError
-from lookalike.prefect_env import configure_prefect_env
-from lookalike.settings import Settings
+from cli import context
+from core.errors import LookalikeError
+from core.prefect_env import configure_prefect_env, prepare_prefect_database
+from core.settings import Settings
+from core.terminal import safe_text
+from services import scan, scantargets
+from services.alerts import ScanFailed
 from storage.db import Database
 from storage.models import CrawlRun, Listing
 
@@ -87,6 +88,7 @@ def run_scan_flow(
 ) -> dict[str, Any]:
     """Run the nightly-scan flow in this process and return its summary (a ``ScanSummary`` dict)."""
     configure_prefect_env(settings.data_dir)
+    prepare_prefect_database()  # two scans in a fresh data folder must not both create Prefect's database
     if not verbose:  # the progress display replaces Prefect's INFO lines on the console (the UI keeps them)
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     from flows.nightly import nightly_scan
@@ -96,16 +98,19 @@ def run_scan_flow(
     show: Callable[[], Any] = (lambda: progress_display(console, settings.database_url, scan_id)) \
         if console.is_terminal else _nothing
     with show():
-        return nightly_scan(
-            targets_file=str(targets_file) if targets_file else None,
-            start_urls=start_urls,
-            profiles=profiles,
-            base_url=base_url,
-            match_workers=match_workers,
-            batch_size=batch_size,
-            dask_address=dask_address,
-            scan_id=scan_id,
-        )
+        try:
+            return nightly_scan(
+                targets_file=str(targets_file) if targets_file else None,
+                start_urls=start_urls,
+                profiles=profiles,
+                base_url=base_url,
+                match_workers=match_workers,
+                batch_size=batch_size,
+                dask_address=dask_address,
+                scan_id=scan_id,
+            )
+        except ScanFailed as exc:  # a site could not be crawled: the run is Failed, the summary tells which
+            return exc.summary
 
 
 @contextmanager
@@ -118,16 +123,17 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     result = scan.ScanSummary.from_dict(summary)
     lines = scan.summary_lines(result)
     for line in lines[:3]:
-        console.print(Text(line))
+        console.print(safe_text(line, limit=600))
     for crawl in result.crawls:
         if crawl.get("status") != "finished":
             error = (crawl.get("stats") or {}).get("error") or ""
-            console.print(Text(f"crawl {crawl.get('target')}: {crawl.get('status')} {error}".rstrip(), style="red"))
+            console.print(safe_text(f"crawl {crawl.get('target')}: {crawl.get('status')} {error}".rstrip(),
+                                    limit=600, style="red"))
     rows = scan.summary_rows(result)
     if rows:
         table = Table("brand", "new", "updated", "reopened", "open", title="Suspects per brand")
         for row in rows:
-            table.add_row(Text(row["brand"]), str(row["new"]), str(row["updated"]), str(row["reopened"]),
+            table.add_row(safe_text(row["brand"]), str(row["new"]), str(row["updated"]), str(row["reopened"]),
                           str(row["open"]))
         console.print(table)
 
@@ -154,28 +160,17 @@ def scan_command(
     """Run the nightly scan once: crawl, match new and changed listings, queue suspects, print a summary."""
     settings = context.settings()
     start_urls, profiles = list(start_url or []), list(profile or [])
-    if targets is None and not start_urls and not profiles:
-        targets = scan.default_targets_file(settings)
-        if not targets.is_file():
-            raise LookalikeError(f"nothing to scan: give --start-url URL, --profile NAME or --targets FILE "
-                                 f"(or write {targets})")
-    # Validate everything before Prefect starts, so a typo costs no server start-up.
-    planned = scan.targets_from_options(start_urls=start_urls, profiles=profiles, base_url=base_url)
-    if targets is not None:
-        planned = scan.load_targets(targets) + planned
-    from crawlers.profiles import load_profile
-
-    for target in planned:
-        if target.profile:
-            loaded = load_profile(target.profile, extra_dir=settings.profiles_dir,
-                                  base_url=target.base_url or base_url)
-            if not loaded.base_url:
-                raise LookalikeError(f"profile {loaded.name!r} has no base_url: give one with --base-url")
+    if targets is None and not start_urls and not profiles and not scan.default_targets_file(settings).is_file():
+        raise LookalikeError(f"nothing to scan: give --start-url URL, --profile NAME or --targets FILE "
+                             f"(or write {scan.default_targets_file(settings)})")
+    # Plan (and so validate) everything before Prefect starts, so a typo costs no server start-up; the
+    # flow's plan-scan task plans again with the same function.
+    with context.database(settings) as database:
+        scantargets.plan_scan(settings, database, targets_file=targets, start_urls=start_urls, profiles=profiles,
+                              base_url=base_url)
     if dask and not os.environ.get("PREFECT_API_URL"):
         raise LookalikeError("--dask needs a Prefect server: start one (prefect server start) and set "
                              "PREFECT_API_URL; Dask workers cannot reach Prefect's ephemeral server")
-    database = context.database(settings)
-    database.dispose()
     console = Console(highlight=False, soft_wrap=True)
     summary = run_scan_flow(settings, start_urls=start_urls, profiles=profiles, base_url=base_url,
                             targets_file=targets, match_workers=workers, batch_size=batch_size,

@@ -6,8 +6,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lookalike.cli import context
-from lookalike.settings import describe_sources
+from cli import context
+from core.settings import describe_sources
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
@@ -27,10 +27,10 @@ def config() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (every command does this on first use too)."""
-    from storage.db import current_revision
+    from storage.db import current_revisions
 
     db = context.database()
-    typer.echo(f"database {db.url.split('@')[-1]} at revision {current_revision(db.engine)}")
+    typer.echo(f"database {db.url.split('@')[-1]} at revision {', '.join(sorted(current_revisions(db.engine)))}")
     db.dispose()
 
 

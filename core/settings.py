@@ -220,6 +220,25 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Spike rule: fewest new suspects of one brand in one night that can be a spike."
     )
 
+    evidence_screenshots: bool = Field(
+        default=True,
+        description="Add a full-page screenshot to evidence where Chromium is installed (rendered offline from the "
+        "captured page, scripts off, no network).",
+    )
+    evidence_max_images: int = Field(
+        default=8, ge=0, description="Listing images kept with one evidence capture (each up to max_image_bytes)."
+    )
+    evidence_prune_days: int = Field(
+        default=90, ge=1, description="Days after which evidence of dismissed matches is pruned by `evidence prune`."
+    )
+    takedown_score_floor: float = Field(
+        default=0.8, ge=0, le=1,
+        description="Notice guard: matches scored below this are not packed unless forced with a reason.",
+    )
+    takedown_verify_days: int = Field(
+        default=14, ge=1, description="Days a reported listing is rechecked for removal after its notice was packed."
+    )
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -250,6 +269,11 @@ class Settings(BaseSettings):
     @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Content-addressed evidence files (WARC, images, screenshots, manifests)."""
+        return self.data_dir / "evidence"
 
     @property
     def digests_folder(self) -> Path:

@@ -33,7 +33,6 @@ MAX_PRICE = Decimal("1e12")
 # --------------------------------------------------------------------------------------------- text
 
 _WS = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 
 def clean_text(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str | None:
@@ -52,7 +51,7 @@ def clean_text(value: object, *, max_chars: int = MAX_TEXT_CHARS) -> str | None:
     if "&" in text:
         text = replace_entities(text)
         text = html.unescape(text)
-    text = _CONTROL.sub("", text)
+    text = strip_invisible(text)
     text = _WS.sub(" ", text).strip()
     if len(text) > max_chars:
         text = text[: max_chars - 1].rstrip() + "…"
@@ -86,9 +85,9 @@ def clean_seller(value: object) -> str | None:
 
 _STRUCTURED_NUMBER = re.compile(r"^\s*[+]?(\d+)(?:\.(\d+))?(?:[eE][+-]?\d{1,3})?\s*$")
 _NEGATIVE_AMOUNT = re.compile(r"^\s*(?:[^\d\s]{1,4}\s*)?[-−–]\s*\d")
+_DASH_CENTS = re.compile(r"[.,]\s*[-–—]{1,2}\s*$")  # "12,-" / "12.–"
 _EXPONENT_FORM = re.compile(r"^\s*[+-]?[\d.]*\d[eE]\s*[+-]?\d")
 """A number in exponent form (``1e999999``): never a price text; price-parser would read it as 1."""
-_DASH_CENTS = re.compile(r"[.,]\s*[-–—]{1,2}\s*$")  # "12,-" / "12.–"
 
 
 def parse_price(value: object, *, structured: bool = False) -> Decimal | None:
@@ -323,7 +322,7 @@ def absolute_url(value: object, *, base: str) -> str | None:
     """``value`` resolved against ``base``; None unless the result is http(s), or if it is too long."""
     if not isinstance(value, str):
         return None
-    text = _CONTROL.sub("", value).strip()
+    text = strip_invisible(value, control="").strip()
     if not text or len(text) > MAX_URL_CHARS or text.startswith(("data:", "javascript:", "#")):
         return None
     try:

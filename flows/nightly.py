@@ -1,6 +1,6 @@
 """The nightly scan as a Prefect flow: plan, crawl every site, match what changed, publish the counts.
 
-Thin over :mod:`lookalike.scan`.  Settings (database, data folder, limits) come from the environment and
+Thin over :mod:`services.scan`.  Settings (database, data folder, limits) come from the environment and
 ``lookalike.toml`` of the process that runs the flow, never from parameters, so no secret is ever a
 parameter.
 
@@ -24,14 +24,15 @@ from prefect import allow_failure, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
+from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
-from lookalike import scan
-from lookalike.errors import LookalikeError
-from lookalike.settings import load_settings
-from services import signatures
+from core.errors import LookalikeError
+from core.settings import load_settings
+from services import alerts, rematch, scan, scantargets, signatures
 from storage.db import Database
+from storage.models import utcnow
 
 #: Crawls in flight at once (different sites).
 PARALLEL_CRAWLS = 4
@@ -54,33 +55,25 @@ def _database() -> Database:
 def plan_scan(
     targets_file: str | None, start_urls: list[str], profiles: list[str], base_url: str | None
 ) -> list[dict[str, Any]]:
-    """The crawls of tonight's scan, profiles filled with the registry's queries (as dicts)."""
+    """The crawls of tonight's scan (as dicts), planned by :func:`services.scantargets.plan_scan`."""
     settings = load_settings()
-    targets = scan.targets_from_options(start_urls=start_urls, profiles=profiles, base_url=base_url)
-    if not targets_file and not targets and scan.default_targets_file(settings).is_file():
-        targets_file = str(scan.default_targets_file(settings))
-    if targets_file:
-        get_run_logger().info("scan file: %s", targets_file)
-        targets = scan.load_targets(targets_file) + targets
-    database = Database(settings.database_url).ensure_schema()
-    try:
-        with database.session() as session:
-            queries = scan.registry_queries(session)
-    finally:
-        database.dispose()
-    planned = scan.plan_targets(targets, queries=queries)
-    for target in [t for t in planned if t.profile and not t.queries]:
-        get_run_logger().warning("%s skipped: nothing to search for (no brands registered)", target.label)
-        planned.remove(target)
-    get_run_logger().info("planned %d crawl(s) over %d site(s), %d registry queries",
-                          len(planned), len(scan.group_by_site(planned)), len(queries))
-    return [t.as_dict() for t in planned]
+    logger = get_run_logger()
+    with Database.opened(settings.database_url) as database:
+        plan = scantargets.plan_scan(settings, database, targets_file=targets_file, start_urls=start_urls,
+                                     profiles=profiles, base_url=base_url)
+    if plan.source is not None:
+        logger.info("scan file: %s", plan.source)
+    for sentence in plan.skipped:
+        logger.warning("%s", sentence)
+    logger.info("planned %d crawl(s) over %d site(s), %d registry queries",
+                len(plan.targets), len(scan.group_by_site(plan.targets)), plan.queries)
+    return [t.as_dict() for t in plan.targets]
 
 
 @task(name="crawl", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=CRAWL_RETRY_BACKOFF),
       retry_jitter_factor=0.5, retry_condition_fn=worth_retrying, cache_policy=NO_CACHE)
 def crawl(target: dict[str, Any], scan_id: str) -> dict[str, Any]:
-    """One crawl in a child process; returns its :class:`lookalike.scan.CrawlOutcome` as a dict."""
+    """One crawl in a child process; returns its :class:`services.scan.CrawlOutcome` as a dict."""
     logger = get_run_logger()
     settings = load_settings()
     database = Database(settings.database_url)
@@ -109,7 +102,7 @@ def sign_images(dask_address: str | None = None) -> dict[str, Any]:
 
 @task(name="match-pending", cache_policy=NO_CACHE)
 def match_pending(worker: int, batch_size: int, sign_first: bool = True) -> dict[str, Any]:
-    """Score pending listings until none is left; returns :class:`lookalike.scan.MatchStats` as a dict."""
+    """Score pending listings until none is left; returns :class:`services.scan.MatchStats` as a dict."""
     logger = get_run_logger()
     settings = load_settings()
     database = Database(settings.database_url).ensure_schema()
@@ -121,6 +114,16 @@ def match_pending(worker: int, batch_size: int, sign_first: bool = True) -> dict
     logger.info("worker %d matched %d listing(s) in %d batch(es): %s", worker, stats.listings, stats.batches,
                 stats.outcomes)
     return stats.as_dict()
+
+
+@task(name="rematch-pending", cache_policy=NO_CACHE)
+def rematch_pending(batch_size: int) -> dict[str, Any]:
+    """Run the queued re-matches (a brand registered or changed since the listings were stored, see
+    :mod:`services.rematch`); returns their counts as :class:`services.scan.MatchStats` as a dict."""
+    settings = load_settings()
+    with Database.opened(settings.database_url) as database:
+        stats = rematch.run_rematch_jobs(database, settings=settings, batch_size=batch_size, logger=get_run_logger())
+    return stats.as_match_stats().as_dict()
 
 
 @flow(name="match-listings", task_runner=ThreadPoolTaskRunner(max_workers=4))
@@ -150,7 +153,7 @@ def _match_runner(dask_address: str | None) -> Any:
     return match_listings.with_options(task_runner=runner)
 
 
-def _crawl_all(planned: list[dict[str, Any]], scan_id: str) -> list[scan.CrawlOutcome]:
+def _crawl_all(planned: list[dict[str, Any]], scan_id: str, retries: int = 2) -> list[scan.CrawlOutcome]:
     """Submit every crawl: sites in parallel, a site's crawls chained (each waits for the one before)."""
     logger = get_run_logger()
     targets = [scan.ScanTarget.from_dict(t) for t in planned]
@@ -158,7 +161,8 @@ def _crawl_all(planned: list[dict[str, Any]], scan_id: str) -> list[scan.CrawlOu
     for site, group in scan.group_by_site(targets).items():
         previous: PrefectFuture | None = None
         for target in group:
-            options = crawl.with_options(tags=[f"marketplace:{site}"], task_run_name=f"crawl {target.label}"[:200])
+            options = crawl.with_options(tags=[f"marketplace:{site}"], task_run_name=f"crawl {target.label}"[:200],
+                                         retries=retries)
             wait_for = [allow_failure(previous)] if previous is not None else None
             previous = options.submit(target.as_dict(), scan_id, wait_for=wait_for)
             futures.append((target, previous))
@@ -195,27 +199,74 @@ def nightly_scan(
     batch_size: int = scan.DEFAULT_BATCH_SIZE,
     dask_address: str | None = None,
     scan_id: str | None = None,
-) -> dict[str, Any]:
+    crawl_retries: int = 2,
+    send_digests: bool = False,
+) -> Any:
     """Crawl the configured shops and marketplaces, match new and changed listings, queue suspects.
 
-    ``targets_file``: a scan file (``scan.yaml``, see :mod:`lookalike.scan`); ``start_urls`` and
+    ``targets_file``: a scan file (``scan.yaml``, see :mod:`services.scan`); ``start_urls`` and
     ``profiles`` (with ``base_url``) add targets; with none of the three, ``<data_dir>/scan.yaml`` is read.  ``match_workers`` tasks match at once (PostgreSQL);
     ``dask_address`` sends them to a Dask cluster (``local``: start one here).  Returns the
-    :class:`lookalike.scan.ScanSummary` as a dict.
+    :class:`services.scan.ScanSummary` as a dict.
+
+    ``crawl_retries``: retries of a crawl that failed in a way worth retrying (with backoff).
+    ``send_digests``: deliver the owners' digests as the final step (the ``send-digests`` subflow).
+    A site that could not be crawled does not stop the others: their listings are stored and matched,
+    the operators get an alert (:mod:`services.alerts`, also for suspect spikes), and the run ends
+    **Failed** naming each such site and its cause; calling the flow then raises
+    :class:`services.alerts.ScanFailed`, whose ``summary`` is the summary.
     """
     logger = get_run_logger()
+    started = utcnow()
     scan_id = scan_id or scan.new_scan_id()
     planned = plan_scan(targets_file, list(start_urls or []), list(profiles or []), base_url)
     if not planned:
         logger.warning("nothing to crawl: give a targets_file, start_urls or profiles; matching only")
-    outcomes = _crawl_all(planned, scan_id)
+    outcomes = _crawl_all(planned, scan_id, retries=crawl_retries)
     sign_images(dask_address)
     matching = scan.MatchStats.from_dict(_match_runner(dask_address)(workers=match_workers, batch_size=batch_size,
                                                                      sign_first=False))
+    matching = matching.add(scan.MatchStats.from_dict(rematch_pending(batch_size)))
     database = _database()
     try:
         summary = scan.scan_summary(database, scan_id=scan_id, crawls=outcomes, matching=matching)
     finally:
         database.dispose()
     _publish(summary)
+    failures = _alert_operators(summary, started)
+    if send_digests:
+        from flows.digests import send_digests as send_digests_flow
+
+        send_digests_flow(return_state=True)  # its own run shows sent/skipped/failed; a failure there is its own
+    if failures:
+        reason = alerts.failure_reason(failures)
+        return Failed(message=reason, data=alerts.ScanFailed(reason, summary.as_dict()))
     return summary.as_dict()
+
+
+@task(name="alert-operators", cache_policy=NO_CACHE)
+def alert_operators(summary: dict[str, Any], started_iso: str) -> list[dict[str, str]]:
+    """Alert the operators of failed sites and suspect spikes; returns the failed sites as dicts."""
+    import datetime as dt
+
+    logger = get_run_logger()
+    settings = load_settings()
+    failures = alerts.crawl_failures(summary.get("crawls", []))
+    tonight = {brand: counts.get("new", 0) for brand, counts in summary.get("per_brand", {}).items()}
+    with Database.opened(settings.database_url) as database, database.session() as session:
+        spiked = alerts.spikes(session, tonight, before=dt.datetime.fromisoformat(started_iso), settings=settings)
+    for failure in failures:
+        logger.error("site %s could not be crawled: %s", failure.site, failure.cause)
+    for spike in spiked:
+        logger.warning("suspect spike for %s: %d new tonight, %.2f per night before", spike.brand, spike.tonight,
+                       spike.average)
+    if failures or spiked:
+        message = alerts.alert_message(settings, scan_id=summary.get("scan_id", ""), failures=failures,
+                                       spiked=spiked)
+        logger.warning("operator alert %s", alerts.deliver_alert(settings, message, logger=logger))
+    return [{"site": f.site, "cause": f.cause} for f in failures]
+
+
+def _alert_operators(summary: scan.ScanSummary, started: Any) -> list[alerts.SiteFailure]:
+    rows = alert_operators(summary.as_dict(), started.isoformat())
+    return [alerts.SiteFailure(**row) for row in rows]

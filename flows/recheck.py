@@ -1,6 +1,6 @@
 """The recheck flow: re-visit listings analysts confirmed or reported and record whether each is still up.
 
-Thin over :mod:`lookalike.recheck`: one recheck crawl per marketplace (a child process, retried with
+Thin over :mod:`services.recheck`: one recheck crawl per marketplace (a child process, retried with
 backoff, tagged ``marketplace:<name>`` for tag concurrency limits), then the verdicts are recorded and the
 reported matches of listings that are gone move to ``removed``.  A ``recheck-summary`` table artifact
 lists every listing and what was found.
@@ -16,9 +16,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
+from core.settings import load_settings
 from flows.nightly import worth_retrying
-from lookalike import recheck
-from lookalike.settings import load_settings
+from services import recheck
 from storage.db import Database
 from storage.models import utcnow
 

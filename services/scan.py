@@ -14,12 +14,12 @@ Stages, each safe to kill and run again:
    process pool or on Dask, committed in small batches (a killed stage redoes only what was not committed).
    The crawl stored only the bytes.
 4. **Match** (:func:`match_pending`): listings flagged ``needs_matching`` are scored against every brand in
-   batches; each batch records its results with :func:`lookalike.review.record_match` and clears the flag
+   batches; each batch records its results with :func:`services.review.record_match` and clears the flag
    *in the same transaction*, so a killed run redoes only the unfinished batches.  On PostgreSQL each
    batch is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``, so several workers share the work.
 5. **Summary** (:func:`scan_summary`): pages, listings new/changed/gone, suspects new/updated per brand.
 
-The scan file's format is in :mod:`lookalike.scantargets`.
+The scan file's format is in :mod:`services.scantargets`.
 """
 
 from __future__ import annotations
@@ -28,17 +28,19 @@ import datetime as dt
 import math
 import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from lookalike.errors import LookalikeError
-from lookalike.matchdata import listing_input, listing_load_options, load_brand_profiles, product_ids
-from lookalike.review import CLEAN_CLASSES, record_match
-from lookalike.scantargets import (  # noqa: F401 - re-exported: the scan's API in one place
+from core.errors import LookalikeError
+from core.settings import Settings
+from matching.model import CLASSES
+from services.matchdata import listing_input, listing_load_options, load_brand_profiles, product_ids
+from services.review import CLEAN_CLASSES, Verdict, record_match
+from services.scantargets import (  # noqa: F401 - re-exported: the scan's API in one place
     MAX_QUERIES_PER_PROFILE,
     ScanFileError,
     ScanTarget,
@@ -50,8 +52,6 @@ from lookalike.scantargets import (  # noqa: F401 - re-exported: the scan's API 
     registry_queries,
     targets_from_options,
 )
-from lookalike.settings import Settings
-from matching.model import CLASSES
 from services.signatures import sign_stored
 from storage.db import Database
 from storage.models import Brand, CrawlRun, Listing, Marketplace, Match, utcnow
@@ -136,6 +136,11 @@ class CrawlFailed(LookalikeError):
     """A crawl ran and failed (the site was down, the child process died): worth a retry later."""
 
 
+class CrawlRefused(LookalikeError):
+    """A crawl ran and failed for a cause a retry would meet again (robots.txt denies every page, the
+    pages are over the size limit, a redirect loop): not retried."""
+
+
 def crawl_target(
     settings: Settings,
     target: ScanTarget,
@@ -152,16 +157,18 @@ def crawl_target(
     upserted, so a retry or the next night completes them).  ``scrapy_overrides`` are Scrapy settings
     applied last (tests turn AutoThrottle off); ``progress`` receives crawl counters about once a second.
     """
-    from crawlers.run import run_crawl
+    from crawlers.run import CrawlRequest, run_crawl
 
-    kwargs: dict[str, Any] = {"start_urls": target.start_urls, "profile": target.profile,
-                              "queries": target.queries, "scan_id": scan_id, "base_url": target.base_url,
-                              "scrapy_overrides": scrapy_overrides, "progress": progress}
-    run_id = run_crawl(settings, **kwargs)
+    request = CrawlRequest(start_urls=target.start_urls, profile=target.profile, queries=target.queries,
+                           scan_id=scan_id, base_url=target.base_url, scrapy_overrides=scrapy_overrides)
+    run_id = run_crawl(settings, request, progress=progress)
     outcome = crawl_outcome(database, run_id, target=target.label)
     if outcome.status == "failed":
         error = outcome.stats.get("error") or outcome.stats.get("finish_reason") or "see its log"
-        raise CrawlFailed(f"crawl {outcome.target} (run {run_id}) failed: {str(error)[:300]}")
+        message = f"crawl {outcome.target} (run {run_id}) failed: {str(error)[:300]}"
+        # A cause that answers the same way again (robots.txt, the guard, oversize pages, a redirect
+        # loop, no product markup) is not retried; a timeout or a refused connection may pass.
+        raise CrawlFailed(message) if outcome.stats.get("retryable", True) else CrawlRefused(message)
     return outcome
 
 
@@ -170,7 +177,7 @@ def crawl_target(
 
 @dataclass
 class MatchStats:
-    """What one matching pass did.  ``outcomes`` counts :data:`lookalike.review.OUTCOMES`;
+    """What one matching pass did.  ``outcomes`` counts :data:`services.review.OUTCOMES`;
     ``per_brand`` maps brand name -> outcome -> count (only listings that score as suspects or change)."""
 
     listings: int = 0
@@ -274,8 +281,18 @@ def match_pending(
     return stats
 
 
+def match_listings(session: Session, matcher: Any, listings: Iterable[Listing], *, pids: dict[tuple[int, str], int],
+                   names: dict[Any, str], stats: MatchStats, logger: Any = None, clear_flag: bool = True) -> None:
+    """Score ``listings`` with ``matcher`` and record each result in ``session`` (the scan's matching step,
+    also used by :mod:`services.rematch` with a matcher over one brand and ``clear_flag=False``: a listing
+    scored against one brand still needs its full match)."""
+    for listing in listings:
+        _match_one(session, matcher, listing, pids=pids, names=names, stats=stats, logger=logger,
+                   clear_flag=clear_flag)
+
+
 def _match_one(session: Session, matcher: Any, listing: Listing, *, pids: dict[tuple[int, str], int],
-               names: dict[Any, str], stats: MatchStats, logger: Any) -> None:
+               names: dict[Any, str], stats: MatchStats, logger: Any, clear_flag: bool = True) -> None:
     scored_hash = listing.content_hash
     try:  # scoring is pure: a failure here has written nothing
         results = list(matcher.score(listing_input(listing)))
@@ -291,14 +308,14 @@ def _match_one(session: Session, matcher: Any, listing: Listing, *, pids: dict[t
     for result in results:
         brand_id = int(result.brand_id)
         product_id = pids.get((brand_id, result.product_sku)) if result.product_sku else None
-        outcome = record_match(
-            session, listing=listing, brand_id=brand_id, product_id=product_id, score=result.score,
-            klass=result.klass, signals=dict(result.signals), reasons=list(result.reasons),
-        )
+        outcome = record_match(session, listing, Verdict.from_result(result, product_id=product_id))
         stats.outcomes[outcome] = stats.outcomes.get(outcome, 0) + 1
         if outcome in ("created", "updated", "reopened"):
             counts = stats.per_brand.setdefault(names.get(result.brand_id, str(brand_id)), {})
             counts[outcome] = counts.get(outcome, 0) + 1
+    stats.listings += 1
+    if not clear_flag:
+        return
     # Only the content that was scored is done: a change written meanwhile keeps the flag.
     session.execute(
         update(Listing)
@@ -306,7 +323,6 @@ def _match_one(session: Session, matcher: Any, listing: Listing, *, pids: dict[t
         .values(needs_matching=False)
         .execution_options(synchronize_session=False)
     )
-    stats.listings += 1
 
 
 # ---------------------------------------------------------------------------------------------- summary

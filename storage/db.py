@@ -59,19 +59,17 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def head_revision() -> str:
-    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    head = script.get_current_head()
-    assert head is not None
-    return head
+def head_revisions() -> frozenset[str]:
+    """The heads of the migration graph (one per feature branch until a merge revision joins them)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> frozenset[str]:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return frozenset(MigrationContext.configure(conn).get_current_heads())
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     """Apply migrations up to ``revision`` (idempotent)."""
     cfg = alembic_config(url)
     engine = make_engine(url)
@@ -105,9 +103,28 @@ class Database:
         return self.engine.dialect.name
 
     def ensure_schema(self) -> Database:
-        if current_revision(self.engine) != head_revision():
+        if current_revisions(self.engine) != head_revisions():
             upgrade(self.url)
         return self
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
+
+    @classmethod
+    @contextlib.contextmanager
+    def opened(cls, url: str, *, migrate: bool = True) -> Iterator[Database]:
+        """``with Database.opened(url) as db:``: migrated on entry, engine disposed on exit.
+
+        The one way code outside storage opens a database; no caller writes its own try/finally.
+        """
+        db = cls(url)
+        try:
+            yield db.ensure_schema() if migrate else db
+        finally:
+            db.dispose()
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:

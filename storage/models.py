@@ -89,6 +89,10 @@ class Brand(Base):
     digest_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Per-brand overrides of matching thresholds (names of ``MatchConfig`` fields).
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Trademark registrations: [{"office", "number", "classes": [int], "jurisdiction", "owner_of_record"}].
+    trademarks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    #: Who files notices: {"name", "email", "address", "phone"} (all optional but name and email).
+    rights_holder: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -316,10 +320,13 @@ class Match(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
     score: Mapped[float] = mapped_column(Float)
-    #: ``counterfeit``, ``lookalike``, ``accessory`` or ``clean``.
+    #: ``counterfeit``, ``lookalike``, ``accessory``, ``resale`` or ``clean`` (matching.model.CLASSES).
     klass: Mapped[str] = mapped_column(String(20))
     signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The evidence the score and class came from: a list of ``matching.evidence.Evidence.to_json()`` dicts
+    #: (signal, strength, role, reason, spans, disguise, regions, details); null on rows scored before 0007.
+    evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True, default=list)
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     #: The listing's content hash when the match was last scored; a dismissed match returns only when it differs.
     listing_content_hash: Mapped[str] = mapped_column(String(64))
@@ -487,3 +494,85 @@ class RematchJob(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(String(500))
+
+
+class EvidenceCapture(Base):
+    """One capture of a listing as evidence: the page as fetched (WARC), its images, a screenshot.
+
+    Taken when a listing first scores as a suspect (``trigger`` ``suspect``) and again when an analyst
+    confirms it (``confirmed``).  Files are content-addressed under ``<data_dir>/evidence`` and never
+    rewritten; ``manifest_sha256`` names the manifest file listing every file with its hash.
+    """
+
+    __tablename__ = "evidence_captures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    #: ``suspect`` or ``confirmed``.
+    trigger: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(String(2000))
+    captured_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: The crawler's identity (user agent) the page was fetched with.
+    crawler: Mapped[str] = mapped_column(String(300))
+    #: ``ok`` (page captured), ``failed`` (the page could not be fetched; images are still kept).
+    status: Mapped[str] = mapped_column(String(20))
+    #: HTTP status of the captured answer, when there was one.
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    files: Mapped[list[EvidenceFile]] = relationship(
+        back_populates="capture", cascade="all, delete-orphan", order_by="EvidenceFile.id"
+    )
+
+
+class EvidenceFile(Base):
+    """A file of a capture: ``kind`` ``warc``, ``image``, ``screenshot`` or ``manifest``."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (UniqueConstraint("capture_id", "kind", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("evidence_captures.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: Path relative to the evidence folder.
+    path: Mapped[str] = mapped_column(String(300))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    #: Where the file came from (the listing or image URL), for the manifest.
+    source: Mapped[str | None] = mapped_column(String(2000))
+    capture: Mapped[EvidenceCapture] = relationship(back_populates="files")
+
+
+class TakedownPack(Base):
+    """A takedown pack built for one brand (and optionally one marketplace) in one platform format."""
+
+    __tablename__ = "takedown_packs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    marketplace: Mapped[str | None] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    items: Mapped[int] = mapped_column(Integer)
+    #: SHA-256 of the zip file as written.
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class Takedown(Base):
+    """One listing reported in a pack, and what became of it: ``reported``, ``removed``, ``edited``,
+    ``still_up`` (after the verification window)."""
+
+    __tablename__ = "takedowns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    pack_id: Mapped[str] = mapped_column(ForeignKey("takedown_packs.id", ondelete="CASCADE"), index=True)
+    marketplace: Mapped[str] = mapped_column(String(200))
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(20), default="reported", index=True)
+    outcome_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    #: The listing's content hash when it was reported (an edit is a different hash while still up).
+    content_hash: Mapped[str] = mapped_column(String(64))
+    #: Set when the notice guard was overridden: why the analyst forced it.
+    forced_reason: Mapped[str | None] = mapped_column(String(1000))
+    match: Mapped[Match] = relationship()

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from lookalike.imagestore import ImageStore
-from lookalike.registry import import_registry, load_registry
-from lookalike.settings import Settings, load_settings
+from core.settings import Settings, load_settings
+from services.registry import import_registry, load_registry
 from storage.db import Database
+from storage.imagestore import ImageStore
 from storage.models import Brand, Listing, Match
 
 REPO = Path(__file__).resolve().parent.parent

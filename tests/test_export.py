@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from lookalike import export as exporting
-from lookalike import review
-from lookalike.errors import LookalikeError
+from core.errors import LookalikeError
+from services import export as exporting
+from services import review
 from storage.db import Database
 from storage.models import Brand, Listing, Marketplace, Owner, Product
 
@@ -51,10 +51,9 @@ def make_world(db: Database) -> None:
         listing(3, "Plain mug", None, T1, status="gone")
         for row, brand, value, klass in [(evil, fullips, 0.93, "counterfeit"), (evil, glowwe, 0.20, "lookalike"),
                                          (dupe, glowwe, 0.61, "lookalike")]:
-            review.record_match(s, listing=row, brand_id=brand.id,
-                                product_id=product.id if brand is fullips else None, score=value, klass=klass,
-                                signals={"name": value},
-                                reasons=[f"=cmd|' /C calc'!A0 {klass}", "second reason"], now=T0)
+            review.record_match(s, row, review.Verdict(
+                brand_id=brand.id, product_id=product.id if brand is fullips else None, score=value, klass=klass,
+                signals={"name": value}, reasons=(f"=cmd|' /C calc'!A0 {klass}", "second reason")), now=T0)
 
 
 def read(path: Path, fmt: str) -> pd.DataFrame:
@@ -198,8 +197,8 @@ def test_write_is_atomic(tmp_path: Path) -> None:
 
 
 def test_export_cli(settings_env: Path, tmp_path: Path) -> None:
-    from lookalike.cli import app
-    from lookalike.cli.context import database
+    from cli import app
+    from cli.context import database
 
     db = database()
     make_world(db)

@@ -19,7 +19,7 @@ from scan_support import (
 from sqlalchemy import select
 
 from data.demo.marketplace import DemoMarketplace
-from lookalike.review import set_status
+from services.review import set_status
 from storage.db import Database
 from storage.models import Listing, Match, MatchEvent
 
@@ -102,9 +102,9 @@ def test_nightly_scan_with_nothing_to_crawl_still_matches_pending(prefect_harnes
 def test_only_crawls_that_ran_and_failed_are_retried() -> None:
     from prefect.states import Failed
 
+    from core.errors import LookalikeError
     from flows.nightly import worth_retrying
-    from lookalike.errors import LookalikeError
-    from lookalike.scan import CrawlFailed
+    from services.scan import CrawlFailed
 
     assert worth_retrying(None, None, Failed(data=CrawlFailed("site answered 503 to everything")))
     assert worth_retrying(None, None, Failed(data=OSError("disk full")))

@@ -16,16 +16,15 @@ from PIL import Image, ImageDraw
 from scan_support import disposed_after
 from sqlalchemy import func, select
 
-from lookalike import scan
-from lookalike.imagestore import ImageStore, save_image_row
-from lookalike.matchdata import listing_input, load_brand_profiles, photo_label
-from services.matchdata import image_signature
+from core.prefect_env import configure_prefect_env, prefect_defaults
+from core.settings import load_settings
+from services import scan
+from services.matchdata import image_signature, listing_input, load_brand_profiles, photo_label
+from services.registry import import_registry, load_registry
+from services.review import set_status
 from services.signatures import sign_stored
-from lookalike.prefect_env import configure_prefect_env, prefect_defaults
-from lookalike.registry import import_registry, load_registry
-from lookalike.review import set_status
-from lookalike.settings import load_settings
 from storage.db import Database
+from storage.imagestore import ImageStore, save_image_row
 from storage.models import Listing, ListingImage, Marketplace, Match, MatchEvent
 
 REPO = Path(__file__).resolve().parent.parent
@@ -369,8 +368,8 @@ def test_two_workers_on_postgresql_share_the_work_without_duplicates(postgres_ur
     go = tmp_path / "go"
     worker = textwrap.dedent(f"""
         import json, time, pathlib
-        from lookalike import scan
-        from lookalike.settings import load_settings
+        from services import scan
+        from core.settings import load_settings
         from storage.db import Database
         settings = load_settings(data_dir={str(tmp_path / 'data')!r}, db_url={postgres_url!r})
         db = Database(settings.database_url)
@@ -426,6 +425,6 @@ def test_prefect_environment_defaults_never_override_the_user(tmp_path: Path) ->
     ],
 )
 def test_profiles_also_search_disguised_spellings(mark: str, expected: list[str]) -> None:
-    from lookalike.scantargets import disguised_spellings
+    from services.scantargets import disguised_spellings
 
     assert disguised_spellings(mark) == expected

@@ -9,9 +9,9 @@ from pathlib import Path
 from crawl_support import write_tiny_world
 from rich.console import Console
 
-from lookalike.cli.demo import ensure_world, plain, start_marketplace
-from lookalike.cli.scan import failed_crawls, print_summary
-from lookalike.scan import ScanSummary
+from cli.demo import ensure_world, plain, start_marketplace
+from cli.scan import failed_crawls, print_summary
+from services.scan import ScanSummary
 
 
 def test_listing_text_cannot_drive_the_terminal() -> None:

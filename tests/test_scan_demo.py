@@ -23,8 +23,8 @@ from scan_support import (
 from sqlalchemy import select
 
 from data.demo.marketplace import DemoMarketplace
-from lookalike import scan
-from lookalike.review import set_status
+from services import scan
+from services.review import set_status
 from storage.db import Database
 from storage.models import Listing, Match
 

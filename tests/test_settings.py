@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lookalike.settings import ConfigError, Settings, describe_sources, load_settings
+from core.settings import ConfigError, Settings, describe_sources, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,7 +62,7 @@ def test_every_setting_is_documented() -> None:
 def test_cli_config_shows_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from lookalike.cli import app
+    from cli import app
 
     monkeypatch.setenv("LOOKALIKE_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.setenv("LOOKALIKE_DOWNLOAD_DELAY", "2.5")

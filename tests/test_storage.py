@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import Database, current_revision, head_revision, upgrade
+from storage.db import Database, current_revisions, head_revisions, upgrade
 from storage.models import Base, Brand, Listing, Marketplace, Match, Owner
 
 
@@ -15,7 +15,7 @@ def test_migrations_create_every_table(db_url: str) -> None:
     upgrade(db_url)  # idempotent
     db = Database(db_url)
     try:
-        assert current_revision(db.engine) == head_revision()
+        assert current_revisions(db.engine) == head_revisions()
         tables = set(inspect(db.engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
     finally:

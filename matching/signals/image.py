@@ -1,34 +1,31 @@
 """The image signal: which listing photos copy which of the brands' official photos.
 
-:class:`ReferencePhotos` indexes every official photo once (64-bit hashes in a multi-index, keypoint
-descriptors in LSH tables) and, for one listing, proposes a few candidates per listing photo that
-:func:`matching.image_match.compare_images` then judges: ``same_photo`` or ``edited_copy`` (copied) or
-``similar_style`` (same kind of object or the same template with another name on the label). A photo copies
-one product, so per listing photo only one brand's hits are kept (:func:`exclusive`).
+:class:`ReferencePhotos` indexes every official photo once (helper A's
+:class:`~matching.image_index.ReferenceImageIndex`) and returns, per listing photo, the references it copies
+as judged by :func:`matching.image_match.compare_images`: ``same_photo`` or ``edited_copy``; a look-alike
+(``similar_style``: same kind of object, or the same template with another name on the label) is no copy. A
+photo copies one product, so per listing photo only one brand's hits are kept (:func:`exclusive`).
 
 :func:`image_evidence` turns a brand's hits into ``image`` evidence with the matched region to draw.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from matching.evidence import Evidence, ImageRegion
-from matching.image_index import HashIndex, KeypointIndex
-from matching.image_match import ImageComparison, compare_images
+from matching.image_index import ReferenceImageIndex
+from matching.image_match import ImageComparison
 from matching.images import ImageSignature, upgrade_legacy_signature
 from matching.signals.base import MAX_IMAGES, BrandView, ListingView
 
-__all__ = ["ImageHit", "ReferencePhoto", "ReferencePhotos", "as_signature", "exclusive", "image_evidence"]
+__all__ = ["MAX_HITS_PER_PHOTO", "ImageHit", "ReferencePhoto", "ReferencePhotos", "as_signature", "exclusive",
+           "image_evidence"]
 
-_INDEXED_KINDS = ("phash", "dhash")
-#: Fewest keypoint votes for a reference to be compared by keypoints at all.
-_MIN_VOTES = 6
-#: Most references compared per listing photo (hash candidates first, then the best voted).
-_MAX_CANDIDATES = 8
-_SEARCH_RADIUS = 12
+#: Most copied references kept per listing photo.
+MAX_HITS_PER_PHOTO = 8
 
 
 def as_signature(sig: Any) -> ImageSignature | None:
@@ -67,21 +64,14 @@ class ImageHit:
         return self.comparison.copied
 
 
-def _hash_values(sig: ImageSignature) -> Iterable[int]:
-    sets = [sig.hashes, *([sig.trimmed] if sig.trimmed else []), *(r.hashes for r in sig.regions)]
-    for hashes in sets:
-        for kind in _INDEXED_KINDS:
-            yield hashes.value(kind)
-            yield hashes.value(kind, mirrored=True)
-
-
 class ReferencePhotos:
-    """The official photos of every brand, searchable by a listing photo; photos can be added at any time."""
+    """The official photos of every brand, searchable by a listing photo through
+    :class:`matching.image_index.ReferenceImageIndex` (cost flat in the number of photos); photos can be added at
+    any time."""
 
     def __init__(self) -> None:
         self.photos: list[ReferencePhoto] = []
-        self._hashes = HashIndex(max_chunk_flips=2)
-        self._keypoints = KeypointIndex()
+        self._index = ReferenceImageIndex()
 
     def __len__(self) -> int:
         return len(self.photos)
@@ -93,40 +83,20 @@ class ReferencePhotos:
             return False
         ref = ReferencePhoto(len(self.photos), brand, sku, label, ref_id, sig)
         self.photos.append(ref)
-        for hashes in (sig.hashes, sig.trimmed):
-            if hashes is not None:
-                for kind in _INDEXED_KINDS:
-                    self._hashes.add(hashes.value(kind), ref.slot)
-        if sig.keypoints is not None and len(sig.keypoints):
-            self._keypoints.add(sig.keypoints.descriptors, ref.slot)
+        self._index.add(ref.slot, sig)
         return True
 
     def search(self, images: Sequence[Any]) -> list[ImageHit]:
-        """Every copied or similar-style hit of the listing's photos (at most ``MAX_IMAGES``)."""
+        """Every copy of an official photo among the listing's photos (at most ``MAX_IMAGES``), at most
+        ``MAX_HITS_PER_PHOTO`` per photo."""
         if not self.photos:
             return []
         hits: list[ImageHit] = []
         for image_no, raw in enumerate(images[:MAX_IMAGES], start=1):
             sig = as_signature(raw)
-            if sig is None:
-                continue
-            by_hash: set[int] = set()
-            for value in _hash_values(sig):
-                by_hash.update(self._hashes.query(value, _SEARCH_RADIUS))
-            voted: list[int] = []
-            for kp in (sig.keypoints, sig.keypoints_mirrored):
-                if kp is None or not len(kp):
-                    continue
-                votes = self._keypoints.votes(kp.descriptors)
-                voted.extend(s for s, n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
-                             if n >= _MIN_VOTES and s not in by_hash)
-            candidates = sorted(by_hash)[:_MAX_CANDIDATES]
-            candidates += list(dict.fromkeys(voted))[: max(0, _MAX_CANDIDATES - len(candidates))]
-            for slot in candidates:
-                ref = self.photos[slot]
-                comparison = compare_images(sig, ref.signature, hash_stage=slot in by_hash)
-                if comparison.kind in ("same_photo", "edited_copy", "similar_style"):
-                    hits.append(ImageHit(image_no, ref, comparison))
+            if sig is not None:
+                hits.extend(ImageHit(image_no, self.photos[slot], comparison)
+                            for slot, comparison in self._index.search(sig, limit=MAX_HITS_PER_PHOTO))
         return hits
 
 

@@ -156,5 +156,5 @@ def test_screenshots_for_the_docs(page, world):
     page.screenshot(path=str(DOCS_IMAGES / "review-queue.png"))
     page.goto(f"/matches/{world.fullips_matches[0]}?brand={world.fullips}")
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(DOCS_IMAGES / "review-match.png"), full_page=False)
+    page.screenshot(path=str(DOCS_IMAGES / "review-match.png"), full_page=True)
     assert (DOCS_IMAGES / "review-queue.png").stat().st_size > 10_000
