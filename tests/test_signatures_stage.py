@@ -239,12 +239,15 @@ def test_stage_resumes_after_kill_without_redoing_finished_images(tmp_path: Path
 # ------------------------------------------------------------------------------------------------- Dask
 
 
-def test_signatures_on_a_dask_local_cluster(database: Database, store: ImageStore) -> None:
+def test_signatures_on_a_dask_local_cluster(tmp_path: Path, store: ImageStore) -> None:
+    """Two Dask worker processes sign the images (SQLite only: the backend plays no part here)."""
     pytest.importorskip("distributed")
-    shas = store_images(database, store, [photo(n) for n in range(10)])
-    stats = sign_pending(database, store=store, config=config(workers=2, dask_address="local"))
-    assert stats.signed == 10
-    assert set(rows(database)) == set(shas)
+    with Database.opened(f"sqlite:///{tmp_path / 'dask.db'}") as database:
+        shas = store_images(database, store, [photo(n) for n in range(10)])
+        stats = sign_pending(database, store=store, config=config(workers=2, dask_address="local"))
+        assert (stats.signed, stats.failed) == (10, 0)
+        assert set(rows(database)) == set(shas)
+        assert all(r.status == "ok" for r in rows(database).values())
 
 
 # ---------------------------------------------------------------------------- the crawl and the registry
