@@ -159,7 +159,7 @@ def _random_signature(rng, n_keypoints: int = 256):  # noqa: ANN001, ANN202
     from matching.images import SIGNATURE_VERSION, HashSet, ImageSignature, Keypoints
 
     def hexes() -> HashSet:
-        return HashSet(*(f"{int(v):016x}" for v in rng.integers(0, 2**63, size=6)))
+        return HashSet(*(f"{int(v):016x}" for v in rng.integers(0, 2**64, size=6, dtype=np.uint64)))
 
     kp = Keypoints(rng.uniform(0, 320, size=(n_keypoints, 2)).astype(np.float32),
                    rng.integers(0, 256, size=(n_keypoints, 32), dtype=np.uint8))

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from matching.config import MatchConfig
-from matching.image_match import compare_hashes, compare_images, verify_keypoints
+from matching.image_match import compare_images
 from matching.images import (
     ImageDecodeError,
     ImageSignature,
@@ -25,7 +24,6 @@ from matching.images import (
 from matching.synthetic import encode, packshot, photo
 
 LIMIT = 40_000_000
-CONFIG = MatchConfig()
 
 
 def sig(img: Image.Image, fmt: str = "JPEG", **params) -> ImageSignature:
@@ -117,17 +115,12 @@ def test_legacy_rows_upgrade_with_their_hashes_and_keypoints():
         upgrade_legacy_signature({**old, "phash": 12})
 
 
-def test_transitional_dict_view_still_serves_the_old_matcher_api():
+def test_transitional_dict_view_answers_the_version_1_keys():
     original = photo(6)
-    listing, reference = sig(ImageOps.mirror(original)), sig(original)
-    assert listing["phash"] == listing.hashes.phash and listing.get("nope") is None
-    assert compare_hashes(listing, reference, CONFIG) is not None
-    lxy, ldesc = decode_orb(listing["orb"])
-    assert len(ldesc) == len(listing.keypoints)
-    rxy, rdesc = decode_orb(reference["orb"])
-    crop = sig(original.crop((96, 96, 640, 640)))
-    cxy, cdesc = decode_orb(crop["orb"])
-    assert verify_keypoints(crop, cxy, cdesc, reference, rxy, rdesc, CONFIG) is not None
+    s = sig(original)
+    assert s["phash"] == s.hashes.phash and s.get("nope") is None and "orb" in s
+    xy, desc = decode_orb(s["orb"])
+    assert np.array_equal(desc, s.keypoints.descriptors) and np.array_equal(xy, s.keypoints.xy)
 
 
 def test_path_and_bytes_give_the_same_signature(tmp_path):
