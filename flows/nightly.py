@@ -18,6 +18,7 @@ parameter.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from prefect import allow_failure, flow, get_run_logger, task
@@ -30,7 +31,8 @@ from prefect.tasks import exponential_backoff
 
 from core.errors import LookalikeError
 from core.settings import load_settings
-from services import alerts, rematch, scan, scantargets, signatures
+from flows.digests import send_digests as send_digests_flow
+from services import alerts, evidence, rematch, scan, scantargets, signatures
 from storage.db import Database
 from storage.models import utcnow
 
@@ -235,8 +237,6 @@ def nightly_scan(
     _publish(summary)
     failures = _alert_operators(summary, started)
     if send_digests:
-        from flows.digests import send_digests as send_digests_flow
-
         send_digests_flow(return_state=True)  # its own run shows sent/skipped/failed; a failure there is its own
     if failures:
         reason = alerts.failure_reason(failures)
@@ -247,8 +247,6 @@ def nightly_scan(
 @task(name="alert-operators", cache_policy=NO_CACHE)
 def alert_operators(summary: dict[str, Any], started_iso: str) -> list[dict[str, str]]:
     """Alert the operators of failed sites and suspect spikes; returns the failed sites as dicts."""
-    import datetime as dt
-
     logger = get_run_logger()
     settings = load_settings()
     failures = alerts.crawl_failures(summary.get("crawls", []))
