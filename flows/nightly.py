@@ -128,6 +128,17 @@ def rematch_pending(batch_size: int) -> dict[str, Any]:
     return stats.as_match_stats().as_dict()
 
 
+@task(name="capture-evidence", cache_policy=NO_CACHE)
+def capture_evidence() -> dict[str, Any]:
+    """Keep the page (WARC), images and a screenshot of every new suspect and newly confirmed match
+    (:mod:`services.evidence`); a page that cannot be fetched is recorded, not retried."""
+    settings = load_settings()
+    with Database.opened(settings.database_url) as database:
+        report = evidence.capture_pending(database, settings)
+    get_run_logger().info("evidence: %d captured, %d pages not fetched", len(report.captured), len(report.failed))
+    return report.as_dict()
+
+
 @flow(name="match-listings", task_runner=ThreadPoolTaskRunner(max_workers=4))
 def match_listings(workers: int = 1, batch_size: int = scan.DEFAULT_BATCH_SIZE,
                    sign_first: bool = True) -> dict[str, Any]:
@@ -229,6 +240,7 @@ def nightly_scan(
     matching = scan.MatchStats.from_dict(_match_runner(dask_address)(workers=match_workers, batch_size=batch_size,
                                                                      sign_first=False))
     matching = matching.add(scan.MatchStats.from_dict(rematch_pending(batch_size)))
+    capture_evidence()
     database = _database()
     try:
         summary = scan.scan_summary(database, scan_id=scan_id, crawls=outcomes, matching=matching)

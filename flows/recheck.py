@@ -18,7 +18,7 @@ from prefect.tasks import exponential_backoff
 
 from core.settings import load_settings
 from flows.nightly import worth_retrying
-from services import recheck
+from services import recheck, takedowns
 from storage.db import Database
 from storage.models import utcnow
 
@@ -55,6 +55,14 @@ def verify(group: dict[str, Any], since_iso: str) -> dict[str, Any]:
     return report.as_dict()
 
 
+@task(name="takedown-outcomes", cache_policy=NO_CACHE)
+def takedown_outcomes() -> dict[str, int]:
+    """Record what the recheck proved about each notice: removed, edited, still up after the window."""
+    settings = load_settings()
+    with Database.opened(settings.database_url) as database, database.session() as session:
+        return takedowns.update_outcomes(session, settings)
+
+
 @flow(name="recheck", task_runner=ThreadPoolTaskRunner(max_workers=PARALLEL_CRAWLS))
 def recheck_reported(statuses: list[str] | None = None) -> dict[str, Any]:
     """Recheck the listings of matches in ``statuses`` (default: reported and confirmed).
@@ -85,6 +93,7 @@ def recheck_reported(statuses: list[str] | None = None) -> dict[str, Any]:
                  for i, url in group["listings"]]
     for line in total.changes:
         logger.info(line)
+    logger.info("takedown outcomes: %s", takedown_outcomes())
     logger.info("recheck: %d up, %d gone, %d unknown", len(total.up), len(total.gone), len(total.unknown))
     if rows:
         create_table_artifact(key="recheck-summary", table=rows, description="Listings rechecked")

@@ -107,6 +107,40 @@ class ProductSpec(_Strict):
         return code
 
 
+class TrademarkSpec(_Strict):
+    """One trademark registration, as a takedown notice cites it."""
+
+    office: Text = Field(description="The registering office, e.g. USPTO, EUIPO, UKIPO, WIPO.")
+    number: Text = Field(description="The registration number as the office writes it.")
+    classes: list[int] = Field(default_factory=list, description="Nice classes covered (1 to 45).")
+    jurisdiction: Text = Field(description="Where it is in force, e.g. US, EU, GB, or WIPO designations.")
+    owner_of_record: Text | None = Field(default=None, description="The registrant; unset: the brand's owner.")
+
+    @field_validator("classes")
+    @classmethod
+    def _nice(cls, value: list[int]) -> list[int]:
+        bad = [c for c in value if not 1 <= c <= 45]
+        if bad:
+            raise ValueError(f"Nice classes run from 1 to 45, not {', '.join(map(str, bad))}")
+        return value
+
+
+class RightsHolderSpec(_Strict):
+    """Who files the notices: the rights holder or its agent."""
+
+    name: Text = Field(description="Name of the rights holder or agent.")
+    email: str = Field(description="Contact email for the platforms.")
+    address: Text | None = Field(default=None, description="Postal address.")
+    phone: Text | None = Field(default=None, description="Telephone number.")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL.match(value):
+            raise ValueError(f"not an email address: {value!r}")
+        return value
+
+
 class BrandSpec(_Strict):
     """One brand and everything Lookalike needs to protect it."""
 
@@ -123,6 +157,10 @@ class BrandSpec(_Strict):
         default_factory=dict, description="Per-brand overrides of matching thresholds (MatchConfig field names)."
     )
     products: list[ProductSpec] = Field(default_factory=list, description="The brand's products.")
+    trademarks: list[TrademarkSpec] = Field(
+        default_factory=list, description="Trademark registrations cited in takedown notices."
+    )
+    rights_holder: RightsHolderSpec | None = Field(default=None, description="Who files takedown notices.")
 
     @field_validator("digest_to")
     @classmethod
@@ -555,7 +593,8 @@ def _import_brand(  # noqa: PLR0913 - one brand's rows and the shared report
 ) -> None:
     label = f"brand {spec.name}"
     if brand is None:
-        brand = Brand(name=spec.name, owner=owner, keywords=[], digest_to=[], thresholds={})
+        brand = Brand(name=spec.name, owner=owner, keywords=[], digest_to=[], thresholds={}, trademarks=[],
+                      rights_holder={})
         session.add(brand)
         report.changes.append(f"{label}: created")
     if brand.owner is not owner:
@@ -565,6 +604,8 @@ def _import_brand(  # noqa: PLR0913 - one brand's rows and the shared report
     _set(brand, "keywords", list(spec.keywords), label, report)
     _set(brand, "digest_to", list(spec.digest_to), label, report)
     _set(brand, "thresholds", dict(spec.thresholds), label, report)
+    _set(brand, "trademarks", [t.model_dump() for t in spec.trademarks], label, report)
+    _set(brand, "rights_holder", spec.rights_holder.model_dump() if spec.rights_holder else {}, label, report)
 
     wanted_marks = list(dict.fromkeys([spec.name, *spec.aliases]))
     _sync_names(session, brand.marks, wanted_marks,

@@ -435,3 +435,29 @@ def takedown_stats(session: Session, *, by: str = "marketplace",
             median_hours_to_removal=round(statistics.median(hours), 1) if hours else None,
         ))
     return out
+
+
+def verify_removals(database: Database, settings: Settings, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """The daily verification: recheck every listing whose notice is inside the window, then record
+    outcomes.  A marketplace whose recheck crawl fails proves nothing: its listings keep their outcome."""
+    from services import recheck  # the recheck crawl runs the crawler in a child process
+
+    since = utcnow()
+    with database.session() as session:
+        wanted = set(open_takedown_listing_ids(session, settings, now=now))
+        groups = [
+            recheck.RecheckGroup(g.marketplace, tuple(item for item in g.listings if item[0] in wanted))
+            for g in recheck.recheck_groups(session, statuses=("reported", "removed"))
+        ]
+    failed = 0
+    for group in (g for g in groups if g.listings):
+        try:
+            recheck.recheck_crawl(settings, group)
+        except LookalikeError:
+            failed += 1
+            continue
+        with database.session() as session:
+            recheck.verify_takedowns(session, group, since=since)
+    with database.session() as session:
+        changed = update_outcomes(session, settings, now=now)
+    return {**changed, "failed_marketplaces": failed}

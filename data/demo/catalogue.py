@@ -11,6 +11,7 @@ phrases in several languages contain the mark inside a longer word.  Prices are 
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -82,6 +83,13 @@ class Brand:
                 {"name": p.name, "sku": p.sku, "msrp": float(p.msrp), "currency": p.currency, "images": list(p.images)}
                 for p in self.products
             ],
+            # A made-up registration (demo only), derived from the slug so the world stays deterministic.
+            "trademarks": [{
+                "office": "DEMO-TMO", "number": f"DEMO-{zlib.crc32(self.slug.encode()) % 10_000_000:07d}",
+                "classes": [3 + zlib.crc32(self.category.slug.encode()) % 40], "jurisdiction": "DEMO",
+                "owner_of_record": self.owner,
+            }],
+            "rights_holder": {"name": f"{self.owner} brand protection", "email": (self.digest_to or ["brand@example.com"])[0]},
         }
 
 
