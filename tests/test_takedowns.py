@@ -22,7 +22,17 @@ from core.errors import LookalikeError
 from core.settings import Settings
 from services import evidence, review, takedowns
 from storage.db import Database
-from storage.models import Brand, EvidenceCapture, Listing, Marketplace, Match, MatchEvent, Owner, Product, Takedown
+from storage.models import (
+    Brand,
+    EvidenceCapture,
+    Listing,
+    Marketplace,
+    Match,
+    MatchEvent,
+    Owner,
+    Product,
+    Takedown,
+)
 
 T0 = dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC)
 
