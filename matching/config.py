@@ -95,37 +95,8 @@ class MatchConfig:
     """Highest score when the listing names another maker (its brand field, or "brand: X" in the text) and the
     brand is pointed at only by a photo or a weak mark: shops shoot many makers' products on one template."""
 
-    # --- images --------------------------------------------------------------------------------------
-    hash_max_distance: int = 10
-    """Largest Hamming distance (of 64) at which one perceptual hash counts as agreeing. Re-encoding and
-    small overlays stay under 6; unrelated photos average 32."""
-
-    hash_min_agreeing: int = 2
-    """How many of pHash, dHash and wHash must agree for a whole-image match: one hash alone matches
-    plain packshots on white that share only their layout."""
-
-    hash_index_radius: int = 12
-    """Search radius (bits) of the reference-hash index; candidates are then verified."""
-
-    color_mismatch_distance: float = 25.0
-    """Euclidean RGB distance (0-441) above which a sampled point's colour differs from the matched image's
-    (JPEG re-encoding moves flat colours by under 15; a pink and a grey bottle differ by about 50)."""
-
-    color_max_mismatch: float = 0.25
-    """Largest share of sampled points whose colours differ for a match to stand: the same template in
-    another colour (white-background packshots of one shop) matches every grey hash and keypoint test;
-    overlays and edges on a real copy disagree at under a tenth of the points."""
-
-    orb_min_inliers: int = 18
-    """Fewest keypoint matches consistent with one similarity transform for a local-feature match
-    (crops, pads, rotations, collages). Unrelated images reach 6-8 by chance."""
-
-    orb_min_inlier_ratio: float = 0.25
-    """Fewest inliers as a fraction of the tentative matches: chance matches are scattered."""
-
-    orb_candidates: int = 8
-    """Most references verified by keypoints per listing image (the best voted ones)."""
-
+    # --- images (how a comparison counts; the comparison's own thresholds are
+    # matching.image_match.ImageMatchConfig, documented with the image signatures) ----------------------
     image_weight: float = 0.9
     """Evidence weight of a verified copy of an official photo (score of a perfect match)."""
 

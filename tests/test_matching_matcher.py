@@ -191,8 +191,8 @@ def test_per_brand_threshold_overrides(brands):
 
 
 def test_config_overrides_and_documentation():
-    config = MatchConfig().with_overrides({"hash_max_distance": "8", "infringing_threshold": 0.6})
-    assert config.hash_max_distance == 8 and config.infringing_threshold == 0.6
+    config = MatchConfig().with_overrides({"long_mark_edits": "1", "infringing_threshold": 0.6})
+    assert config.long_mark_edits == 1 and config.infringing_threshold == 0.6
     with pytest.raises(ValueError, match="must be a number"):
         MatchConfig().with_overrides({"price_weight": "cheap"})
     described = MatchConfig.describe()
