@@ -32,6 +32,10 @@ class Listing:
     currency: str | None = None
     seller: str | None = None
     """The seller or shop name as the page states it."""
+    seller_id: str | None = None
+    """The marketplace's own id of the seller, when the page states one."""
+    seller_url: str | None = None
+    """Absolute http(s) URL of the seller's page on the marketplace, when the page links it."""
     sku: str | None = None
     gtin: str | None = None
     """GTIN-8/12/13/14 digits only."""

@@ -256,6 +256,9 @@ class Listing(Base):
     price: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
     seller: Mapped[str | None] = mapped_column(String(300))
+    #: The marketplace's id of the seller and the seller's page, when the listing page states them.
+    seller_id: Mapped[str | None] = mapped_column(String(200))
+    seller_url: Mapped[str | None] = mapped_column(String(2000))
     sku: Mapped[str | None] = mapped_column(String(200))
     gtin: Mapped[str | None] = mapped_column(String(50))
     mpn: Mapped[str | None] = mapped_column(String(200))

@@ -8,7 +8,7 @@ import attrs
 
 FIELD_NAMES = (
     "title", "description", "price", "currency", "sku", "gtin", "mpn", "brand", "images", "availability",
-    "seller", "url", "external_id",
+    "seller", "seller_id", "seller_url", "url", "external_id",
 )
 
 
@@ -31,6 +31,9 @@ class Fields:
     images: list[Any] = attrs.field(factory=list)
     availability: Any = None
     seller: Any = None
+    #: The marketplace's id of the seller and the URL of the seller's page, as the source states them.
+    seller_id: Any = None
+    seller_url: Any = None
     url: Any = None
     external_id: Any = None
 

@@ -140,6 +140,8 @@ def merge_sources(url: str, sources: dict[str, Fields]) -> Listing:
         price=price,
         currency=currency,
         seller=first("seller", clean_seller),
+        seller_id=first("seller_id", clean_short),
+        seller_url=first("seller_url", lambda value: absolute_url(value, base=url)),
         sku=first("sku", clean_short),
         gtin=first("gtin", clean_gtin),
         mpn=first("mpn", clean_short),

@@ -229,6 +229,10 @@ def product_fields(nodes: list[dict[str, Any]], *, url: str) -> Fields | None:
         fields.availability = first_text(offer.get("availability"))
         seller = offer.get("seller") or offer.get("offeredBy")
         fields.seller = first_text(seller)
+        for node in _values(seller)[:1]:
+            if isinstance(node, dict):
+                fields.seller_url = first_text(node.get("url"))
+                fields.seller_id = first_text(node.get("identifier")) or first_text(node.get("@id"))
         if fields.sku in (None, ""):
             fields.sku = first_text(offer.get("sku"))
         if fields.gtin in (None, ""):

@@ -58,6 +58,8 @@ def _columns(item: ListingItem) -> dict[str, Any]:
         "price": item.price,
         "currency": _bounded(item.currency, 3),
         "seller": _bounded(item.seller, 300),
+        "seller_id": _bounded(item.seller_id, 200),
+        "seller_url": _bounded(item.seller_url, MAX_URL),
         "sku": _bounded(item.sku, 200),
         "gtin": _bounded(item.gtin, 50),
         "mpn": _bounded(item.mpn, 200),

@@ -17,6 +17,9 @@ def upgrade() -> None:
     with op.batch_alter_table('brands') as batch:
         batch.add_column(sa.Column('trademarks', sa.JSON(), server_default='[]', nullable=False))
         batch.add_column(sa.Column('rights_holder', sa.JSON(), server_default='{}', nullable=False))
+    with op.batch_alter_table('listings') as batch:
+        batch.add_column(sa.Column('seller_id', sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column('seller_url', sa.String(length=2000), nullable=True))
     op.create_table('evidence_captures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('match_id', sa.Integer(), nullable=False),
@@ -88,6 +91,9 @@ def downgrade() -> None:
     op.drop_table('takedown_packs')
     op.drop_table('evidence_files')
     op.drop_table('evidence_captures')
+    with op.batch_alter_table('listings') as batch:
+        batch.drop_column('seller_url')
+        batch.drop_column('seller_id')
     with op.batch_alter_table('brands') as batch:
         batch.drop_column('rights_holder')
         batch.drop_column('trademarks')
