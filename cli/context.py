@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.errors import LookalikeError
 from core.settings import Settings, load_settings
-from storage.db import Database
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 def settings() -> Settings:
@@ -13,6 +17,8 @@ def settings() -> Settings:
 
 def database(settings_: Settings | None = None) -> Database:
     """Open the configured database and apply pending migrations."""
+    from storage.db import Database  # deferred: start-up time (SQLAlchemy only where a database is opened)
+
     settings_ = settings_ or settings()
     try:
         return Database(settings_.database_url).ensure_schema()

@@ -20,9 +20,6 @@ from cli import context
 from cli.scan import failed_crawls, print_summary, run_scan_flow
 from core.settings import Settings
 from core.text import one_line
-from services.registry import import_registry, load_registry
-from services.review import list_matches
-from storage.imagestore import ImageStore
 
 DEMO_SEED = 7
 
@@ -69,6 +66,8 @@ def start_marketplace(folder: Path, port_file: Path):
 
 
 def print_top_suspects(console: Console, settings: Settings, *, top: int) -> int:
+    from services.review import list_matches  # deferred: start-up time
+
     database = context.database(settings)
     try:
         with database.session() as session:
@@ -96,6 +95,9 @@ def demo_command(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's run log on the console."),
 ) -> None:
     """Generate the demo world, serve it, import its brands, run the nightly scan, show the suspects."""
+    from services.registry import import_registry, load_registry  # deferred: start-up time
+    from storage.imagestore import ImageStore  # deferred: start-up time
+
     settings = context.settings()
     console = Console(highlight=False, soft_wrap=True)
     folder = world_dir(settings)

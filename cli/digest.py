@@ -13,8 +13,6 @@ from rich.text import Text
 from cli import context
 from core.errors import LookalikeError
 from core.text import one_line
-from services import digests
-from storage.models import Owner
 
 digest_app = typer.Typer(help="Owner digests: what was found and done for each brand owner.", no_args_is_help=True)
 
@@ -33,6 +31,8 @@ def send_command(
     Delivery: SMTP when smtp_host is set, else .eml files in digests_dir (default <data_dir>/digests).
     Exit status 1 when a digest failed (its items wait for the next run).
     """
+    from services import digests  # deferred: start-up time (mail, templates, pandas)
+
     settings = context.settings()
     with context.database(settings) as database:
         run = digests.send_digests(database, settings, owner=owner, dry_run=dry_run, out_dir=out, force=force)
@@ -48,6 +48,9 @@ def list_command(
     limit: Annotated[int, typer.Option(help="Most digests shown.")] = 50,
 ) -> None:
     """The latest digests: owner, when, status, items, Message-ID."""
+    from services import digests  # deferred: start-up time
+    from storage.models import Owner  # deferred: start-up time
+
     with context.database() as database, database.session() as session:
         rows = digests.list_digests(session, owner=owner, limit=limit)
         table = Table(title=f"{len(rows)} digest(s)")

@@ -9,7 +9,6 @@ import typer
 
 from cli import context
 from core.errors import LookalikeError
-from services import export as exporting
 
 
 def export_command(
@@ -30,6 +29,8 @@ def export_command(
         "after this date or ISO time (UTC).")] = None,
 ) -> None:
     """Export suspects or listings; text cells in CSV are neutralised against formula injection."""
+    from services import export as exporting  # deferred: start-up time (pandas, pyarrow)
+
     if kind not in exporting.KINDS:
         raise LookalikeError(f"unknown export {kind!r}: choose one of {', '.join(exporting.KINDS)}")
     fmt = exporting.resolve_format(fmt, output)

@@ -14,8 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cli import context
 from core.errors import LookalikeError
 from core.terminal import safe_text
-from services import rematch
-from services.scan import DEFAULT_BATCH_SIZE
+
+#: Listings per batch; equal to services.scan.DEFAULT_BATCH_SIZE (tests/test_cli_startup.py checks), written
+#: out so that ``--help`` does not load the matching engine (deferred: start-up time).
+DEFAULT_BATCH_SIZE = 100
 
 
 def match_command(
@@ -27,6 +29,8 @@ def match_command(
     """Match the listings already stored against a brand (registered after the crawl) or all brands."""
     if brand is not None and all_brands:
         raise LookalikeError("give --brand NAME or --all, not both")
+    from services import rematch  # deferred: start-up time (the matching engine)
+
     settings = context.settings()
     console = Console(stderr=True, highlight=False)
     with context.database(settings) as database:

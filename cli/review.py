@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console, Group
@@ -18,8 +18,13 @@ from rich.text import Text
 
 from cli import context
 from core.text import spell_out
-from services import review
-from storage.models import MATCH_STATUSES, Match
+
+if TYPE_CHECKING:
+    from storage.models import Match
+
+#: The match statuses for ``--help``; equal to storage.models.MATCH_STATUSES (tests/test_cli_startup.py
+#: checks), written out so that ``--help`` does not load SQLAlchemy (deferred: start-up time).
+MATCH_STATUSES = ("new", "confirmed", "dismissed", "reported", "removed")
 
 review_app = typer.Typer(help="Review suspects: list, show, confirm, dismiss, report, removed.",
                          no_args_is_help=True)
@@ -60,10 +65,13 @@ def list_command(
         "--changed-since", help="Only matches created or changed on or after this date or ISO time (UTC).")] = None,
 ) -> None:
     """List matches, best score first."""
-    from services.export import parse_since  # pandas stays out of CLI start-up until a filter needs it
+    from services import review  # deferred: start-up time
+    created_at = changed_at = None
+    if created_since or changed_since:
+        from services.export import parse_since  # deferred: start-up time (pandas only for a date filter)
 
-    created_at = parse_since(created_since, "--created-since") if created_since else None
-    changed_at = parse_since(changed_since, "--changed-since") if changed_since else None
+        created_at = parse_since(created_since, "--created-since") if created_since else None
+        changed_at = parse_since(changed_since, "--changed-since") if changed_since else None
     db = context.database()
     try:
         with db.session() as session:
@@ -120,6 +128,8 @@ def _evidence(m: Match) -> Table:
 
 
 def _signals_summary(signals: dict[str, Any]) -> Table:
+    from services import review  # deferred: start-up time
+
     table = Table(title="signals", show_header=False, box=None)
     table.add_column("name", style="bold")
     table.add_column("value", overflow="fold")
@@ -133,6 +143,8 @@ def _signals_summary(signals: dict[str, Any]) -> Table:
 @review_app.command("show")
 def show_command(match_id: Annotated[int, typer.Argument(help="Match id (from `review list`).")]) -> None:
     """Show one match: the listing beside the brand's evidence, reasons, signals and history."""
+    from services import review  # deferred: start-up time
+
     db = context.database()
     try:
         with db.session() as session:
@@ -172,6 +184,8 @@ def _status_command(to_status: str, verb: str):
         note: Annotated[str | None, typer.Option(help="Why: kept in the audit log.")] = None,
         by: Annotated[str | None, typer.Option("--by", help="Who decides (default: $USER).")] = None,
     ) -> None:
+        from services import review  # deferred: start-up time
+
         db = context.database()
         try:
             with db.session() as session:

@@ -16,8 +16,10 @@ from rich.text import Text
 
 from cli import context
 from core.errors import LookalikeError
-from services import accounts
-from storage.models import USER_ROLES
+
+#: Roles for ``--help``; equal to storage.models.USER_ROLES (tests/test_cli_startup.py checks), written out
+#: so that ``--help`` does not load SQLAlchemy (deferred: start-up time).
+USER_ROLES = ("admin", "analyst", "owner")
 
 users_app = typer.Typer(help="Accounts of the review app: admin, analyst, owner (tied to brands).",
                         no_args_is_help=True)
@@ -26,6 +28,8 @@ StdinOption = Annotated[bool, typer.Option("--password-stdin", help="Read the pa
 
 
 def read_password(from_stdin: bool) -> str:
+    from services import accounts  # deferred: start-up time
+
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
@@ -42,6 +46,8 @@ def add_command(
     password_stdin: StdinOption = False,
 ) -> None:
     """Create an account."""
+    from services import accounts  # deferred: start-up time
+
     password = read_password(password_stdin)
     with context.database() as db, db.session() as session:
         user = accounts.add_user(session, username, password, role, brand or [])
@@ -52,6 +58,8 @@ def add_command(
 @users_app.command("list")
 def list_command() -> None:
     """List the accounts and the brands of each owner."""
+    from services import accounts  # deferred: start-up time
+
     with context.database() as db, db.session() as session:
         table = Table("user", "role", "brands", "created")
         for user in accounts.list_users(session):
@@ -64,6 +72,8 @@ def list_command() -> None:
 @users_app.command("remove")
 def remove_command(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Delete an account (its sessions end at once)."""
+    from services import accounts  # deferred: start-up time
+
     with context.database() as db, db.session() as session:
         accounts.remove_user(session, username)
     typer.echo(f"user {accounts.normalise_username(username)} removed")
@@ -75,6 +85,8 @@ def set_password_command(
     password_stdin: StdinOption = False,
 ) -> None:
     """Change a password (logs the user out everywhere)."""
+    from services import accounts  # deferred: start-up time
+
     password = read_password(password_stdin)
     with context.database() as db, db.session() as session:
         accounts.set_password(session, username, password)

@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from sqlalchemy import select
@@ -47,10 +47,11 @@ from sqlalchemy.orm import Session, selectinload
 from core.currencies import is_currency_code
 from core.errors import LookalikeError
 from core.yamlfile import YAMLProblem, load_yaml
-from services.rematch import queue_after_import
-from services.signatures import SigningConfig, sign_in_session
 from storage.imagestore import ImageRejected, ImageStore, StoredImage, save_image_row
 from storage.models import AuthorizedSeller, Brand, Mark, Owner, Product, ReferenceImage
+
+if TYPE_CHECKING:
+    from services.signatures import SigningConfig
 
 MAX_REGISTRY_BYTES = 5 * 1024 * 1024
 MAX_MSRP = Decimal("1e12")
@@ -555,6 +556,8 @@ def import_registry(session: Session, registry: Registry, store: ImageStore, *,
             _import_owner_prefs(owners[owner_spec.name], owner_spec, report)
     _sign_reference_images(session, registry, store, signing)
     # A new brand, or new names or photos, is matched against the listings already stored (issue 9.7).
+    from services.rematch import queue_after_import  # deferred: start-up time (loads the matching engine)
+
     queue_after_import(session, report.changes, brand_names)
     return report
 
@@ -578,6 +581,8 @@ def _sign_reference_images(session: Session, registry: Registry, store: ImageSto
                            signing: SigningConfig | None) -> None:
     """Sign the file's images in the import's transaction, so matching can use them once it commits; an
     image that cannot be decoded is a problem of the file (``RegistryInvalid``: nothing is stored)."""
+    from services.signatures import SigningConfig, sign_in_session  # deferred: start-up time (OpenCV, numpy)
+
     blobs = {stored.sha256: data for stored, data in registry.images.values()}
     config = signing or SigningConfig(max_pixels=store.max_pixels, max_bytes=store.max_bytes)
     failed = sign_in_session(session, blobs, config)

@@ -11,16 +11,15 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -53,6 +52,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # deferred: start-up time (only opening a database needs Alembic)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
@@ -61,16 +62,22 @@ def alembic_config(url: str) -> Config:
 
 def head_revisions() -> frozenset[str]:
     """The heads of the migration graph (one per feature branch until a merge revision joins them)."""
+    from alembic.script import ScriptDirectory  # deferred: start-up time
+
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 def current_revisions(engine: Engine) -> frozenset[str]:
+    from alembic.runtime.migration import MigrationContext  # deferred: start-up time
+
     with engine.connect() as conn:
         return frozenset(MigrationContext.configure(conn).get_current_heads())
 
 
 def upgrade(url: str, revision: str = "heads") -> None:
     """Apply migrations up to ``revision`` (idempotent)."""
+    from alembic import command  # deferred: start-up time
+
     cfg = alembic_config(url)
     engine = make_engine(url)
     try:

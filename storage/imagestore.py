@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -70,6 +68,9 @@ def probe(data: bytes, *, max_pixels: int) -> tuple[str, int, int]:
     common truncations a byte scan can see (:func:`looks_truncated`). Other damage inside the pixel data
     is found by the signature stage, which decodes.
     """
+    from PIL import Image as PILImage  # deferred: start-up time (the CLI lists brands without Pillow)
+    from PIL import UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             # Pillow warns (DecompressionBombWarning) above its own global limit; we apply ours instead.
@@ -130,6 +131,8 @@ class ImageStore:
         if content_type and not content_type.lower().startswith(("image/", "application/octet-stream")):
             raise ImageRejected("not_image", f"content type {content_type[:80]!r} is not an image")
         fmt, width, height = probe(data, max_pixels=self.max_pixels)
+        from PIL import Image as PILImage  # deferred: start-up time (already loaded by probe)
+
         sha = hashlib.sha256(data).hexdigest()
         return StoredImage(
             sha256=sha,
