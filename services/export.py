@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,15 +31,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
 from services.review import as_utc, check_status, find_brand, list_matches
-from storage.models import LISTING_STATUSES, Brand, Listing, Match
+from storage.models import LISTING_STATUSES, Brand, EvidenceCapture, Listing, Match, MatchEvent
 
 FORMATS = ("csv", "json", "parquet")
 KINDS = ("suspects", "listings")
 
 #: Columns of ``export suspects``, in order.
 SUSPECT_COLUMNS = (
-    "match_id", "listing_url", "marketplace", "brand", "product", "product_sku", "score", "class",
-    "reasons", "status", "title", "seller", "price", "currency", "first_seen", "last_seen", "changes",
+    "match_id", "listing_url", "marketplace", "marketplace_item_id", "brand", "product", "product_sku", "score",
+    "class", "reasons", "status", "title", "seller", "seller_id", "seller_url", "price", "currency", "msrp",
+    "msrp_currency", "price_ratio", "image_urls", "reference_image", "decided_by", "decided_at", "decision_note",
+    "evidence_sha256", "first_seen", "last_seen", "created_at", "changed_at", "changes",
 )
 #: Columns of ``export listings``, in order.
 LISTING_COLUMNS = (
@@ -47,9 +49,12 @@ LISTING_COLUMNS = (
     "seller", "sku", "gtin", "mpn", "listing_brand", "image_urls", "availability", "status", "first_seen",
     "last_seen", "best_score", "best_brand", "best_class",
 )
-LIST_COLUMNS = {"reasons": " | ", "changes": " | ", "image_urls": " "}
+LIST_COLUMNS = {"reasons": " | ", "changes": " | ", "image_urls": " ", "evidence_sha256": " "}
+#: Columns holding times: typed (UTC) in Parquet, ISO 8601 with the zone (``Z``) in CSV and JSON.
+TIME_COLUMNS = ("first_seen", "last_seen", "created_at", "changed_at", "decided_at")
 #: Columns whose values are built here from numbers, never copied from a page.
-SAFE_COLUMNS = frozenset({"match_id", "listing_id", "score", "best_score", "price", "first_seen", "last_seen"})
+SAFE_COLUMNS = frozenset({"match_id", "listing_id", "score", "best_score", "price", "msrp", "price_ratio",
+                          *TIME_COLUMNS})
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -83,14 +88,25 @@ def suspect_rows(
     changed_since: dt.datetime | dt.date | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per match (see ``SUSPECT_COLUMNS``), best score first; filters as ``list_matches``."""
+    matches = list_matches(session, brand=brand, status=status, min_score=min_score, since=since,
+                           created_since=created_since, changed_since=changed_since)
+    return rows_of_matches(session, matches)
+
+
+def rows_of_matches(session: Session, matches: Sequence[Match]) -> list[dict[str, Any]]:
+    """``SUSPECT_COLUMNS`` rows of the given matches, in their order (the CLI export and the review app's)."""
     rows = []
-    for m in list_matches(session, brand=brand, status=status, min_score=min_score, since=since,
-                          created_since=created_since, changed_since=changed_since):
+    decisions = _decisions(session, [m.id for m in matches])
+    manifests = _manifests(session, [m.id for m in matches])
+    for m in matches:
         listing = m.listing
+        msrp = m.product.msrp if m.product else None
+        decided = decisions.get(m.id)
         rows.append({
             "match_id": m.id,
             "listing_url": listing.url,
             "marketplace": listing.marketplace.name,
+            "marketplace_item_id": listing.external_id,
             "brand": m.brand.name,
             "product": m.product.name if m.product else None,
             "product_sku": m.product.sku if m.product else None,
@@ -100,13 +116,66 @@ def suspect_rows(
             "status": m.status,
             "title": listing.title,
             "seller": listing.seller,
+            "seller_id": listing.seller_id,
+            "seller_url": listing.seller_url,
             "price": price_text(listing.price),
             "currency": listing.currency,
-            "first_seen": iso_utc(listing.first_seen),
-            "last_seen": iso_utc(listing.last_seen),
+            "msrp": price_text(msrp),
+            "msrp_currency": m.product.currency if m.product else None,
+            "price_ratio": round(float(listing.price) / float(msrp), 4)
+            if listing.price is not None and msrp and (not listing.currency or listing.currency == m.product.currency)
+            else None,
+            "image_urls": list(listing.image_urls or []),
+            "reference_image": _reference_image(m),
+            "decided_by": decided.actor if decided else None,
+            "decided_at": as_utc(decided.at) if decided else None,
+            "decision_note": decided.note if decided else None,
+            "evidence_sha256": manifests.get(m.id, []),
+            "first_seen": as_utc(listing.first_seen),
+            "last_seen": as_utc(listing.last_seen),
+            "created_at": as_utc(m.created_at),
+            "changed_at": as_utc(m.updated_at),
             "changes": list(m.changes or []),
         })
     return rows
+
+
+#: Statuses an analyst's decision moves a match to (the latest such event is "who decided").
+DECISION_STATUSES = ("confirmed", "dismissed", "reported")
+
+
+def _decisions(session: Session, match_ids: list[int]) -> dict[int, MatchEvent]:
+    """The latest decision event of each match (confirm, dismiss, report)."""
+    latest: dict[int, MatchEvent] = {}
+    for chunk in range(0, len(match_ids), 500):
+        for event in session.scalars(select(MatchEvent).where(
+                MatchEvent.match_id.in_(match_ids[chunk:chunk + 500]),
+                MatchEvent.to_status.in_(DECISION_STATUSES)).order_by(MatchEvent.id)):
+            latest[event.match_id] = event
+    return latest
+
+
+def _manifests(session: Session, match_ids: list[int]) -> dict[int, list[str]]:
+    """SHA-256 of each match's evidence manifests, oldest capture first."""
+    out: dict[int, list[str]] = {}
+    for chunk in range(0, len(match_ids), 500):
+        for match_id, sha in session.execute(select(EvidenceCapture.match_id, EvidenceCapture.manifest_sha256).where(
+                EvidenceCapture.match_id.in_(match_ids[chunk:chunk + 500]),
+                EvidenceCapture.manifest_sha256.is_not(None)).order_by(EvidenceCapture.id)):
+            out.setdefault(match_id, []).append(sha)
+    return out
+
+
+def _reference_image(match: Match) -> str | None:
+    """The official photo the image signal matched (its source as registered), else the product's first."""
+    by_id = {str(ref.id): ref for ref in (match.product.images if match.product else [])}
+    for item in match.evidence or []:
+        for region in (item or {}).get("regions", []) if isinstance(item, dict) else []:
+            ref = by_id.get(str(region.get("ref_id")))
+            if ref is not None:
+                return ref.source
+    first = min(by_id.values(), key=lambda r: r.position, default=None)
+    return first.source if first else None
 
 
 def listing_rows(
@@ -165,8 +234,8 @@ def listing_rows(
             "image_urls": [str(u) for u in (listing.image_urls or [])],
             "availability": listing.availability,
             "status": listing.status,
-            "first_seen": iso_utc(listing.first_seen),
-            "last_seen": iso_utc(listing.last_seen),
+            "first_seen": as_utc(listing.first_seen),
+            "last_seen": as_utc(listing.last_seen),
             "best_score": round(top[0], 4) if top else None,
             "best_brand": top[1] if top else None,
             "best_class": top[2] if top else None,
@@ -186,12 +255,24 @@ def to_frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFra
     for name in ("match_id", "listing_id"):
         if name in frame:
             frame[name] = frame[name].astype("int64")
+    for name in TIME_COLUMNS:
+        if name in frame:
+            frame[name] = pd.to_datetime(frame[name], utc=True)
     return frame
+
+
+def _iso_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time columns as ISO 8601 text in UTC with the zone, ``2026-11-28T13:03:03Z`` (CSV and JSON)."""
+    out = frame.copy()
+    for name in TIME_COLUMNS:
+        if name in out:
+            out[name] = [None if pd.isna(v) else v.strftime("%Y-%m-%dT%H:%M:%SZ") for v in out[name]]
+    return out
 
 
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame as CSV wants it: lists joined, text cells neutralised against formula injection."""
-    out = frame.copy()
+    out = _iso_times(frame)
     for name, sep in LIST_COLUMNS.items():
         if name in out:
             out[name] = [sep.join(str(v) for v in value) if isinstance(value, list) else value
@@ -208,6 +289,7 @@ def _json_value(value: Any) -> Any:
 
 def _write_json(frame: pd.DataFrame, path: Path) -> None:
     """A JSON array of objects, one per row; missing values are ``null`` (pandas' writer escapes ``/``)."""
+    frame = _iso_times(frame)
     records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
     with path.open("w", encoding="utf-8") as fh:
         json.dump(records, fh, ensure_ascii=False, indent=1, default=_json_value, allow_nan=False)
@@ -220,6 +302,19 @@ def _writer(fmt: str) -> Callable[[pd.DataFrame, Path], None]:
     if fmt == "json":
         return _write_json
     return lambda frame, path: frame.to_parquet(path, index=False, engine="pyarrow")
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux); elsewhere set and restored at once."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def resolve_format(fmt: str | None, path: Path) -> str:
@@ -250,6 +345,7 @@ def write_frame(frame: pd.DataFrame, path: Path, *, fmt: str) -> Path:
     tmp = Path(tmp_name)
     try:
         _writer(fmt)(frame, tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; an export gets the usual mode
         os.replace(tmp, path)
     except OSError as exc:
         raise LookalikeError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -75,15 +75,18 @@ def check_suspects(database: Database, path: Path, fmt: str) -> None:
         assert exporting.export(s, "suspects", path, fmt=fmt) == 3
     frame = read(path, fmt)
     assert list(frame.columns) == list(exporting.SUSPECT_COLUMNS)
-    for column in ("listing_url", "marketplace", "brand", "product", "score", "class", "reasons", "status",
-                   "first_seen", "last_seen", "seller", "price", "currency"):
-        assert column in frame.columns
     top = frame.iloc[0]
     assert top["listing_url"] == "https://bazaarly.test/p/1?ref=1"
     assert (top["marketplace"], top["brand"], top["product"], top["class"], top["status"]) == (
         "bazaarly", "Fullips", "Fullips Lip Plumper", "counterfeit", "new")
     assert top["price"] == "9.99" and top["currency"] == "USD"
-    assert top["first_seen"] == "2026-11-01T02:00:00Z" and top["last_seen"] == "2026-11-20T02:00:00Z"
+    if fmt == "parquet":  # typed: UTC timestamps, not strings
+        assert str(frame["first_seen"].dtype).startswith("datetime64") and str(frame["first_seen"].dt.tz) == "UTC"
+        assert top["first_seen"] == pd.Timestamp("2026-11-01T02:00:00Z")
+    else:
+        assert top["first_seen"] == "2026-11-01T02:00:00Z" and top["last_seen"] == "2026-11-20T02:00:00Z"
+    assert top["msrp"] == "24.00" and float(top["price_ratio"]) == pytest.approx(9.99 / 24, abs=1e-4)
+    assert top["marketplace_item_id"] in (None, "") or pd.isna(top["marketplace_item_id"])
     assert float(top["score"]) == pytest.approx(0.93)
     if fmt == "csv":
         assert top["title"] == "'" + EVIL_TITLE
@@ -224,3 +227,16 @@ def test_export_cli(settings_env: Path, tmp_path: Path) -> None:
         bad = runner.invoke(app, args)
         assert isinstance(bad.exception, LookalikeError), bad.output
         assert message in str(bad.exception) and "\n" not in str(bad.exception)
+
+
+def test_export_files_get_the_process_umask(database: Database, tmp_path: Path) -> None:
+    import os
+
+    make_world(database)
+    old = os.umask(0o022)
+    try:
+        with database.session() as s:
+            exporting.export(s, "suspects", tmp_path / "s.csv")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "s.csv").stat().st_mode & 0o777 == 0o644

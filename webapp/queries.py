@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import Select, and_, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
+from matching.model import CLASS_RANK
 from services.accounts import Principal
-from services.export import SUSPECT_COLUMNS, iso_utc, price_text
+from services.export import iso_utc, price_text, rows_of_matches
 from services.review import as_utc
 from storage.models import (
     MATCH_STATUSES,
@@ -42,7 +43,11 @@ PAGE_SIZE = 50
 MAX_PAGE = 100_000
 #: Sort orders of the queue: name -> (label, sort key, descending). Ties are broken by match id in the
 #: same direction, so every order is total and "next" is well defined.
+#: ``rank`` is the CLI's queue order (``services.review.queue_order``): suspects, then accessories, then
+#: resales, each best score first; as one key, ``2 * class rank - score``, so that "next" is one lookup.
+_RANK = case(dict(CLASS_RANK), value=Match.klass, else_=len(CLASS_RANK))
 SORT_KEYS: dict[str, tuple[str, Any, bool]] = {
+    "rank": ("class, then best score", _RANK * 2 - Match.score, False),
     "score": ("score, best first", Match.score, True),
     "score_asc": ("score, weakest first", Match.score, False),
     "newest": ("newest first", Match.created_at, True),
@@ -105,7 +110,7 @@ class QueueFilter:
     created_since: dt.datetime | None = None
     changed_since: dt.datetime | None = None
     changed: bool = False
-    sort: str = "score"
+    sort: str = "rank"
     page: int = 1
 
     @classmethod
@@ -384,22 +389,9 @@ def export_rows(session: Session, principal: Principal, f: QueueFilter) -> list[
     """The whole filtered set as rows of ``services.export.SUSPECT_COLUMNS``, in queue order."""
     stmt = (filtered_matches(principal, f)
             .options(selectinload(Match.listing).selectinload(Listing.marketplace), selectinload(Match.brand),
-                     selectinload(Match.product))
+                     selectinload(Match.product).selectinload(Product.images))
             .order_by(*SORTS[f.sort][1]))
-    rows = []
-    for m in session.scalars(stmt):
-        listing = m.listing
-        rows.append({
-            "match_id": m.id, "listing_url": listing.url, "marketplace": listing.marketplace.name,
-            "brand": m.brand.name, "product": m.product.name if m.product else None,
-            "product_sku": m.product.sku if m.product else None, "score": round(m.score, 4), "class": m.klass,
-            "reasons": list(m.reasons or []), "status": m.status, "title": listing.title, "seller": listing.seller,
-            "price": price_text(listing.price), "currency": listing.currency,
-            "first_seen": iso_utc(listing.first_seen), "last_seen": iso_utc(listing.last_seen),
-            "changes": list(m.changes or []),
-        })
-    assert all(tuple(r) == SUSPECT_COLUMNS for r in rows[:1])
-    return rows
+    return rows_of_matches(session, list(session.scalars(stmt)))
 
 
 # ------------------------------------------------------------------------------------ match and seller
