@@ -237,8 +237,10 @@ class Matcher:
         found = mark_evidence(view, brand, hits=marks, has_context=context is not None,
                               seller_authorized=verdict.status == "authorized", is_everyday=self._everyday)
         mark = next((e for e in found if e.signal == "mark"), None)
+        # Firm: not weak, not an ordinary word without context, not two words read as a one-word mark.
         firm_mark = mark is not None and not mark.details.get("weak") and (
-            context is not None or not mark.details.get("ordinary_word"))
+            context is not None or not mark.details.get("ordinary_word")) and not (
+            mark.details.get("kind") == "joined" and " " not in str(mark.details.get("mark", "")))
         image = image_evidence(view, brand, hits=images, has_mark=firm_mark, has_context=context is not None)
         photo_text = photo_text_evidence(
             view, brand, images=frozenset(n for n, slot in wording.photo_only.items() if slot == brand.slot),

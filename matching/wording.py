@@ -62,7 +62,9 @@ _RESALE_PATTERNS: tuple[tuple[str, str], ...] = (
                      r"|\bcomprado\s+en\b|\bacquistato\s+(?:da|presso)\b|\bvendita\s+tra\s+privati\b"),
     ("grey market", r"\bgr[ae]y[\s-](?:market|import)\b|\bparallel[\s-]import(?:ed)?\b"
                     r"|\b(?:eu|us|uk|asia|asian|japan|jp|intl|international|parallel|grey|gray)[\s-]import\b"
-                    r"|\bimportacion\b|\bimportazione\b|\bimportiert\b|\bimportation\b"
+                    r"|\bimportacion\b|\bimportazione\b|\bimportiert\b|\bimportation\b|\bimportad[oa]\b"
+                    r"|\bimportat[oa]\b|\bimport\s+(?:japon|japan|giappone|usa|asie|asia|uk|eu|ue)\b"
+                    r"|\bsin\s+garantia\b|\bsans\s+garantie\b|\bsenza\s+garanzia\b"
                     r"|\bimported\s+(?:from|version)\b|\b(?:eu|us|uk|asia|japan|intl|international)\s+version\b"
                     r"|\bnon[\s-]?eu\s+import\b"),
     ("gebraucht", r"\bgebraucht\b|\bgetragen\b|\bneuwertig\b|\bwie\s+neu\b|\bgebrauchtware\b"
