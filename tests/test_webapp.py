@@ -436,3 +436,31 @@ def test_lookalike_serve_answers_on_its_port(settings_env, db_url, tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
         proc.stdout.close()
+
+
+# ------------------------------------------------------------------------------------ evidence
+
+
+def test_evidence_rows_give_spans_disguises_and_regions():
+    from webapp import evidence as ev
+
+    stored = [
+        {"signal": "mark", "strength": 0.7, "role": "identifies", "reason": "title 'Ful1ips' matches mark Fullips",
+         "spans": [{"field": "title", "start": 4, "end": 11}], "disguise": "leetspeak", "regions": [],
+         "details": {"mark": "Fullips"}},
+        {"signal": "image", "strength": 0.9, "role": "identifies", "reason": "image 2 contains FLP-001 photo a",
+         "spans": [], "disguise": None, "details": {"kind": "edited_copy"},
+         "regions": [{"image_no": 2, "ref_id": "17", "listing_box": [0.1, 0.2, 0.6, 0.9], "reference_box": None}]},
+    ]
+    segments = ev.title_segments("New Ful1ips plumper", {}, stored)
+    assert [(s.text, s.mark) for s in segments] == [("New ", None), ("Ful1ips", "Fullips"), (" plumper", None)]
+    (finding,) = ev.mark_findings({}, stored)
+    assert finding.disguise == "digits for letters" and finding.sentence.startswith("title 'Ful1ips'")
+    (pair,) = ev.photo_pairs({}, ["a" * 64, "b" * 64], {"17": ("c" * 64, "FLP-001 photo a")}, stored)
+    assert (pair.listing_sha, pair.reference_sha, pair.region, pair.method) == (
+        "b" * 64, "c" * 64, (0.1, 0.2, 0.6, 0.9), "an edited copy")
+    # Old rows (no evidence column) fall back to the signals; hostile shapes give less, never an error.
+    assert ev.title_segments("Fu11ips", {"marks": [{"field": "title", "mark": "Fullips", "text": "FU11IPS"}]})[0].mark
+    assert ev.title_segments("abc", {}, [{"signal": "mark", "spans": [{"field": "title", "start": 2, "end": 99}]}]) \
+        == [ev.Segment("abc")]
+    assert ev.photo_pairs({"images": [{"image": 9, "region": ["x", 1, 2, 3]}]}, [], {}, "junk")[0].region is None

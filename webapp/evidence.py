@@ -27,6 +27,14 @@ DISGUISES = {
     "spacing": "letters spaced apart",
 }
 KINDS = {"joined": "joined to other words", "piece": "inside a longer word", "spaced": "letters spaced apart"}
+#: Names of ``Evidence.disguise`` values (``matches.evidence``, see /docs/matching.md) for analysts.
+EVIDENCE_DISGUISES = {
+    "homoglyphs": "look-alike letters from other alphabets", "leetspeak": "digits for letters",
+    "spacing": "letters spaced apart", "zero_width": "invisible characters", "misspelling": "misspelt",
+    "joined_words": "joined to other words", "separators": "separators inside the name",
+    "repeats": "repeated letters", "styled_letters": "full-width or styled letters", "accents": "added accents",
+}
+IMAGE_KINDS = {"same_photo": "the same photo", "edited_copy": "an edited copy", "similar_style": "a similar photo"}
 MAX_TITLE = 500  # characters of a title shown
 
 
@@ -43,6 +51,8 @@ class MarkFinding:
     mark: str
     text: str
     disguise: str | None
+    #: The scorer's sentence, when the finding comes from the stored evidence.
+    sentence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,8 +81,25 @@ def disguise_of(mark: Mapping[str, Any]) -> str | None:
     return ", ".join(parts) or None
 
 
-def mark_findings(signals: Mapping[str, Any]) -> list[MarkFinding]:
+def _evidence(evidence: Any, signal: str) -> list[Mapping[str, Any]]:
+    """The stored evidence items (``matches.evidence``, a list of dicts) of one signal; [] for old rows."""
+    if not isinstance(evidence, Sequence) or isinstance(evidence, str):
+        return []
+    return [e for e in evidence if isinstance(e, Mapping) and e.get("signal") == signal]
+
+
+def mark_findings(signals: Mapping[str, Any], evidence: Any = None) -> list[MarkFinding]:
+    """The marks found, from the stored evidence when the row has it, else from the older ``signals``."""
     out = []
+    for e in _evidence(evidence, "mark"):
+        details = e.get("details") if isinstance(e.get("details"), Mapping) else {}
+        spans = [sp for sp in e.get("spans") or [] if isinstance(sp, Mapping)]
+        disguise = e.get("disguise")
+        out.append(MarkFinding(str(spans[0].get("field")) if spans else "?", str(details.get("mark") or "?"), "",
+                               EVIDENCE_DISGUISES.get(disguise, str(disguise).replace("_", " ")) if disguise
+                               else None, str(e.get("reason") or "")[:500]))
+    if out:
+        return out
     for m in signals.get("marks") or []:
         if isinstance(m, Mapping) and isinstance(m.get("mark"), str):
             out.append(MarkFinding(str(m.get("field") or "?"), m["mark"], str(m.get("text") or ""), disguise_of(m)))
@@ -83,12 +110,22 @@ def _fold(text: str) -> str:
     return "".join(ch.lower() for ch in text)
 
 
-def title_segments(title: str | None, signals: Mapping[str, Any]) -> list[Segment]:
-    """The title cut at the spans where a mark was found (``marks[].span`` as [start, end) when the
-    scorer gives it, else the first case-insensitive occurrence of ``marks[].text``)."""
+def title_segments(title: str | None, signals: Mapping[str, Any], evidence: Any = None) -> list[Segment]:
+    """The title cut at the spans where a mark was found: the stored evidence's title spans ([start, end)
+    offsets into the stored title) when the row has them, else the first case-insensitive occurrence of
+    the older ``signals["marks"][].text``."""
     title = (title or "")[:MAX_TITLE]
     spans: list[tuple[int, int, str]] = []
-    for m in signals.get("marks") or []:
+    for e in evidence if isinstance(evidence, Sequence) and not isinstance(evidence, str) else []:
+        if not isinstance(e, Mapping):
+            continue
+        details = e.get("details") if isinstance(e.get("details"), Mapping) else {}
+        label = str(details.get("mark") or e.get("signal") or "evidence")
+        for sp in e.get("spans") or []:
+            if (isinstance(sp, Mapping) and sp.get("field") == "title" and isinstance(sp.get("start"), int)
+                    and isinstance(sp.get("end"), int) and 0 <= sp["start"] < sp["end"] <= len(title)):
+                spans.append((sp["start"], sp["end"], label))
+    for m in [] if spans else signals.get("marks") or []:
         if not isinstance(m, Mapping) or m.get("field") != "title" or not isinstance(m.get("mark"), str):
             continue
         span = m.get("span")
@@ -132,11 +169,28 @@ def _region(value: Any) -> tuple[float, float, float, float] | None:
     return left, top, right, bottom
 
 
-def photo_pairs(signals: Mapping[str, Any], listing_photos: Sequence[str], references: Mapping[str, tuple[str, str]]
-                ) -> list[PhotoPair]:
-    """Pairs from ``signals["images"]``: ``image`` is the listing photo's number (1-based, in the order
-    of ``listing_photos``), ``ref_id`` an id of ``references`` (ref id -> (sha256, label))."""
+def photo_pairs(signals: Mapping[str, Any], listing_photos: Sequence[str], references: Mapping[str, tuple[str, str]],
+                evidence: Any = None) -> list[PhotoPair]:
+    """Pairs from the stored image evidence (its regions), else from the older ``signals["images"]``:
+    the image number is the listing photo's (1-based, in the order of ``listing_photos``), ``ref_id`` an
+    id of ``references`` (ref id -> (sha256, label))."""
     pairs = []
+    for e in _evidence(evidence, "image"):
+        details = e.get("details") if isinstance(e.get("details"), Mapping) else {}
+        strength = e.get("strength")
+        for region in e.get("regions") or []:
+            if not isinstance(region, Mapping):
+                continue
+            number = region.get("image_no")
+            listing_sha = listing_photos[number - 1] \
+                if isinstance(number, int) and 0 < number <= len(listing_photos) else None
+            ref_sha, label = references.get(str(region.get("ref_id")), (None, "official photo"))
+            kind = details.get("kind")
+            pairs.append(PhotoPair(listing_sha, ref_sha, label, IMAGE_KINDS.get(kind, str(kind or "image")),
+                                   float(strength) if isinstance(strength, int | float) else 0.0,
+                                   _region(region.get("listing_box")), str(e.get("reason") or "")[:300]))
+    if pairs:
+        return pairs
     for hit in signals.get("images") or []:
         if not isinstance(hit, Mapping):
             continue

@@ -139,13 +139,14 @@ def match(ctx: Ctx) -> Response:
     listing_photos = [img.sha256 for img in listing.images if img.sha256]
     refs = m.product.images if m.product and m.product.images else queries.brand_reference_images(ctx.db, m.brand_id)
     references = {str(r.id): (r.sha256, f"{r.product.sku} photo {chr(97 + min(r.position, 25))}") for r in refs}
-    pairs = evidence.photo_pairs(signals, listing_photos, references)
+    stored = getattr(m, "evidence", None)
+    pairs = evidence.photo_pairs(signals, listing_photos, references, stored)
     msrp = m.product.msrp if m.product else None
     return ctx.render(
         "match.html", m=m, listing=listing, f=f, before=before, after=after,
-        segments=evidence.title_segments(listing.title, signals),
+        segments=evidence.title_segments(listing.title, signals, stored),
         invisible=evidence.invisible_characters(listing.title),
-        marks=evidence.mark_findings(signals), pairs=pairs,
+        marks=evidence.mark_findings(signals, stored), pairs=pairs,
         listing_photos=listing_photos, references=list(references.values()),
         price=evidence.price_view(listing.price, listing.currency, signals, msrp,
                                   m.product.currency if m.product else None),
