@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= var/demo
 
-.PHONY: demo test lint venv clean bench eval
+.PHONY: demo test lint venv system clean bench eval
 
 venv: $(STAMP)
 
@@ -17,10 +17,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+# Debian packages pip cannot bring (tesseract-ocr for photo text); installed when run as root.
+system:
+	@bash .ci/system-packages
+
+demo: $(STAMP) system
 	LOOKALIKE_DATA_DIR=$(DEMO_DIR) $(BIN)/lookalike demo
 
-test: $(STAMP) lint
+test: $(STAMP) system lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

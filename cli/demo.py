@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -18,8 +19,11 @@ from rich.text import Text
 
 from cli import context
 from cli.scan import failed_crawls, print_summary, run_scan_flow
-from core.settings import Settings
+from core.errors import LookalikeError
 from core.text import one_line
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 DEMO_SEED = 7
 
@@ -135,6 +139,66 @@ def demo_command(
         raise typer.Exit(1)
 
 
+def demo_takedown_command(
+    confirm: int = typer.Option(6, "--confirm", min=1, max=100, help="How many top counterfeits to confirm."),
+    remove: int = typer.Option(3, "--remove", min=0, max=100, help="How many of them the demo shop takes down."),
+) -> None:
+    """On the demo data: confirm one brand's strongest counterfeits on one marketplace, build a takedown pack,
+    let the demo shop remove some, recheck them, and show the outcomes."""
+    from sqlalchemy import func, select  # deferred: start-up time
+
+    from data.demo.marketplace import take_down
+    from services import takedowns
+    from services.review import set_status
+    from storage.models import Listing, Marketplace, Match
+
+    # The demo shop runs on loopback: stored URLs are never trusted, so the recheck needs the allowance.
+    settings = context.settings().model_copy(update={"allow_private_network": True})
+    console = Console(highlight=False, soft_wrap=True)
+    folder = world_dir(settings)
+    floor = settings.takedown_score_floor
+    with context.database(settings) as database:
+        with database.session() as session:
+            strong = (select(Match.brand_id, Marketplace.name, func.count(Match.id))
+                      .join(Listing, Listing.id == Match.listing_id).join(Marketplace)
+                      .where(Match.klass == "counterfeit", Match.status == "new", Match.score >= floor)
+                      .group_by(Match.brand_id, Marketplace.name).order_by(func.count(Match.id).desc()).limit(1))
+            best = session.execute(strong).first()
+            if best is None:
+                raise LookalikeError("no open counterfeit in the demo data: run `make demo` first")
+            brand_id, market, _count = best
+            picked = list(session.scalars(
+                select(Match).join(Listing, Listing.id == Match.listing_id).join(Marketplace)
+                .where(Match.brand_id == brand_id, Marketplace.name == market, Match.klass == "counterfeit",
+                       Match.status == "new", Match.score >= floor)
+                .order_by(Match.score.desc(), Match.id).limit(confirm)))
+            brand_name = picked[0].brand.name
+            for match in picked:
+                set_status(session, match.id, "confirmed", actor="demo-analyst", note="demo: checked the evidence")
+            urls = [m.listing.url for m in picked]
+        console.print(Text(f"Confirmed {len(picked)} counterfeit(s) of {brand_name} on {market} as demo-analyst."))
+        out = settings.data_dir / f"takedown-{plain(brand_name, 40).replace(' ', '-')}.zip"
+        with start_marketplace(folder, settings.data_dir / "demo-port"):
+            result = takedowns.build_pack(database, settings, brand=brand_name, out=out, fmt="generic",
+                                          marketplace=market, actor="demo-analyst")
+            console.print(Text(f"Takedown pack: {out} ({result.items} notice(s), {result.batches} batch(es), "
+                               f"{len(result.refused)} refused by the notice guard)"))
+            gone = [url.rstrip("/").rsplit("/", 1)[-1] for url in urls[:remove]]
+            take_down(folder, gone)
+            console.print(f"The demo shop removed {len(gone)} of them; rechecking the reported listings...")
+            changed = takedowns.verify_removals(database, settings)
+        console.print(f"Recheck: {changed['removed']} removed, {changed['edited']} edited, "
+                      f"{changed['failed_marketplaces']} marketplace(s) not answered.")
+        with database.session() as session:
+            rows = takedowns.takedown_stats(session, by="marketplace")
+        for row in rows:
+            median = "-" if row.median_hours_to_removal is None else f"{row.median_hours_to_removal:.2f} h"
+            console.print(Text(f"  {plain(row.group, 40)}: reported {row.reported}, removed {row.removed}, "
+                               f"median time to removal {median}"))
+    cmd = command_prefix(settings)
+    console.print(Text(f"Look inside: unzip -l {out}   ·   {cmd} stats takedowns   ·   {cmd} evidence verify"))
+
+
 def write_digests(console: Console, settings: Settings) -> None:
     """Each demo owner's digest as an .eml file in the data folder (never mailed), and where they are."""
     from services.digests import send_digests  # the mail modules load only when the demo gets here
@@ -179,4 +243,5 @@ def command_prefix(settings: Settings) -> str:
 
 
 def register(app: typer.Typer) -> None:
+    app.command("demo-takedown")(demo_takedown_command)
     app.command("demo")(demo_command)

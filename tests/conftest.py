@@ -28,6 +28,27 @@ def postgres_available() -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def _photo_text_off_unless_asked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that scan whole worlds read no photo text (0.3 s+ an image on a shared core would make the
+    suite miss CI's time); the OCR tests, the ones using ``ocr_engine`` or marked ``ocr``, keep it on.
+    Set through the environment so the crawl's child processes and Prefect's flows see it too."""
+    if "ocr_engine" not in request.fixturenames and request.node.get_closest_marker("ocr") is None:
+        monkeypatch.setenv("LOOKALIKE_SIGNATURE_OCR", "false")
+
+
+@pytest.fixture
+def ocr_engine() -> None:
+    """Skip where Debian's tesseract-ocr is absent (a newcomer's laptop); fail in CI (LOOKALIKE_REQUIRE_OCR=1)."""
+    from matching.ocr import ocr_available
+
+    if ocr_available():
+        return
+    if os.environ.get("LOOKALIKE_REQUIRE_OCR") == "1":
+        pytest.fail("tesseract-ocr is required (LOOKALIKE_REQUIRE_OCR=1) but not installed")
+    pytest.skip("tesseract-ocr is not installed (apt-get install tesseract-ocr); photo text is not read")
+
+
 def _require_postgres() -> None:
     if postgres_available():
         return

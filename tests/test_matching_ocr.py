@@ -9,10 +9,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from matching.images import compute_image_signature
-from matching.ocr import normalise_words, ocr_available, read_text, read_words
+from matching.ocr import normalise_words, read_text, read_words
 from matching.synthetic import encode, packshot, photo
 
-needs_tesseract = pytest.mark.skipif(not ocr_available(), reason="tesseract-ocr is not installed")
+needs_tesseract = pytest.mark.usefixtures("ocr_engine")
 
 
 @pytest.mark.parametrize(("text", "words"), [

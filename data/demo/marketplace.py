@@ -191,6 +191,26 @@ class DemoWorld:
         return {item["id"]: self.product_path(item) for item in self.listings}
 
 
+#: A file in the world folder naming listing ids the demo shops have taken down (one per line): their
+#: pages answer 410 Gone, as a marketplace does after a takedown.  ``lookalike demo takedowns`` writes it.
+TAKEN_DOWN_FILE = "taken-down.txt"
+
+
+def taken_down(world_dir: Path) -> frozenset[str]:
+    """Listing ids the demo shops have removed (read on each request, so another process can add some)."""
+    try:
+        text = (world_dir / TAKEN_DOWN_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return frozenset()
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+def take_down(world_dir: Path, listing_ids: list[str]) -> None:
+    """Make the demo shops remove these listings (append to :data:`TAKEN_DOWN_FILE`)."""
+    with (world_dir / TAKEN_DOWN_FILE).open("a", encoding="utf-8") as fh:
+        fh.writelines(f"{i}\n" for i in listing_ids)
+
+
 class DemoMarketplace:
     """The server; ``with DemoMarketplace(world_dir) as market: market.url``."""
 
@@ -321,6 +341,8 @@ class DemoMarketplace:
                 return self.html(self.category_page(slug, segments[3], page))
             if len(segments) == 4 and segments[2] == "p":
                 item = world.by_id.get(segments[3])
+                if item is not None and item["shop"] == slug and item["id"].lower() in taken_down(world.dir):
+                    return 410, "text/html; charset=utf-8", b"<h1>This listing was removed</h1>", {}
                 if item is not None and item["shop"] == slug:
                     if item["id"].lower() == world.faults.slow:
                         time.sleep(self.slow_seconds)
