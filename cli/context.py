@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.errors import LookalikeError
-from core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from core.settings import Settings
     from storage.db import Database
 
 
 def settings() -> Settings:
+    from core.settings import load_settings  # deferred: start-up time (pydantic-settings)
+
     return load_settings()
 
 

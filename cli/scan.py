@@ -20,10 +20,10 @@ from rich.table import Table
 from cli import context
 from core.errors import LookalikeError
 from core.prefect_env import configure_prefect_env, prepare_prefect_database
-from core.settings import Settings
 from core.terminal import safe_text
 
 if TYPE_CHECKING:
+    from core.settings import Settings
     from storage.db import Database
 
 #: Seconds between two refreshes of the progress display.

@@ -7,13 +7,14 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import context
-from core.settings import describe_sources
 
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 
 def config() -> None:
     """Print the settings in force and where each value came from (env, file or default)."""
+    from core.settings import describe_sources  # deferred: start-up time
+
     settings = context.settings()
     table = Table(title="Lookalike settings", show_lines=False)
     table.add_column("setting")

@@ -7,13 +7,14 @@ machines build their own.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,6 +75,36 @@ def current_revisions(engine: Engine) -> frozenset[str]:
         return frozenset(MigrationContext.configure(conn).get_current_heads())
 
 
+def declared_heads() -> frozenset[str]:
+    """The heads as the revision files declare them (``revision`` / ``down_revision`` literals), read
+    without Alembic: the fast check of :meth:`Database.ensure_schema` (deferred: start-up time)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+                node.target if isinstance(node, ast.AnnAssign) else None
+            if not isinstance(target, ast.Name) or node.value is None:
+                continue
+            if target.id not in ("revision", "down_revision"):
+                continue
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:  # not a literal: leave the decision to Alembic
+                return frozenset()
+            values = {value} if isinstance(value, str) else set(value or ())
+            (revisions if target.id == "revision" else parents).update(values)
+    return frozenset(revisions - parents)
+
+
+def stored_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions in ``alembic_version`` read with plain SQL (empty when the table is missing)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return frozenset()
+        return frozenset(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
 def upgrade(url: str, revision: str = "heads") -> None:
     """Apply migrations up to ``revision`` (idempotent)."""
     from alembic import command  # deferred: start-up time
@@ -110,6 +141,9 @@ class Database:
         return self.engine.dialect.name
 
     def ensure_schema(self) -> Database:
+        heads = declared_heads()
+        if heads and stored_revisions(self.engine) == heads:  # up to date: no Alembic import (start-up time)
+            return self
         if current_revisions(self.engine) != head_revisions():
             upgrade(self.url)
         return self

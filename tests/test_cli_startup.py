@@ -22,8 +22,8 @@ HEAVY = ("cv2", "numpy", "PIL", "pandas", "pyarrow", "alembic", "scrapy", "twist
          "distributed", "imagehash", "jinja2", "rapidfuzz")
 #: The matching engine; ``matching.model`` and ``matching.evidence`` are plain data classes the queue shows.
 LIGHT_MATCHING = {"matching", "matching.model", "matching.evidence"}
-#: What opening the database adds: SQLAlchemy, its driver, and Alembic's check for pending migrations.
-DATABASE = ("alembic", "sqlalchemy")
+#: What opening an up-to-date database adds: SQLAlchemy and its driver (Alembic only when migrating).
+DATABASE = ("sqlalchemy",)
 
 PROBE = """
 import json, sys
@@ -75,7 +75,10 @@ def test_help_loads_no_heavy_module_and_no_database(tmp_path: Path, args: list[s
 
 @pytest.mark.parametrize("args", [["review", "list"], ["brands", "list"], ["review", "list", "--status", "new"]])
 def test_fast_commands_load_only_the_database(tmp_path: Path, args: list[str]) -> None:
-    code, modules, output = loaded_after(args, tmp_path)
+    code, modules, output = loaded_after(args, tmp_path)  # a new database: created and migrated by Alembic
+    assert code == 0, output
+    assert "alembic" in modules
+    code, modules, output = loaded_after(args, tmp_path)  # now up to date: the revision check needs no Alembic
     assert code == 0, output
     assert "sqlalchemy" in modules  # the command did open the database: the check below means something
     assert heavy(modules, allowed=DATABASE) == []
@@ -101,3 +104,14 @@ def test_help_defaults_equal_the_services_constants() -> None:
     assert match.DEFAULT_BATCH_SIZE == scan.DEFAULT_BATCH_SIZE == scan_service.DEFAULT_BATCH_SIZE
     assert review.MATCH_STATUSES == models.MATCH_STATUSES
     assert users.USER_ROLES == models.USER_ROLES
+
+
+def test_the_fast_revision_check_agrees_with_alembic(tmp_path: Path) -> None:
+    """``Database.ensure_schema`` skips Alembic when ``alembic_version`` holds the declared heads."""
+    from storage.db import Database, current_revisions, declared_heads, head_revisions, stored_revisions
+
+    assert declared_heads() == head_revisions()
+    with Database.opened(f"sqlite:///{tmp_path / 'db.sqlite'}") as db:
+        assert stored_revisions(db.engine) == current_revisions(db.engine) == head_revisions()
+    with Database.opened(f"sqlite:///{tmp_path / 'empty.sqlite'}", migrate=False) as db:
+        assert stored_revisions(db.engine) == frozenset()
