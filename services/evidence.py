@@ -52,6 +52,7 @@ TRIGGERS = ("suspect", "confirmed")
 CONFIRMED_STATUSES = ("confirmed", "reported", "removed")
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 SCREENSHOT_TIMEOUT_S = 45.0
+NO_SCRIPT_POLICY = b'<meta http-equiv="Content-Security-Policy" content="script-src \'none\'; object-src \'none\'">'
 EXTENSIONS = {"warc": "warc.gz", "screenshot": "png", "manifest": "json"}
 
 
@@ -145,10 +146,11 @@ def offline_screenshot(html: bytes, *, chromium: str, timeout: float = SCREENSHO
     """A full-page PNG of captured HTML, rendered with scripts off and no network at all; None on failure."""
     with tempfile.TemporaryDirectory(prefix="lookalike-shot-") as folder:
         page, shot = Path(folder) / "page.html", Path(folder) / "shot.png"
-        page.write_bytes(html)
+        # Scripts off by a policy placed before anything of the page (the captured bytes stay as they were).
+        page.write_bytes(NO_SCRIPT_POLICY + html)
         command = [
             chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--blink-settings=scriptEnabled=false", "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
             "--disable-background-networking", f"--user-data-dir={folder}/profile",
             "--window-size=1280,2400", f"--screenshot={shot}", page.as_uri(),
         ]

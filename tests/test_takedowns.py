@@ -266,3 +266,32 @@ def test_verify_removals_rechecks_the_local_shop(database, tmp_path, shop) -> No
     with database.session() as s:
         assert s.get(Match, ids["fake"]).status == "removed"
         assert s.scalars(select(Takedown)).one().outcome == "removed"
+
+
+@pytest.mark.skipif(evidence.chromium_path() is None and not os.environ.get("LOOKALIKE_REQUIRE_BROWSER"),
+                    reason="Chromium is not installed (apt-get install chromium); evidence is the WARC alone")
+def test_screenshot_is_rendered_offline_with_scripts_off(tmp_path) -> None:
+    """A hostile page's script does not run and its remote image is not fetched (no network at all)."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        html = (f'<h1>Listing</h1><img src="http://127.0.0.1:{port}/beacon.png">'
+                f'<script>document.title="ran"; new Image().src="http://127.0.0.1:{port}/script";</script>').encode()
+        png = evidence.offline_screenshot(html, chromium=evidence.chromium_path())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert hits == []
