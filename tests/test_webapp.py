@@ -3,6 +3,7 @@ bulk, undo, tenant isolation, CSRF, login rate limit, security headers, images a
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -252,6 +253,25 @@ def test_owner_sees_none_of_another_brand(app, world, logged_in):
     assert "Fullips" not in csv and csv.count("\n") == 5
     assert c.get("/sellers?name=Deals+1").status_code == 404
     assert "Fullips" not in c.get("/sellers?name=Bundle+King").text
+
+
+def test_brand_page_shows_takedown_figures_of_the_owners_brands_only(app, world, logged_in):
+    from services.review import set_status
+    from storage.db import Database
+    from storage.models import Match, Takedown, TakedownPack
+
+    with Database.opened(world.settings.database_url) as db, db.session() as s:
+        match = s.get(Match, world.glowwe_matches[0])
+        set_status(s, match.id, "reported", actor="ana", note="pack")
+        s.add(TakedownPack(id="p1", brand_id=world.glowwe, format="generic", created_by="ana", items=1, sha256="0" * 64))
+        s.flush()
+        s.add(Takedown(match_id=match.id, pack_id="p1", marketplace=match.listing.marketplace.name,
+                       content_hash=match.listing.content_hash, outcome="removed",
+                       reported_at=match.created_at, outcome_at=match.created_at + dt.timedelta(hours=30)))
+    owner = logged_in(app, "otherco").get("/brands").text
+    assert "Glowwe" in owner and "Fullips" not in owner and "30.0 h" in owner
+    analyst = logged_in(app, "ana").get("/brands").text
+    assert "Glowwe" in analyst and "Fullips" in analyst and "no notices filed yet" in analyst
 
 
 def test_owners_look_but_do_not_decide(app, world, logged_in):

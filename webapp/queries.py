@@ -541,3 +541,33 @@ def visible_matches_brief(session: Session, principal: Principal, ids: list[int]
     rows = {r[0]: QueueRow(r[0], r[1], r[2], r[3], r[4], r[5], price_text(r[6]), r[7], r[8], r[9], r[10],
                            as_utc(r[11]), bool(r[12]), r[13]) for r in session.execute(stmt)}
     return [rows[i] for i in ids if i in rows]
+
+
+# ---------------------------------------------------------------------------------------------- brands
+
+
+@dataclass(frozen=True, slots=True)
+class BrandRow:
+    brand_id: int
+    name: str
+    owner: str
+    by_status: dict[str, int]
+    takedowns: Any  # services.takedowns.TakedownStats, or None before the first notice
+
+
+def brand_overview(session: Session, principal: Principal) -> list[BrandRow]:
+    """Each brand in scope with its matches by status and its takedown figures (the query is scoped)."""
+    from services.takedowns import takedown_stats
+
+    query = select(Brand).order_by(Brand.name)
+    if principal.brand_ids is not None:
+        query = query.where(Brand.id.in_(sorted(principal.brand_ids)) if principal.brand_ids else false())
+    brands = list(session.scalars(query))
+    ids = [b.id for b in brands]
+    counts: dict[int, dict[str, int]] = {}
+    for brand_id, status, n in session.execute(
+            select(Match.brand_id, Match.status, func.count()).where(Match.brand_id.in_(ids))
+            .group_by(Match.brand_id, Match.status)):
+        counts.setdefault(brand_id, {})[status] = n
+    stats = {s.group: s for s in takedown_stats(session, by="brand", brand_ids=ids)}
+    return [BrandRow(b.id, b.name, b.owner.name, counts.get(b.id, {}), stats.get(b.name)) for b in brands]

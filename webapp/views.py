@@ -168,6 +168,13 @@ def seller(ctx: Ctx) -> Response:
     return ctx.render("seller.html", s=found)
 
 
+@page()
+def brands(ctx: Ctx) -> Response:
+    """The principal's brands: matches by status and takedown outcomes (reported, removed, time to removal)."""
+    rows = queries.brand_overview(ctx.db, ctx.principal)
+    return ctx.render("brands.html", rows=rows)
+
+
 # ------------------------------------------------------------------------------------------ decisions
 
 
@@ -281,5 +288,6 @@ def routes() -> list[Route]:
         Route("/bulk", bulk_apply, methods=["POST"]),
         Route("/undo", undo, methods=["POST"]),
         Route("/sellers", seller),
+        Route("/brands", brands),
         Route("/images/{sha:str}/{size:str}", image),
     ]
