@@ -85,13 +85,20 @@ def brands_to_rematch(changes: Iterable[str], brand_names: Iterable[str]) -> dic
     ``changes`` are :class:`services.registry.ImportReport` lines (``brand B: created``,
     ``brand B: product X: image 'a.jpg' added``...).  Owner and digest settings do not count.
     """
-    lines = list(changes)
-    wanted: dict[str, str] = {}
-    for name in sorted(set(brand_names), key=len, reverse=True):
-        prefix = f"brand {name}: "
-        mine = [line[len(prefix):] for line in lines if line.startswith(prefix)]
-        if not mine or name in wanted:
+    names = set(brand_names)
+    said: dict[str, list[str]] = {}
+    for line in changes:  # one pass: a line belongs to the longest brand name that prefixes it
+        if not line.startswith("brand "):
             continue
+        owner, at = None, line.find(": ", 6)
+        while at != -1:
+            if line[6:at] in names:
+                owner = line[6:at]
+            at = line.find(": ", at + 2)
+        if owner is not None:
+            said.setdefault(owner, []).append(line[6 + len(owner) + 2:])
+    wanted: dict[str, str] = {}
+    for name, mine in said.items():
         if "created" in mine:
             wanted[name] = "brand registered"
         elif any(not what.startswith(_NO_MATCH_EFFECT) for what in mine):
