@@ -79,15 +79,18 @@ def list_() -> None:
         typer.echo("No brands registered yet: run `lookalike brands import FILE`.")
         return
     table = Table(title=f"{len(rows)} registered brand(s)")
-    for column in ("brand", "owner", "digest to", "digest", "category", "aliases", "products", "images",
-                   "authorized sellers"):
-        table.add_column(column, overflow="fold")
+    table.add_column("brand", no_wrap=True, max_width=40)  # a name is never cut in two, on any width
+    table.add_column("owner", overflow="fold")
+    table.add_column("digest", overflow="fold")
+    table.add_column("products / images", justify="right")
+    table.add_column("category, aliases, authorized sellers", overflow="fold")
     for row in rows:
+        details = "; ".join(part for part in (
+            row["category"] or "", ", ".join(row["aliases"]), ", ".join(row["authorized_sellers"])) if part)
         table.add_row(
-            safe_text(row["brand"]), safe_text(row["owner"]), safe_text(", ".join(row["digest_to"]) or "(none)"),
-            safe_text(row["digest"]), safe_text(row["category"]),
-            safe_text(", ".join(row["aliases"])), str(row["products"]), str(row["images"]),
-            safe_text(", ".join(row["authorized_sellers"])),
+            safe_text(row["brand"]), safe_text(row["owner"]),
+            safe_text(f"{', '.join(row['digest_to']) or '(no address)'} ({row['digest']})"),
+            f"{row['products']} / {row['images']}", safe_text(details or "-"),
         )
     Console(emoji=False).print(table)
 
