@@ -48,13 +48,6 @@ def configure_prefect_env(data_dir: Path, *, environ: MutableMapping[str, str] |
     return applied
 
 
-def configure_from_settings() -> dict[str, str]:
-    """:func:`configure_prefect_env` for the data folder of the settings in force."""
-    from core.settings import load_settings
-
-    return configure_prefect_env(load_settings().data_dir)
-
-
 #: Marker written in ``PREFECT_HOME`` once Prefect's own database is created and migrated.
 DATABASE_READY_MARKER = ".lookalike-prefect-db-ready"
 

@@ -267,10 +267,6 @@ class Settings(BaseSettings):
         return self.data_dir / "images"
 
     @property
-    def exports_dir(self) -> Path:
-        return self.data_dir / "exports"
-
-    @property
     def evidence_dir(self) -> Path:
         """Content-addressed evidence files (WARC, images, screenshots, manifests)."""
         return self.data_dir / "evidence"
