@@ -2,7 +2,7 @@
 
 Generates a demo world of about ``--listings`` listings (``data.demo.generate.generate_world`` with as many
 brands as that takes: the seed-7 world has 12 brands and 878 listings, so about 73 listings a brand; the
-generator stops at 20 brands, about 1,460 listings; the real count is reported), serves it with the demo marketplace on 127.0.0.1, and runs the nightly scan's
+generator stops at 16 brands, about 1,170 listings; the real count is reported), serves it with the demo marketplace on 127.0.0.1, and runs the nightly scan's
 stages in this process against a new PostgreSQL database (created for the run, dropped after it):
 
 - ``registry``: ``services.registry`` load + import of the world's brands (reference images signed there);
@@ -60,11 +60,13 @@ def run(listings: int, *, world: Path | None, seed: int, admin_url: str, keep: b
     work = Path(tempfile.mkdtemp(prefix="lookalike-scale-"))
     if world is None:
         world = work / "world"
+        from data.demo.catalogue import OWNER_NAMES
         from data.demo.vocab import CATEGORIES
 
-        # The demo generator draws each category at most twice: 20 brands, about 1,460 listings, is its
-        # largest world; a larger one needs the large-world generator (data/demo/scale.py, not written yet).
-        brands = min(max(4, round(listings / LISTINGS_PER_BRAND)), 2 * len(CATEGORIES))
+        # The demo generator gives each brand its own owner name and draws each category at most twice: 16
+        # brands, about 1,170 listings, is its largest world; a larger one needs a large-world generator
+        # (data/demo/scale.py, not written yet).
+        brands = min(max(4, round(listings / LISTINGS_PER_BRAND)), 2 * len(CATEGORIES), len(OWNER_NAMES))
         if brands * LISTINGS_PER_BRAND < listings * 0.9:
             print(f"the demo generator stops at {brands} brands (about {brands * LISTINGS_PER_BRAND} listings)",
                   file=sys.stderr)
