@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.hashing
 	$(BIN)/python -m bench.matching 1000 10000 100000
+	LOOKALIKE_SIGNATURE_OCR=false $(BIN)/python -m bench.scale --listings 1170
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
