@@ -78,12 +78,9 @@ def crawl(target: dict[str, Any], scan_id: str) -> dict[str, Any]:
     """One crawl in a child process; returns its :class:`services.scan.CrawlOutcome` as a dict."""
     logger = get_run_logger()
     settings = load_settings()
-    database = Database(settings.database_url)
-    try:
+    with Database(settings.database_url) as database:
         outcome = scan.crawl_target(settings, scan.ScanTarget.from_dict(target), scan_id=scan_id,
                                     database=database)
-    finally:
-        database.dispose()
     logger.info("crawl %s: %s, %d pages, %d new / %d changed / %d gone listings", outcome.target,
                 outcome.status, outcome.pages, outcome.listings_new, outcome.listings_changed,
                 outcome.listings_gone)
@@ -107,12 +104,9 @@ def match_pending(worker: int, batch_size: int, sign_first: bool = True) -> dict
     """Score pending listings until none is left; returns :class:`services.scan.MatchStats` as a dict."""
     logger = get_run_logger()
     settings = load_settings()
-    database = Database(settings.database_url).ensure_schema()
-    try:
+    with Database(settings.database_url).ensure_schema() as database:
         stats = scan.match_pending(database, settings=settings, batch_size=batch_size, logger=logger,
                                    sign_first=sign_first)
-    finally:
-        database.dispose()
     logger.info("worker %d matched %d listing(s) in %d batch(es): %s", worker, stats.listings, stats.batches,
                 stats.outcomes)
     return stats.as_dict()
@@ -143,13 +137,10 @@ def capture_evidence() -> dict[str, Any]:
 def match_listings(workers: int = 1, batch_size: int = scan.DEFAULT_BATCH_SIZE,
                    sign_first: bool = True) -> dict[str, Any]:
     """Match every pending listing with ``workers`` tasks at once (SQLite: always one)."""
-    database = _database()
-    try:
+    with _database() as database:
         if database.backend == "sqlite" and workers > 1:
             get_run_logger().info("SQLite takes one writer at a time: matching with 1 worker, not %d", workers)
             workers = 1
-    finally:
-        database.dispose()
     futures = [match_pending.submit(i, batch_size, sign_first) for i in range(max(1, workers))]
     total = scan.MatchStats()
     for future in futures:
@@ -241,11 +232,8 @@ def nightly_scan(
                                                                      sign_first=False))
     matching = matching.add(scan.MatchStats.from_dict(rematch_pending(batch_size)))
     capture_evidence()
-    database = _database()
-    try:
+    with _database() as database:
         summary = scan.scan_summary(database, scan_id=scan_id, crawls=outcomes, matching=matching)
-    finally:
-        database.dispose()
     _publish(summary)
     failures = _alert_operators(summary, started)
     if send_digests:

@@ -27,12 +27,8 @@ PARALLEL_CRAWLS = 4
 
 @task(name="listings-to-recheck", cache_policy=NO_CACHE)
 def select_groups(statuses: list[str]) -> list[dict[str, Any]]:
-    database = Database(load_settings().database_url).ensure_schema()
-    try:
-        with database.session() as session:
-            return [g.as_dict() for g in recheck.recheck_groups(session, statuses=statuses)]
-    finally:
-        database.dispose()
+    with Database.opened(load_settings().database_url) as database, database.session() as session:
+        return [g.as_dict() for g in recheck.recheck_groups(session, statuses=statuses)]
 
 
 @task(name="recheck-crawl", retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=30),
@@ -45,13 +41,9 @@ def recheck_crawl(group: dict[str, Any]) -> int:
 def verify(group: dict[str, Any], since_iso: str) -> dict[str, Any]:
     import datetime as dt
 
-    database = Database(load_settings().database_url)
-    try:
-        with database.session() as session:
-            report = recheck.verify_takedowns(session, recheck.RecheckGroup.from_dict(group),
-                                              since=dt.datetime.fromisoformat(since_iso))
-    finally:
-        database.dispose()
+    with Database(load_settings().database_url) as database, database.session() as session:
+        report = recheck.verify_takedowns(session, recheck.RecheckGroup.from_dict(group),
+                                          since=dt.datetime.fromisoformat(since_iso))
     return report.as_dict()
 
 

@@ -109,12 +109,8 @@ def recheck_crawl(settings: Settings, group: RecheckGroup, *, scan_id: str | Non
 
 @contextlib.contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
-    database = Database(settings.database_url)
-    try:
-        with database.session() as session:
-            yield session
-    finally:
-        database.dispose()
+    with Database(settings.database_url) as database, database.session() as session:
+        yield session
 
 
 def verify_takedowns(session: Session, group: RecheckGroup, *, since: dt.datetime) -> RecheckReport:

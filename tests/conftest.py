@@ -107,3 +107,9 @@ def real_pages_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"{path} not present (it ships beside the repository in the workplace)")
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API leaves its event loop marked as running in this thread
+    after it closes, which breaks any later test that runs a loop of its own (Starlette's TestClient)."""
+    items.sort(key=lambda item: "browser" in item.path.parts)

@@ -109,12 +109,8 @@ test_settings.__test__ = False  # a helper, not a test
 def import_demo_registry(settings: Settings, world: Path) -> None:
     store = ImageStore.from_settings(settings)
     registry = load_registry(world / "registry.yaml", store=store)
-    database = Database(settings.database_url).ensure_schema()
-    try:
-        with database.session() as session:
-            import_registry(session, registry, store)
-    finally:
-        database.dispose()
+    with Database(settings.database_url).ensure_schema() as database, database.session() as session:
+        import_registry(session, registry, store)
 
 
 def match_set(database: Database) -> dict[tuple[str, str], tuple[str, str, float]]:

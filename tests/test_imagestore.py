@@ -181,8 +181,7 @@ def test_migration_converts_version_1_signatures(db_url: str, tmp_path: Path) ->
                          {"s": sha, "p": f"{sha[:2]}/{sha}.jpg", "h": json.dumps(hashes), "t": now})
     engine.dispose()
     upgrade(db_url)
-    db = Database(db_url)
-    try:
+    with Database(db_url) as db:
         assert "hashes" not in {c["name"] for c in inspect(db.engine).get_columns("images")}
         with db.session() as s:
             rows = {r.sha256: r for r in s.scalars(select(ImageSignatureRow))}
@@ -193,8 +192,6 @@ def test_migration_converts_version_1_signatures(db_url: str, tmp_path: Path) ->
             assert back.hashes == sig.hashes and back.keypoints == sig.keypoints
             assert len(row.keypoints) < len(json.dumps(legacy["orb"])) + len(json.dumps(legacy["orb_m"]))
             assert {p.sha256 for p in pending_signature_images(s, version=back.version)} == {"b" * 64, "c" * 64}
-    finally:
-        db.dispose()
 
 
 def jpeg_photo() -> bytes:

@@ -400,8 +400,7 @@ def _record(db: Database, ids: dict[str, int]) -> str:
 @pytest.mark.postgres
 def test_two_workers_racing_create_one_match(postgres_url: str) -> None:
     """Worker A inserts and holds its transaction; B's insert waits on it; A commits; B updates."""
-    db = Database(postgres_url).ensure_schema()
-    try:
+    with Database(postgres_url).ensure_schema() as db:
         ids = make_world(db)
         results: dict[str, Any] = {}
         b_pid: list[int] = []
@@ -437,8 +436,6 @@ def test_two_workers_racing_create_one_match(postgres_url: str) -> None:
         assert results["b"] == "updated"
         assert match_count(db) == 1
         assert [e[:2] for e in events(db)] == [(None, "new")]
-    finally:
-        db.dispose()
 
 
 def test_many_workers_at_once_create_one_match(database: Database) -> None:

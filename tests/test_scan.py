@@ -81,14 +81,11 @@ def settings(tmp_path: Path, db_url: str):
 
 @pytest.fixture
 def db(settings, world: Path):
-    database = Database(settings.database_url).ensure_schema()
-    try:
+    with Database(settings.database_url).ensure_schema() as database:
         store = ImageStore.from_settings(settings)
         with database.session() as session:
             import_registry(session, load_registry(world / "registry.yaml", store=store), store)
         yield database
-    finally:
-        database.dispose()
 
 
 def add_listing(database: Database, n: int, title: str, *, seller: str = "Some Shop", price: str = "9.99",
@@ -318,8 +315,7 @@ def test_a_listing_changed_while_scored_stays_pending(tmp_path: Path, world: Pat
     from matching import Matcher
 
     settings = load_settings(data_dir=tmp_path / "data", db_url=f"sqlite:///{tmp_path / 'race.db'}")
-    database = Database(settings.database_url).ensure_schema()
-    try:
+    with Database(settings.database_url).ensure_schema() as database:
         store = ImageStore.from_settings(settings)
         with database.session() as session:
             import_registry(session, load_registry(world / "registry.yaml", store=store), store)
@@ -331,8 +327,6 @@ def test_a_listing_changed_while_scored_stays_pending(tmp_path: Path, world: Pat
             assert [lid for lid in ids if session.get(Listing, lid).needs_matching] == [ids[0]]
         again = scan.match_pending(database, settings=settings, matcher=matcher)
         assert again.listings == 1 and again.outcomes == {"updated": 1} and scan.pending_count(database) == 0
-    finally:
-        database.dispose()
 
 
 def test_summary_counts_crawls_matching_and_open_matches_per_brand(db: Database, settings) -> None:

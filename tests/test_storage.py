@@ -13,13 +13,10 @@ from storage.models import Base, Brand, Listing, Marketplace, Match, Owner
 def test_migrations_create_every_table(db_url: str) -> None:
     upgrade(db_url)
     upgrade(db_url)  # idempotent
-    db = Database(db_url)
-    try:
+    with Database(db_url) as db:
         assert current_revisions(db.engine) == head_revisions()
         tables = set(inspect(db.engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
-    finally:
-        db.dispose()
 
 
 def test_models_match_migrations(database: Database) -> None:

@@ -23,8 +23,10 @@ def _require_browser() -> None:
     pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium); browser tests skipped")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for the browser tests, closed when they end: Playwright's sync API keeps an event loop
+    running in this thread, which would break every later test that runs its own (Starlette's TestClient)."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
