@@ -63,12 +63,13 @@ def full_demo_world(config: pytest.Config) -> Path:
 
 
 def slice_world(full: Path, out: Path, *, step: int = 9) -> Path:
-    """A world with every ``step``-th listing of ``full``; registry, refs and images linked, not copied."""
+    """A world with every ``step``-th listing of ``full``; listing images linked, the registry's photos copied
+    (the registry refuses photos that resolve outside its folder, as a symlinked ``refs`` would)."""
     out.mkdir(parents=True, exist_ok=True)
     for name in ("registry.yaml", "world.json"):
         shutil.copyfile(full / name, out / name)
-    for name in ("refs", "listing-images"):
-        (out / name).symlink_to(full / name, target_is_directory=True)
+    shutil.copytree(full / "refs", out / "refs")
+    (out / "listing-images").symlink_to(full / "listing-images", target_is_directory=True)
     lines = [line for line in (full / "listings.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     (out / "listings.jsonl").write_text("\n".join(lines[::step]) + "\n", encoding="utf-8")
     return out
