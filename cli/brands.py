@@ -46,14 +46,10 @@ def import_(
 
     registry = load_registry(file, store=store, fetch=fetch, allow_outside_images=allow_images_outside,
                              fetch_budget=download_budget)
-    db = context.database(settings)
-    try:
-        with db.session() as session:
-            report = import_registry(session, registry, store)
-            if dry_run:
-                session.rollback()
-    finally:
-        db.dispose()
+    with context.database(settings) as db, db.session() as session:
+        report = import_registry(session, registry, store)
+        if dry_run:
+            session.rollback()
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     for line in report.changes:
         console.print(safe_text(f"  {line}", limit=600))
@@ -69,12 +65,8 @@ def list_() -> None:
     """Show the registered brands."""
     from services.registry import list_brands  # deferred: start-up time
 
-    db = context.database()
-    try:
-        with db.session() as session:
-            rows = list_brands(session)
-    finally:
-        db.dispose()
+    with context.database() as db, db.session() as session:
+        rows = list_brands(session)
     if not rows:
         typer.echo("No brands registered yet: run `lookalike brands import FILE`.")
         return

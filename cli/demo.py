@@ -72,24 +72,20 @@ def start_marketplace(folder: Path, port_file: Path):
 def print_top_suspects(console: Console, settings: Settings, *, top: int) -> int:
     from services.review import list_matches  # deferred: start-up time
 
-    database = context.database(settings)
-    try:
-        with database.session() as session:
-            matches = list_matches(session, status="new", limit=top)
-            if not matches:
-                console.print("No open suspects.")
-                return 0
-            table = Table("id", "score", "class", "brand", "listing", "reasons", title=f"Top {len(matches)} suspects",
-                          show_lines=True)
-            for match in matches:
-                reasons = "\n".join(plain(r, 160) for r in (match.reasons or [])[:4])
-                table.add_row(str(match.id), f"{match.score:.2f}", match.klass, Text(plain(match.brand.name, 40)),
-                              Text(plain(match.listing.title, 60) + "\n" + plain(match.listing.url, 80)),
-                              Text(reasons))
-            console.print(table)
-            return len(matches)
-    finally:
-        database.dispose()
+    with context.database(settings) as database, database.session() as session:
+        matches = list_matches(session, status="new", limit=top)
+        if not matches:
+            console.print("No open suspects.")
+            return 0
+        table = Table("id", "score", "class", "brand", "listing", "reasons", title=f"Top {len(matches)} suspects",
+                      show_lines=True)
+        for match in matches:
+            reasons = "\n".join(plain(r, 160) for r in (match.reasons or [])[:4])
+            table.add_row(str(match.id), f"{match.score:.2f}", match.klass, Text(plain(match.brand.name, 40)),
+                          Text(plain(match.listing.title, 60) + "\n" + plain(match.listing.url, 80)),
+                          Text(reasons))
+        console.print(table)
+        return len(matches)
 
 
 def demo_command(
@@ -111,12 +107,8 @@ def demo_command(
         console.print(f"Demo world: {folder}")
     store = ImageStore.from_settings(settings)
     registry = load_registry(folder / "registry.yaml", store=store)
-    database = context.database(settings)
-    try:
-        with database.session() as session:
-            report = import_registry(session, registry, store)
-    finally:
-        database.dispose()
+    with context.database(settings) as database, database.session() as session:
+        report = import_registry(session, registry, store)
     console.print(f"Registry: {report.brands} brand(s), {len(report.changes)} change(s).")
     with start_marketplace(folder, settings.data_dir / "demo-port") as market:
         console.print(f"Demo marketplace serving on {market.url}/ ; scanning it...")

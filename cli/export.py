@@ -37,14 +37,10 @@ def export_command(
     since_at = exporting.parse_since(since)
     created_at = exporting.parse_since(created_since, "--created-since")
     changed_at = exporting.parse_since(changed_since, "--changed-since")
-    db = context.database()
-    try:
-        with db.session() as session:
-            count = exporting.export(session, kind, output, fmt=fmt, brand=brand, status=status,
-                                     min_score=min_score, since=since_at, created_since=created_at,
-                                     changed_since=changed_at)
-    finally:
-        db.dispose()
+    with context.database() as db, db.session() as session:
+        count = exporting.export(session, kind, output, fmt=fmt, brand=brand, status=status,
+                                 min_score=min_score, since=since_at, created_since=created_at,
+                                 changed_since=changed_at)
     typer.echo(f"wrote {count} {kind} to {output} ({fmt})")
 
 

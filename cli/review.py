@@ -72,8 +72,7 @@ def list_command(
 
         created_at = parse_since(created_since, "--created-since") if created_since else None
         changed_at = parse_since(changed_since, "--changed-since") if changed_since else None
-    db = context.database()
-    try:
+    with context.database() as db:
         with db.session() as session:
             matches = review.list_matches(session, brand=brand, status=status, min_score=min_score, limit=limit,
                                           created_since=created_at, changed_since=changed_at)
@@ -92,8 +91,6 @@ def list_command(
                     T(f"{visible(listing.seller, 40)} @ {visible(listing.marketplace.name, 40)}"),
                 )
         Console().print(table)
-    finally:
-        db.dispose()
 
 
 def _money(price: Any, currency: str | None) -> str:
@@ -145,8 +142,7 @@ def show_command(match_id: Annotated[int, typer.Argument(help="Match id (from `r
     """Show one match: the listing beside the brand's evidence, reasons, signals and history."""
     from services import review  # deferred: start-up time
 
-    db = context.database()
-    try:
+    with context.database() as db:
         with db.session() as session:
             m = review.get_match(session, match_id)
             head = Text.assemble(
@@ -168,8 +164,6 @@ def show_command(match_id: Annotated[int, typer.Argument(help="Match id (from `r
                 history.add_row(_when(e.at), T(e.actor, 60), T(e.from_status), T(e.to_status), T(e.note, 600))
             parts.append(history)
         Console().print(Group(*parts))
-    finally:
-        db.dispose()
 
 
 def _when(value: Any) -> str:
@@ -186,16 +180,13 @@ def _status_command(to_status: str, verb: str):
     ) -> None:
         from services import review  # deferred: start-up time
 
-        db = context.database()
-        try:
+        with context.database() as db:
             with db.session() as session:
                 m = review.get_match(session, match_id)
                 before = m.status
                 review.set_status(session, match_id, to_status, actor=by or default_actor(), note=note)
             console = Console()
             console.print(Text.assemble(f"match {match_id}: ", T(before), " -> ", T(to_status, style="bold")))
-        finally:
-            db.dispose()
 
     command.__doc__ = f"{verb} (status {to_status}); written to the audit log."
     return command

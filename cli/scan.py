@@ -62,15 +62,12 @@ def progress_display(console: Console, database_url: str, scan_id: str) -> Itera
     with console.status("starting Prefect (ephemeral mode takes 10-20 s)...") as status:
 
         def poll() -> None:
-            database = Database(database_url)
-            try:
+            with Database(database_url) as database:
                 while not stop.wait(PROGRESS_INTERVAL):
                     try:
                         status.update(_progress_line(database, scan_id))
                     except SQLAlchemyError:  # a busy database only delays the display
                         continue
-            finally:
-                database.dispose()
 
         thread = threading.Thread(target=poll, name="scan-progress", daemon=True)
         thread.start()
