@@ -27,7 +27,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -41,6 +40,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from core.errors import LookalikeError
+from core.files import write_atomic
 from core.netpolicy import Fetched, fetch
 from core.settings import Settings
 from storage.db import Database
@@ -89,18 +89,8 @@ class EvidenceStore:
         sha = hashlib.sha256(data).hexdigest()
         relative = f"{sha[:2]}/{sha}.{ext}"
         target = self.root / relative
-        if target.exists():
-            return sha, relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o444)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        if not target.exists():
+            write_atomic(target, data, mode=0o444)
         return sha, relative
 
     def path(self, relative: str) -> Path:

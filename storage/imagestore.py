@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from core.files import write_atomic
 from core.settings import Settings
 from storage.db import insert_or_ignore
 from storage.models import SIGNATURE_STATUSES, Image, utcnow
@@ -156,19 +155,7 @@ class ImageStore:
     def write(self, stored: StoredImage, data: bytes) -> Path:
         """Write the bytes of a checked image at its content address (once; atomic)."""
         target = self.root / stored.path
-        if target.exists():
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Atomic: write beside the target, then rename, so a killed process never leaves half a file.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
+        return target if target.exists() else write_atomic(target, data)
 
 
 def save_image_row(session: Session, stored: StoredImage) -> Any:

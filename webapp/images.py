@@ -10,13 +10,13 @@ database or a file name; the response carries ``X-Content-Type-Options: nosniff`
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 from PIL import Image as PILImage
 from PIL import ImageOps
+
+from core.files import write_atomic
 
 #: Size name -> longest side in pixels.
 SIZES = {"thumb": 240, "large": 900}
@@ -74,14 +74,4 @@ def derivative(cache_dir: Path, store_root: Path, sha256: str, relative: str, si
         data, ext = _render(source, longest, max_pixels)
     except (OSError, ValueError, PILImage.DecompressionBombError):
         return None
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{sha256}-{size}.{ext}"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(folder / f"{sha256}-{size}.{ext}", data)
