@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,10 +41,6 @@ def test_nightly_scan_with_a_refusing_site_ends_failed_and_names_it(
         monkeypatch.setenv(f"LOOKALIKE_{name}", value)
     settings = test_settings(data_dir, db_url)
     world = slice_world(full_demo_world(request.config), tmp_path / "world", step=13)
-    refs = world / "refs"  # a real copy: registry images must lie inside the registry's folder
-    target = refs.resolve()
-    refs.unlink()
-    shutil.copytree(target, refs)
     import_demo_registry(settings, world)
     dead = f"http://127.0.0.1:{free_port()}/"  # nothing listens there: connection refused
     with DemoMarketplace(world, slow_seconds=0.0) as market:
