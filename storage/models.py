@@ -244,6 +244,7 @@ class Listing(Base):
     __table_args__ = (
         UniqueConstraint("marketplace_id", "canonical_url"),
         Index("ix_listings_marketplace_external", "marketplace_id", "external_id"),
+        Index("ix_listings_seller", "seller"),  # the review app's seller filter and seller page
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplaces.id", ondelete="CASCADE"), index=True)
@@ -317,7 +318,11 @@ class Match(Base):
     """A listing suspected of infringing one brand: created once, updated each night, reviewed by analysts."""
 
     __tablename__ = "matches"
-    __table_args__ = (UniqueConstraint("listing_id", "brand_id"),)
+    __table_args__ = (
+        UniqueConstraint("listing_id", "brand_id"),
+        # The review queue: open work by status, best score first (counts and the first page).
+        Index("ix_matches_status_score", "status", "score"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
