@@ -31,7 +31,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
 from services.review import as_utc, check_status, find_brand, list_matches
-from storage.models import LISTING_STATUSES, Brand, EvidenceCapture, Listing, Match, MatchEvent
+from storage.models import (
+    LISTING_STATUSES,
+    Brand,
+    EvidenceCapture,
+    Listing,
+    Match,
+    MatchEvent,
+    ReferenceImage,
+)
 
 FORMATS = ("csv", "json", "parquet")
 KINDS = ("suspects", "listings")
@@ -126,7 +134,7 @@ def rows_of_matches(session: Session, matches: Sequence[Match]) -> list[dict[str
             if listing.price is not None and msrp and (not listing.currency or listing.currency == m.product.currency)
             else None,
             "image_urls": list(listing.image_urls or []),
-            "reference_image": _reference_image(m),
+            "reference_image": ref.source if (ref := matched_reference(m)) else None,
             "decided_by": decided.actor if decided else None,
             "decided_at": as_utc(decided.at) if decided else None,
             "decision_note": decided.note if decided else None,
@@ -166,16 +174,15 @@ def _manifests(session: Session, match_ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def _reference_image(match: Match) -> str | None:
-    """The official photo the image signal matched (its source as registered), else the product's first."""
+def matched_reference(match: Match) -> ReferenceImage | None:
+    """The official photo the image signal matched, else the product's first photo (None without one)."""
     by_id = {str(ref.id): ref for ref in (match.product.images if match.product else [])}
     for item in match.evidence or []:
         for region in (item or {}).get("regions", []) if isinstance(item, dict) else []:
             ref = by_id.get(str(region.get("ref_id")))
             if ref is not None:
-                return ref.source
-    first = min(by_id.values(), key=lambda r: r.position, default=None)
-    return first.source if first else None
+                return ref
+    return min(by_id.values(), key=lambda r: r.position, default=None)
 
 
 def listing_rows(

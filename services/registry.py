@@ -108,6 +108,14 @@ class ProductSpec(_Strict):
         return code
 
 
+def check_emails(values: list[str]) -> list[str]:
+    """``values`` unchanged when each is an email address; ``ValueError`` naming the ones that are not."""
+    bad = [v for v in values if not isinstance(v, str) or not EMAIL.match(v)]
+    if bad:
+        raise ValueError(f"not an email address: {', '.join(map(repr, bad))}")
+    return values
+
+
 class TrademarkSpec(_Strict):
     """One trademark registration, as a takedown notice cites it."""
 
@@ -137,9 +145,7 @@ class RightsHolderSpec(_Strict):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not EMAIL.match(value):
-            raise ValueError(f"not an email address: {value!r}")
-        return value
+        return check_emails([value])[0]
 
 
 class BrandSpec(_Strict):
@@ -166,10 +172,7 @@ class BrandSpec(_Strict):
     @field_validator("digest_to")
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if not isinstance(v, str) or not EMAIL.match(v)]
-        if bad:
-            raise ValueError(f"not an email address: {', '.join(map(repr, bad))}")
-        return value
+        return check_emails(value)
 
 
 #: Match classes an owner may ask its digest for (``digest.classes``).

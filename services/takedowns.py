@@ -42,7 +42,7 @@ from core.settings import Settings
 from matching.evidence import evidence_from_json
 from matching.model import CLASS_LABELS, may_report
 from services.evidence import EvidenceStore, capture_pending, files_of
-from services.export import neutralise_cell
+from services.export import matched_reference, neutralise_cell
 from services.review import as_utc, find_brand, set_status
 from storage.db import Database
 from storage.imagestore import ImageStore
@@ -52,7 +52,6 @@ from storage.models import (
     Marketplace,
     Match,
     MatchEvent,
-    ReferenceImage,
     Takedown,
     TakedownPack,
     utcnow,
@@ -142,18 +141,6 @@ def _decision(session: Session, match: Match) -> tuple[str | None, dt.datetime |
     if event is None:
         return None, None, None
     return event.actor, as_utc(event.at), event.note
-
-
-def _reference(session: Session, match: Match) -> ReferenceImage | None:
-    for ev in evidence_from_json(match.evidence):
-        for region in ev.regions:
-            if str(region.ref_id).isdigit():
-                ref = session.get(ReferenceImage, int(region.ref_id))
-                if ref is not None and ref.product.brand_id == match.brand_id:
-                    return ref
-    if match.product is not None and match.product.images:
-        return sorted(match.product.images, key=lambda r: r.position)[0]
-    return None
 
 
 def _ratio(price: Decimal | None, msrp: Decimal | None) -> float | None:
@@ -291,7 +278,7 @@ def build_pack(database: Database, settings: Settings, *, brand: str, out: Path,
         brand_row = find_brand(session, brand)
         for match_id in accepted:
             match = session.get(Match, match_id)
-            ref = _reference(session, match)
+            ref = matched_reference(match)
             official = None
             if ref is not None:
                 official = f"official/{Path(ref.image.path).name}"
