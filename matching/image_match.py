@@ -396,11 +396,12 @@ def _edits(listing: ImageSignature, reference: ImageSignature, to_listing: np.nd
 
 def compare_images(listing: ImageSignature, reference: ImageSignature, *,
                    config: ImageMatchConfig = DEFAULT_CONFIG, keypoints: bool = True,
-                   hash_stage: bool = True) -> ImageComparison:
+                   hash_stage: bool = True, keypoint_stage: bool = True) -> ImageComparison:
     """Compare one listing image with one reference image (see the module doc). With ``keypoints`` False only
     the hash stage runs (a hash match is then confirmed by agreeing colours instead of guided coverage).
     ``hash_stage`` False skips straight to keypoints (the index does, for references its hash search did not
-    propose)."""
+    propose). ``keypoint_stage`` False stops after the hash stage (guided coverage still confirms): the index
+    runs the keypoint stage itself, ``hash_stage=False``, only for the doubtful references worth it."""
     lw, rw = listing.text or (), reference.text or ()
     conflict = False
     style_hint: ImageComparison | None = None
@@ -443,7 +444,7 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
         style_hint = ImageComparison(0.25, "similar_style", "hashes", _fractions(_clip(_bbox(_apply(t, _corners(r_box))), listing.analysed_size), listing.analysed_size),
                                      _fractions(r_box, reference.analysed_size), (), found, coverage, 0.0, 1.0, lw, rw,
                                      conflict, f"looks like the reference (hashes agree) but {why}")
-    if keypoints:
+    if keypoints and keypoint_stage:
         result = _keypoint_stage(listing, reference, config)
         if result is not None and (result.copied or style_hint is None):
             return result
