@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
+from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
@@ -46,18 +47,18 @@ def _flip_masks(max_flips: int) -> tuple[int, ...]:
 class HashIndex:
     """Multi-index hashing over unsigned 64-bit hashes; each stored hash carries an integer payload.
 
-    Each chunk table is a sorted numpy array of (chunk value, slot), so a query is a few vectorised binary
-    searches (137 probe values per chunk) and one vectorised distance computation, with no per-entry Python
-    work: its cost stays flat as references grow. Additions are appended and merged into the sorted arrays
-    on the next query."""
+    Each chunk table is a CSR layout over all 65,536 chunk values: the stored slots ordered by chunk value and
+    an offsets array, so a probe is two array reads (no search), and a query is a few vectorised gathers and
+    one vectorised distance computation, with no per-entry Python work. :meth:`query_many` answers many
+    hashes in one pass. Additions are appended and merged into the tables on the next query."""
 
     def __init__(self, *, max_chunk_flips: int = 2) -> None:
         self._hashes = np.zeros(0, np.uint64)
         self._payloads = np.zeros(0, np.int64)
         self._pending: list[tuple[int, int]] = []
-        self._chunks = [np.zeros(0, np.uint16) for _ in range(_CHUNKS)]
         self._slots = [np.zeros(0, np.int64) for _ in range(_CHUNKS)]
-        self._masks = np.array(_flip_masks(max_chunk_flips), dtype=np.uint16)
+        self._offsets = [np.zeros(_CHUNK_MASK + 2, np.int64) for _ in range(_CHUNKS)]
+        self._masks = np.array(_flip_masks(max_chunk_flips), dtype=np.int64)
         #: Distances up to this are always found.
         self.guaranteed_radius = _CHUNKS * (max_chunk_flips + 1) - 1
 
@@ -73,45 +74,54 @@ class HashIndex:
     def _flush(self) -> None:
         if not self._pending:
             return
-        start = len(self._hashes)
         values = np.array([v for v, _ in self._pending], dtype=np.uint64)
         self._hashes = np.concatenate([self._hashes, values])
         self._payloads = np.concatenate([self._payloads, np.array([p for _, p in self._pending], dtype=np.int64)])
         self._pending.clear()
-        new_slots = np.arange(start, len(self._hashes), dtype=np.int64)
         for c in range(_CHUNKS):
-            chunk = ((values >> np.uint64(c * _CHUNK_BITS)) & np.uint64(_CHUNK_MASK)).astype(np.uint16)
-            keys = np.concatenate([self._chunks[c], chunk])
-            slots = np.concatenate([self._slots[c], new_slots])
-            order = np.argsort(keys, kind="stable")
-            self._chunks[c], self._slots[c] = keys[order], slots[order]
+            chunk = ((self._hashes >> np.uint64(c * _CHUNK_BITS)) & np.uint64(_CHUNK_MASK)).astype(np.int64)
+            self._slots[c] = np.argsort(chunk, kind="stable")
+            self._offsets[c] = np.concatenate([[0], np.cumsum(np.bincount(chunk, minlength=_CHUNK_MASK + 1))])
+
+    def query_many(self, values: Sequence[int], radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(query, payload, distance)`` arrays: for each ``values[query]``, every payload stored within
+        ``radius`` bits of it with its smallest distance, one row per (query, payload); complete up to
+        :attr:`guaranteed_radius`."""
+        self._flush()
+        empty = np.zeros(0, np.int64)
+        if len(self._hashes) == 0 or len(values) == 0:
+            return empty, empty, empty
+        q = np.array([int(v) for v in values], dtype=np.uint64)
+        queries, slots = [], []
+        for c in range(_CHUNKS):
+            probes = ((q >> np.uint64(c * _CHUNK_BITS)) & np.uint64(_CHUNK_MASK)).astype(np.int64)[:, None] ^ self._masks
+            offsets = self._offsets[c]
+            lo, n = offsets[probes].ravel(), (offsets[probes + 1] - offsets[probes]).ravel()
+            hit = n > 0
+            lo, n = lo[hit], n[hit]
+            if n.size:
+                # Every index of every non-empty bucket [lo, lo + n), without a Python loop.
+                starts = np.repeat(lo - np.cumsum(n) + n, n)
+                slots.append(self._slots[c][starts + np.arange(int(n.sum()))])
+                queries.append(np.repeat(np.flatnonzero(hit) // len(self._masks), n))
+        if not slots:
+            return empty, empty, empty
+        qi, si = np.concatenate(queries), np.concatenate(slots)
+        dist = np.bitwise_count(self._hashes[si] ^ q[qi]).astype(np.int64)
+        keep = dist <= radius
+        qi, pi, dist = qi[keep], self._payloads[si[keep]], dist[keep]
+        # One row per (query, payload), the smallest distance: sort by it, keep the first of each pair.
+        order = np.lexsort((dist, pi, qi))
+        qi, pi, dist = qi[order], pi[order], dist[order]
+        first = np.ones(len(qi), bool)
+        first[1:] = (qi[1:] != qi[:-1]) | (pi[1:] != pi[:-1])
+        return qi[first], pi[first], dist[first]
 
     def query(self, value: int, radius: int) -> dict[int, int]:
         """``{payload: smallest distance}`` of stored hashes within ``radius`` bits of ``value`` (complete up
         to :attr:`guaranteed_radius`)."""
-        self._flush()
-        if len(self._hashes) == 0:
-            return {}
-        found = []
-        for c in range(_CHUNKS):
-            probes = np.uint16((value >> (c * _CHUNK_BITS)) & _CHUNK_MASK) ^ self._masks
-            keys = self._chunks[c]
-            lo = np.searchsorted(keys, probes, side="left")
-            n = np.searchsorted(keys, probes, side="right") - lo
-            lo, n = lo[n > 0], n[n > 0]
-            if n.size:
-                starts = np.repeat(lo - np.cumsum(n) + n, n)
-                found.append(self._slots[c][starts + np.arange(int(n.sum()))])
-        if not found:
-            return {}
-        slots = np.unique(np.concatenate(found))
-        dist = np.bitwise_count(self._hashes[slots] ^ np.uint64(value)).astype(np.int64)
-        keep = dist <= radius
-        out: dict[int, int] = {}
-        for payload, d in zip(self._payloads[slots[keep]].tolist(), dist[keep].tolist(), strict=True):
-            if d < out.get(payload, 65):
-                out[payload] = d
-        return out
+        _q, payloads, dist = self.query_many([value], radius)
+        return dict(zip(payloads.tolist(), dist.tolist(), strict=True))
 
 
 class KeypointIndex:
@@ -244,6 +254,7 @@ class ReferenceImageIndex:
     VOTING_DESCRIPTORS = 96
 
     def __init__(self, config: ImageMatchConfig = DEFAULT_CONFIG) -> None:
+        #: The image thresholds (``MatchConfig.image``).
         self.config = config
         self._hashes = {kind: HashIndex(max_chunk_flips=2) for kind in ("phash", "dhash", "whash")}
         self._keypoints = CompactKeypointIndex()
@@ -270,17 +281,20 @@ class ReferenceImageIndex:
             self._keypoints.add(sig.keypoints.descriptors[: self.VOTING_DESCRIPTORS], slot)
 
     def _hash_candidates(self, listing: ImageSignature) -> list[int]:
-        hits: Counter[int] = Counter()
+        """Slots whose hashes agree with the listing image's: every variant (whole, content box, collage cells),
+        plain and mirrored, looked up in one pass per hash kind. A slot counts once per (variant, kind) that
+        finds it; it needs ``hash_min_agreeing``; the most agreeing first, at most 4 x ``max_keypoint_checks``."""
         variants = [listing.hashes] + ([listing.trimmed] if listing.trimmed else []) + [r.hashes for r in listing.regions]
         radius = self.config.hash_index_radius
-        for hashes in variants:
-            for mirrored in (False, True):
-                for kind, index in self._hashes.items():
-                    for slot in index.query(hashes.value(kind, mirrored=mirrored), radius):
-                        hits[slot] += 1
-        # A candidate agrees on at least two kinds somewhere; the best agreeing first, bounded.
-        ranked = sorted((s for s, n in hits.items() if n >= self.config.hash_min_agreeing), key=lambda s: (-hits[s], s))
-        return ranked[: 4 * self.config.max_keypoint_checks]
+        found = []
+        for kind, index in self._hashes.items():
+            values = [h.value(kind, mirrored=m) for h in variants for m in (False, True)]
+            found.append(index.query_many(values, radius)[1])
+        slots, hits = np.unique(np.concatenate(found), return_counts=True)
+        keep = hits >= self.config.hash_min_agreeing
+        slots, hits = slots[keep], hits[keep]
+        order = np.lexsort((slots, -hits))
+        return slots[order][: 4 * self.config.max_keypoint_checks].tolist()
 
     def search(self, listing: ImageSignature, *, limit: int = 8) -> list[tuple[int, ImageComparison]]:
         """``[(key, ImageComparison)]`` of the references the listing image copies, best first (score, then
