@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import context
-from core.netpolicy import fetch_bytes
 from core.terminal import safe_text
 
 #: Defaults shown in ``--help``; they equal services.registry's (tests/test_cli_startup.py checks), written
@@ -33,6 +32,7 @@ def import_(
         IMPORT_FETCH_BUDGET, "--download-budget", min=1, help="Seconds all URL images of the file may take."),
 ) -> None:
     """Validate a registry file whole, then import it in one transaction and report what changed."""
+    from core.netpolicy import fetch_bytes  # deferred: start-up time
     from services.registry import import_registry, load_registry  # deferred: start-up time
     from storage.imagestore import ImageStore  # deferred: start-up time
 
@@ -63,10 +63,12 @@ def import_(
 @brands_app.command("list")
 def list_() -> None:
     """Show the registered brands."""
-    from services.registry import list_brands  # deferred: start-up time
+    rows = _quick_rows()  # the fast path: no SQLAlchemy, no pydantic (start-up time)
+    if rows is None:
+        from services.registry import list_brands  # deferred: start-up time
 
-    with context.database() as db, db.session() as session:
-        rows = list_brands(session)
+        with context.database() as db, db.session() as session:
+            rows = list_brands(session)
     if not rows:
         typer.echo("No brands registered yet: run `lookalike brands import FILE`.")
         return
@@ -85,6 +87,21 @@ def list_() -> None:
             f"{row['products']} / {row['images']}", safe_text(details or "-"),
         )
     Console(emoji=False).print(table)
+
+
+def _quick_rows() -> list[dict] | None:
+    """The brands through :mod:`services.quicklist`, or None when the database needs the full path."""
+    reader = context.quick_reader()
+    if reader is None:
+        return None
+    from services.quicklist import brand_rows
+    from storage.lean import driver_errors
+
+    with reader:
+        try:
+            return brand_rows(reader)
+        except driver_errors():  # e.g. the database went away: the full path says so in its words
+            return None
 
 
 @brands_app.command("schema")

@@ -9,6 +9,7 @@ from core.errors import LookalikeError
 if TYPE_CHECKING:
     from core.settings import Settings
     from storage.db import Database
+    from storage.lean import Reader
 
 
 def settings() -> Settings:
@@ -33,3 +34,19 @@ def database(settings_: Settings | None = None) -> Database:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise LookalikeError(f"cannot open database {settings_.database_url!r}: {first}") from None
         raise
+
+
+def quick_reader() -> Reader | None:
+    """A read-only connection for ``review list`` and ``brands list`` that loads neither pydantic-settings nor
+    SQLAlchemy (start-up time, docs/performance.md), or None: then use :func:`database`, which creates,
+    migrates or reports the database as every other command does.
+
+    The settings come from :func:`core.configfile.read_database_settings` (the same file and ``LOOKALIKE_*``
+    variables as ``Settings``); the database from :func:`storage.lean.open_reader`, which only opens a
+    database already at the declared migration heads.
+    """
+    from core.configfile import read_database_settings
+    from storage.lean import open_reader
+
+    found = read_database_settings()
+    return open_reader(found.database_url) if found is not None else None

@@ -20,6 +20,7 @@ from cli import context
 from core.text import spell_out
 
 if TYPE_CHECKING:
+    from services.quicklist import QueueRow
     from storage.models import Match
 
 #: The match statuses for ``--help``; equal to storage.models.MATCH_STATUSES (tests/test_cli_startup.py
@@ -65,32 +66,52 @@ def list_command(
         "--changed-since", help="Only matches created or changed on or after this date or ISO time (UTC).")] = None,
 ) -> None:
     """List matches, best score first."""
-    from services import review  # deferred: start-up time
-    created_at = changed_at = None
-    if created_since or changed_since:
-        from services.export import parse_since  # deferred: start-up time (pandas only for a date filter)
+    rows = None
+    if not (created_since or changed_since):  # the fast path: no SQLAlchemy, no pydantic (start-up time)
+        rows = _quick_rows(brand=brand, status=status, min_score=min_score, limit=limit)
+    if rows is None:
+        from services import review  # deferred: start-up time
+        from services.quicklist import QueueRow
 
-        created_at = parse_since(created_since, "--created-since") if created_since else None
-        changed_at = parse_since(changed_since, "--changed-since") if changed_since else None
-    with context.database() as db:
-        with db.session() as session:
+        created_at = changed_at = None
+        if created_since or changed_since:
+            from services.export import parse_since  # deferred: start-up time (pandas only for a date filter)
+
+            created_at = parse_since(created_since, "--created-since") if created_since else None
+            changed_at = parse_since(changed_since, "--changed-since") if changed_since else None
+        with context.database() as db, db.session() as session:
             matches = review.list_matches(session, brand=brand, status=status, min_score=min_score, limit=limit,
                                           created_since=created_at, changed_since=changed_at)
-            table = Table(title=f"{len(matches)} match(es)", show_lines=False, expand=True)
-            for column in ("id", "score", "class", "status"):
-                table.add_column(column, no_wrap=True)
-            table.add_column("brand", ratio=1, min_width=8, overflow="fold")
-            table.add_column("title", ratio=3, min_width=16, overflow="fold")
-            table.add_column("price", no_wrap=True)
-            table.add_column("seller @ site", ratio=2, min_width=10, overflow="fold")
-            for m in matches:
-                listing = m.listing
-                table.add_row(
-                    str(m.id), f"{m.score:.2f}", T(m.klass), T(m.status), T(m.brand.name, 60),
-                    T(listing.title, 80), T(_money(listing.price, listing.currency)),
-                    T(f"{visible(listing.seller, 40)} @ {visible(listing.marketplace.name, 40)}"),
-                )
-        Console().print(table)
+            rows = [QueueRow.from_match(m) for m in matches]
+    table = Table(title=f"{len(rows)} match(es)", show_lines=False, expand=True)
+    for column in ("id", "score", "class", "status"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("brand", ratio=1, min_width=8, overflow="fold")
+    table.add_column("title", ratio=3, min_width=16, overflow="fold")
+    table.add_column("price", no_wrap=True)
+    table.add_column("seller @ site", ratio=2, min_width=10, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row.id), f"{row.score:.2f}", T(row.klass), T(row.status), T(row.brand, 60),
+            T(row.title, 80), T(_money(row.price, row.currency)),
+            T(f"{visible(row.seller, 40)} @ {visible(row.marketplace, 40)}"),
+        )
+    Console().print(table)
+
+
+def _quick_rows(**filters: Any) -> list[QueueRow] | None:
+    """The queue through :mod:`services.quicklist`, or None when the database needs the full path."""
+    reader = context.quick_reader()
+    if reader is None:
+        return None
+    from services.quicklist import queue_rows
+    from storage.lean import driver_errors
+
+    with reader:
+        try:
+            return queue_rows(reader, **filters)
+        except driver_errors():  # e.g. the database went away: the full path says so in its words
+            return None
 
 
 def _money(price: Any, currency: str | None) -> str:

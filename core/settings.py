@@ -12,7 +12,6 @@ Prefect worker, a Dask worker and a test can each hold their own.
 from __future__ import annotations
 
 import os
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -20,22 +19,18 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from core.errors import LookalikeError
-
-CONFIG_ENV = "LOOKALIKE_CONFIG"
-DEFAULT_CONFIG_FILE = "lookalike.toml"
-ENV_PREFIX = "LOOKALIKE_"
-
-
-def default_data_dir() -> Path:
-    """``$XDG_DATA_HOME/lookalike``, or ``~/.local/share/lookalike`` where XDG_DATA_HOME is unset."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "lookalike"
-
-
-def config_file_path() -> Path:
-    """The TOML file that is read: ``$LOOKALIKE_CONFIG`` or ``./lookalike.toml``."""
-    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+# The file, the variables and the derived URL are read in core.configfile (no pydantic there), which the
+# fast path of ``review list`` / ``brands list`` uses too (core.configfile.read_database_settings).
+from core.configfile import CONFIG_ENV as CONFIG_ENV
+from core.configfile import DEFAULT_CONFIG_FILE as DEFAULT_CONFIG_FILE
+from core.configfile import (
+    ENV_PREFIX,
+    config_file_path,
+    default_data_dir,
+    default_database_url,
+    read_config_file,
+)
+from core.configfile import ConfigError as ConfigError
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -44,25 +39,13 @@ class _TomlSource(PydanticBaseSettingsSource):
     def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
         super().__init__(settings_cls)
         self.path = path
-        self.data: dict[str, Any] = {}
-        if path.is_file():
-            try:
-                with path.open("rb") as fh:
-                    raw = tomllib.load(fh)
-            except tomllib.TOMLDecodeError as exc:
-                raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-            # Accept both a flat file and one with a [lookalike] table.
-            self.data = dict(raw.get("lookalike", raw))
+        self.data: dict[str, Any] = read_config_file(path)  # a flat file or one with a [lookalike] table
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self.data.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         return {k: v for k, v in self.data.items() if k in self.settings_cls.model_fields}
-
-
-class ConfigError(LookalikeError, ValueError):
-    """The configuration file or environment holds something that cannot be used."""
 
 
 class Settings(BaseSettings):
@@ -258,9 +241,7 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         """The URL in force: ``db_url`` or the SQLite file in ``data_dir``."""
-        if self.db_url:
-            return self.db_url
-        return f"sqlite:///{(self.data_dir / 'lookalike.db').resolve()}"
+        return default_database_url(self.db_url, self.data_dir)
 
     @property
     def images_dir(self) -> Path:

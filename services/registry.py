@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, selectinload
 from core.currencies import is_currency_code
 from core.errors import LookalikeError
 from core.yamlfile import YAMLProblem, load_yaml
+from services.quicklist import digest_summary  # shared with the fast `brands list`
 from storage.imagestore import ImageRejected, ImageStore, StoredImage, save_image_row
 from storage.models import AuthorizedSeller, Brand, Mark, Owner, Product, ReferenceImage
 
@@ -674,18 +675,17 @@ def _sync_images(session: Session, product: Product, spec: ProductSpec, registry
 
 def _digest_summary(owner: Owner) -> str:
     """``daily``, ``weekly, min 0.6, counterfeit+lookalike`` or ``off``: an owner's digest preferences."""
-    if owner.digest_enabled is False:
-        return "off"
-    parts = [owner.digest_frequency or "daily"]
-    if owner.digest_min_score is not None:
-        parts.append(f"min {owner.digest_min_score:g}")
-    if owner.digest_classes:
-        parts.append("+".join(owner.digest_classes))
-    return ", ".join(parts)
+    return digest_summary(owner.digest_enabled, owner.digest_frequency, owner.digest_min_score,
+                          owner.digest_classes)
+
+
+def _by_id(row: Any) -> int:
+    return row.id
 
 
 def list_brands(session: Session) -> list[dict[str, Any]]:
-    """A summary row per registered brand, for ``lookalike brands list``."""
+    """A summary row per registered brand, for ``lookalike brands list`` (aliases and sellers in the order
+    they were added; :func:`services.quicklist.brand_rows` gives the same rows without the ORM)."""
     brands = session.scalars(
         select(Brand).order_by(Brand.name).options(
             selectinload(Brand.owner), selectinload(Brand.marks), selectinload(Brand.authorized_sellers),
@@ -699,10 +699,10 @@ def list_brands(session: Session) -> list[dict[str, Any]]:
             "digest_to": list(b.digest_to or []),
             "digest": _digest_summary(b.owner),
             "category": b.category,
-            "aliases": [m.text for m in b.marks if m.kind == "alias"],
+            "aliases": [m.text for m in sorted(b.marks, key=_by_id) if m.kind == "alias"],
             "products": len(b.products),
             "images": sum(len(p.images) for p in b.products),
-            "authorized_sellers": [s.name for s in b.authorized_sellers],
+            "authorized_sellers": [s.name for s in sorted(b.authorized_sellers, key=_by_id)],
         }
         for b in brands
     ]

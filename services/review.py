@@ -49,6 +49,7 @@ from matching.evidence import Evidence, evidence_to_json
 from matching.model import CLASS_RANK, MatchResult
 from matching.model import NOTICE_SAFE_CLASSES as NOTICE_SAFE_CLASSES  # re-exported for the takedown guard
 from matching.model import may_report as may_report  # re-exported for the takedown guard
+from services.quicklist import check_status as check_status  # shared with the fast `review list`
 from storage.db import insert_or_ignore
 from storage.models import MATCH_STATUSES, Brand, Listing, Match, MatchEvent, Product, utcnow
 
@@ -415,12 +416,6 @@ def find_brand(session: Session, brand: str | int) -> Brand:
         if found is not None:
             return found
     raise LookalikeError(f"no brand named {brand!r}")
-
-
-def check_status(status: str | None) -> str | None:
-    if status is not None and status not in MATCH_STATUSES:
-        raise LookalikeError(f"unknown status {status!r}: choose one of {', '.join(MATCH_STATUSES)}")
-    return status
 
 
 def as_utc(value: dt.datetime | dt.date | None) -> dt.datetime | None:

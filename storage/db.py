@@ -7,7 +7,6 @@ machines build their own.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,10 +18,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+# The migrations folder and the Alembic-free revision check live in storage.lean (no SQLAlchemy there).
+from storage.lean import MIGRATIONS_DIR as MIGRATIONS_DIR
+from storage.lean import declared_heads as declared_heads
+
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def normalise_url(url: str) -> str:
@@ -73,28 +74,6 @@ def current_revisions(engine: Engine) -> frozenset[str]:
 
     with engine.connect() as conn:
         return frozenset(MigrationContext.configure(conn).get_current_heads())
-
-
-def declared_heads() -> frozenset[str]:
-    """The heads as the revision files declare them (``revision`` / ``down_revision`` literals), read
-    without Alembic: the fast check of :meth:`Database.ensure_schema` (deferred: start-up time)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
-                node.target if isinstance(node, ast.AnnAssign) else None
-            if not isinstance(target, ast.Name) or node.value is None:
-                continue
-            if target.id not in ("revision", "down_revision"):
-                continue
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:  # not a literal: leave the decision to Alembic
-                return frozenset()
-            values = {value} if isinstance(value, str) else set(value or ())
-            (revisions if target.id == "revision" else parents).update(values)
-    return frozenset(revisions - parents)
 
 
 def stored_revisions(engine: Engine) -> frozenset[str]:
