@@ -130,6 +130,17 @@ class DemoWorld:
             self.by_shop.setdefault(item["shop"], []).append(item)
         self.shop_by_slug = {s["slug"]: s for s in self.shops}
         self.faults = self._choose_faults()
+        self._pictured: _Pool | None = None
+        self._pictured_by_shop: dict[str, _Pool] = {}
+        self._haystacks: list[tuple[dict[str, Any], str]] | None = None
+
+    def haystacks(self) -> list[tuple[dict[str, Any], str]]:
+        """(listing, its searchable text casefolded), built once."""
+        if self._haystacks is None:
+            self._haystacks = [(item, " ".join(str(item.get(k) or "") for k in ("title", "description", "brand_text",
+                                                                                 "seller")).casefold())
+                               for item in self.listings]
+        return self._haystacks
 
     def _choose_faults(self) -> Faults:
         """Spread the faults over different listings, the same ones for the same world."""
@@ -174,13 +185,17 @@ class DemoWorld:
         Only listings with photos are shown."""
         if not self.related:
             return {}
-        pictured = [i for i in self.listings if i.get("images") and i["id"] != item["id"]]
+        if self._pictured is None:  # once: a large world has too many listings to filter on every page
+            self._pictured = _Pool([i for i in self.listings if i.get("images")])
+            self._pictured_by_shop = {slug: _Pool([i for i in self._pictured.items if i["shop"] == slug])
+                                      for slug in self.by_shop}
+        pictured = self._pictured.without(item)
         if not pictured:
             return {}
-        same_shop = [i for i in pictured if i["shop"] == item["shop"]] or pictured
+        same_shop = self._pictured_by_shop[item["shop"]].without(item) or pictured
         n = int(item["id"].lstrip("Ll") or 0) if item["id"][1:].isdigit() else len(item["id"])
 
-        def take(pool: list[dict[str, Any]], start: int, count: int) -> list[dict[str, Any]]:
+        def take(pool: _PoolView, start: int, count: int) -> list[dict[str, Any]]:
             return [pool[(start + k) % len(pool)] for k in range(min(count, len(pool)))]
 
         return {"related": take(same_shop, n * 7, 4), "recent": take(pictured, n * 13 + 5, 2),
@@ -189,6 +204,30 @@ class DemoWorld:
     def product_paths(self) -> dict[str, str]:
         """Listing id -> clean product path, for every product served (coverage is measured on these)."""
         return {item["id"]: self.product_path(item) for item in self.listings}
+
+
+class _Pool:
+    """Listings in world order, with each one's position, so "all but this one" is a view, not a copy."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+        self.position = {id(item): n for n, item in enumerate(items)}
+
+    def without(self, item: dict[str, Any]) -> _PoolView:
+        return _PoolView(self.items, self.position.get(id(item)))
+
+
+class _PoolView:
+    """``items`` with the one at ``skip`` (if any) left out, indexable."""
+
+    def __init__(self, items: list[dict[str, Any]], skip: int | None) -> None:
+        self.items, self.skip = items, skip
+
+    def __len__(self) -> int:
+        return len(self.items) - (self.skip is not None)
+
+    def __getitem__(self, k: int) -> dict[str, Any]:
+        return self.items[k + 1 if self.skip is not None and k >= self.skip else k]
 
 
 #: A file in the world folder naming listing ids the demo shops have taken down (one per line): their
@@ -415,11 +454,7 @@ class DemoMarketplace:
 
     def search_page(self, query: str, page: int, per_page: int = 10) -> str:
         tokens = [t for t in query.casefold().split() if t]
-        hits = []
-        for item in self.world.listings:
-            text = " ".join(str(item.get(k) or "") for k in ("title", "description", "brand_text", "seller")).casefold()
-            if tokens and all(t in text for t in tokens):
-                hits.append(item)
+        hits = [item for item, text in self.world.haystacks() if tokens and all(t in text for t in tokens)]
         pages = max(1, -(-len(hits) // per_page))
         page = min(max(page, 1), pages)
         rows = "".join(
