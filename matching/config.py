@@ -2,17 +2,68 @@
 
 Defaults were set on the ``dev`` split of the demo world (``lookalike eval``) and on general reasoning
 stated in each field's docstring, never on one brand. A brand's registry entry may override any field
-(``thresholds:``), which :meth:`MatchConfig.with_overrides` applies.
+(``thresholds:``), which :meth:`MatchConfig.with_overrides` applies, except the nested image-comparison
+thresholds (:class:`ImageMatchConfig`, ``MatchConfig.image``): one listing photo is compared once with every
+brand's photos, so those are global to a matcher.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["MatchConfig"]
+__all__ = ["ImageMatchConfig", "MatchConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageMatchConfig:
+    """Thresholds of comparing one listing photo with one official photo (:func:`matching.image_match.compare_images`
+    and the reference index). Distances are bits of a 64-bit hash; shares are 0-1; pixels are analysed-image
+    pixels (shorter side 320). Nested in :class:`MatchConfig` as ``image``; global to a matcher (a listing photo
+    is compared once with every brand's photos), so a brand cannot override them."""
+
+    hash_max_distance: int = 10
+    """Largest Hamming distance at which one perceptual hash counts as agreeing."""
+
+    hash_min_agreeing: int = 2
+    """How many of pHash, dHash and wHash must agree on one variant pair to propose a whole-image match."""
+
+    hash_index_radius: int = 12
+    """Search radius of the reference-hash index (complete up to 11 bits)."""
+
+    same_photo_distance: int = 6
+    """Largest summed distance of the three hashes (of 192) for ``same_photo`` rather than ``edited_copy``."""
+
+    guided_radius: float = 6.0
+    """How far (pixels) from where the transform puts a reference keypoint a listing keypoint may be."""
+
+    descriptor_distance: int = 64
+    """Largest Hamming distance (of 256) of two ORB descriptors that count as the same feature."""
+
+    min_coverage: float = 0.25
+    """Smallest guided coverage (share of the reference keypoints inside the matched part that are found
+    again) that confirms a hash match. Copies keep 0.4-0.9; template look-alikes reach 0.05-0.2."""
+
+    min_inliers: int = 16
+    """Fewest RANSAC inliers for a keypoint match. Unrelated images reach 6-8 by chance."""
+
+    min_inlier_ratio: float = 0.25
+    """Smallest share of the ratio-test matches that must be inliers."""
+
+    min_spread: float = 0.06
+    """Smallest area of the inliers' bounding box, as a share of the box of the reference's own keypoints in
+    the part the listing shows (waived from three times ``min_inliers``). Chance inliers cluster."""
+
+    color_distance: float = 25.0
+    """Euclidean RGB distance (0-441) above which a sampled point's colour counts as changed."""
+
+    color_max_changed: float = 0.25
+    """Share of changed sample points above which a copy is reported ``recoloured``."""
+
+    max_keypoint_checks: int = 8
+    """Most references verified by RANSAC per listing image (in the index: the best voted ones)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +146,10 @@ class MatchConfig:
     """Highest score when the listing names another maker (its brand field, or "brand: X" in the text) and the
     brand is pointed at only by a photo or a weak mark: shops shoot many makers' products on one template."""
 
-    # --- images (how a comparison counts; the comparison's own thresholds are
-    # matching.image_match.ImageMatchConfig, documented with the image signatures) ----------------------
+    # --- images (how a comparison counts; the comparison's own thresholds are the nested ``image``) ------
+    image: ImageMatchConfig = field(default_factory=ImageMatchConfig)
+    """Thresholds of comparing two photos (:class:`ImageMatchConfig`; documented as ``image.<name>``)."""
+
     image_weight: float = 0.9
     """Evidence weight of a verified copy of an official photo (score of a perfect match)."""
 
@@ -143,9 +196,12 @@ class MatchConfig:
         ``ValueError`` naming it."""
         if not overrides:
             return self
-        known = {f.name: f for f in fields(self)}
+        known = {f.name: f for f in fields(self) if f.name != "image"}
         clean: dict[str, Any] = {}
         for key, value in overrides.items():
+            if key == "image" or str(key).startswith("image."):
+                raise ValueError(f"matching threshold {key!r} is an image-comparison threshold: global to the "
+                                 "matcher (MatchConfig.image), not overridable per brand")
             if key not in known:
                 raise ValueError(f"unknown matching threshold {key!r}")
             current = getattr(self, key)
@@ -157,17 +213,24 @@ class MatchConfig:
 
     @classmethod
     def describe(cls) -> list[tuple[str, Any, str]]:
-        """(name, default, docstring) of every field, for documentation."""
-        docs = _field_docs()
-        return [(f.name, f.default, docs.get(f.name, "")) for f in fields(cls)]
+        """(name, default, docstring) of every field, for documentation; the nested image thresholds as
+        ``image.<name>``."""
+        docs, image_docs = _field_docs(cls), _field_docs(ImageMatchConfig)
+        out: list[tuple[str, Any, str]] = []
+        for f in fields(cls):
+            if f.name == "image":
+                out.extend((f"image.{g.name}", g.default, image_docs.get(g.name, "")) for g in fields(ImageMatchConfig))
+            else:
+                out.append((f.name, f.default, docs.get(f.name, "")))
+        return out
 
 
-def _field_docs() -> dict[str, str]:
-    """Attribute docstrings (the string literal after each field), read from this module's source."""
+def _field_docs(cls: type) -> dict[str, str]:
+    """Attribute docstrings (the string literal after each field) of a dataclass of this module."""
     import ast
     import inspect
 
-    tree = ast.parse(inspect.getsource(MatchConfig))
+    tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
     for node, nxt in zip(body, body[1:], strict=False):

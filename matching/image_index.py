@@ -23,7 +23,8 @@ from itertools import combinations
 
 import numpy as np
 
-from matching.image_match import DEFAULT_CONFIG, ImageComparison, ImageMatchConfig, compare_images
+from matching.config import ImageMatchConfig
+from matching.image_match import DEFAULT_CONFIG, ImageComparison, compare_images
 from matching.images import ImageSignature
 
 __all__ = ["CompactKeypointIndex", "HashIndex", "KeypointIndex", "ReferenceImageIndex"]
@@ -296,25 +297,40 @@ class ReferenceImageIndex:
         order = np.lexsort((slots, -hits))
         return slots[order][: 4 * self.config.max_keypoint_checks].tolist()
 
+    def _votes(self, listing: ImageSignature) -> Counter[int]:
+        votes: Counter[int] = Counter()
+        for kp in (listing.keypoints, listing.keypoints_mirrored):
+            if kp is not None and len(kp):
+                votes.update(self._keypoints.votes(kp.descriptors))
+        return votes
+
     def search(self, listing: ImageSignature, *, limit: int = 8) -> list[tuple[int, ImageComparison]]:
         """``[(key, ImageComparison)]`` of the references the listing image copies, best first (score, then
-        key), at most ``limit``."""
+        key), at most ``limit``.
+
+        Work per listing image is bounded, whatever the number of references:
+
+        1. the hash candidates (at most 4 x ``max_keypoint_checks``) get the hash stage of
+           :func:`~matching.image_match.compare_images` alone (hash distances, colours, guided coverage: no
+           descriptor matching);
+        2. a ``same_photo`` among them is decisive: the search stops there;
+        3. otherwise the keypoint stage (ratio-test matching and RANSAC) runs on every hash
+           candidate the hash stage did not confirm, the best voted first, and on the references the keypoint
+           votes alone propose (at least ``MIN_VOTES``; the best ``max_keypoint_checks``)."""
         found: dict[int, ImageComparison] = {}
-        certain = False
-        seen: set[int] = set()
+        doubtful: list[int] = []
         for slot in self._hash_candidates(listing):
-            seen.add(slot)
-            result = compare_images(listing, self._signatures[slot], config=self.config, keypoints=True)
+            result = compare_images(listing, self._signatures[slot], config=self.config, keypoint_stage=False)
             if result.copied:
                 found[slot] = result
-                certain |= result.kind == "same_photo"
-        if not certain and listing.keypoints is not None:
-            votes: Counter[int] = Counter()
-            for kp in (listing.keypoints, listing.keypoints_mirrored):
-                if kp is not None and len(kp):
-                    votes.update(self._keypoints.votes(kp.descriptors))
-            ranked = [s for s, n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
-                      if n >= self.MIN_VOTES and s not in seen][: self.config.max_keypoint_checks]
+            else:
+                doubtful.append(slot)
+        if listing.keypoints is not None and not any(r.kind == "same_photo" for r in found.values()):
+            votes = self._votes(listing)
+            proposed = set(doubtful) | found.keys()
+            by_votes = sorted((s for s, n in votes.items() if n >= self.MIN_VOTES and s not in proposed),
+                              key=lambda s: (-votes[s], s))[: self.config.max_keypoint_checks]
+            ranked = sorted(doubtful, key=lambda s: (-votes.get(s, 0), s)) + by_votes
             for slot in ranked:
                 result = compare_images(listing, self._signatures[slot], config=self.config, hash_stage=False)
                 if result.copied:

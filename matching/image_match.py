@@ -29,6 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from matching.config import ImageMatchConfig
 from matching.images import HASH_KINDS, HashSet, ImageSignature, Keypoints, thumb_array
 
 __all__ = ["KINDS", "ImageComparison", "ImageMatchConfig", "color_changed", "compare_images", "guided_coverage",
@@ -39,41 +40,7 @@ KINDS = ("same_photo", "edited_copy", "similar_style", "different")
 Box = tuple[float, float, float, float]
 
 
-@dataclass(frozen=True, slots=True)
-class ImageMatchConfig:
-    """Thresholds of image comparison. Distances are bits of a 64-bit hash; shares are 0-1; pixels are
-    analysed-image pixels (shorter side 320)."""
-
-    hash_max_distance: int = 10
-    """Largest Hamming distance at which one perceptual hash counts as agreeing."""
-    hash_min_agreeing: int = 2
-    """How many of pHash, dHash and wHash must agree on one variant pair to propose a whole-image match."""
-    hash_index_radius: int = 12
-    """Search radius of the reference-hash index (complete up to 11 bits)."""
-    same_photo_distance: int = 6
-    """Largest summed distance of the three hashes (of 192) for ``same_photo`` rather than ``edited_copy``."""
-    guided_radius: float = 6.0
-    """How far (pixels) from where the transform puts a reference keypoint a listing keypoint may be."""
-    descriptor_distance: int = 64
-    """Largest Hamming distance (of 256) of two ORB descriptors that count as the same feature."""
-    min_coverage: float = 0.25
-    """Smallest guided coverage (share of the reference keypoints inside the matched part that are found
-    again) that confirms a hash match. Copies keep 0.4-0.9; template look-alikes reach 0.05-0.2."""
-    min_inliers: int = 16
-    """Fewest RANSAC inliers for a keypoint match. Unrelated images reach 6-8 by chance."""
-    min_inlier_ratio: float = 0.25
-    """Smallest share of the ratio-test matches that must be inliers."""
-    min_spread: float = 0.06
-    """Smallest area of the inliers' bounding box, as a share of the box of the reference's own keypoints in
-    the part the listing shows (waived from three times ``min_inliers``). Chance inliers cluster."""
-    color_distance: float = 25.0
-    """Euclidean RGB distance (0-441) above which a sampled point's colour counts as changed."""
-    color_max_changed: float = 0.25
-    """Share of changed sample points above which a copy is reported ``recoloured``."""
-    max_keypoint_checks: int = 8
-    """Most references verified by RANSAC per listing image (in the index: the best voted ones)."""
-
-
+#: The default image thresholds (``MatchConfig().image``).
 DEFAULT_CONFIG = ImageMatchConfig()
 
 

@@ -88,7 +88,7 @@ class Matcher:
         self._everyday = everyday or (lambda word: everyday_lexicon().is_ordinary(word))
         self._marks = MarkIndex(self.config, is_ordinary=self._lexicon.is_ordinary)
         self._brands: list[BrandView] = []
-        self._photos = ReferencePhotos()
+        self._photos = ReferencePhotos(self.config.image)
         self._seller_words: dict[str, list[int]] = {}
         for brand in brands:
             self.add_brand(brand)

@@ -251,3 +251,33 @@ def test_thumbnail_is_the_mean_colour_grid():
     s = sig(Image.new("RGB", (200, 100), (10, 200, 30)), "PNG")
     grid = np.frombuffer(base64.b64decode(s.stored_fields()["thumb"]), dtype=np.uint8).reshape(24, 24, 3)
     assert (grid == (10, 200, 30)).all()
+
+
+def test_image_thresholds_are_the_nested_frozen_field_of_match_config():
+    import dataclasses
+
+    from matching.config import ImageMatchConfig, MatchConfig
+    from matching.image_match import DEFAULT_CONFIG
+
+    config = MatchConfig()
+    assert isinstance(config.image, ImageMatchConfig) and config.image == DEFAULT_CONFIG
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.image.min_inliers = 3  # type: ignore[misc]
+    with pytest.raises(ValueError, match="global to the matcher"):
+        config.with_overrides({"image.min_inliers": 3})
+    with pytest.raises(ValueError, match="global to the matcher"):
+        config.with_overrides({"image": {}})
+    described = {name: (default, doc) for name, default, doc in MatchConfig.describe()}
+    for f in dataclasses.fields(ImageMatchConfig):
+        default, doc = described[f"image.{f.name}"]
+        assert default == getattr(DEFAULT_CONFIG, f.name) and doc
+    assert "image" not in described
+
+
+def test_matcher_compares_photos_with_its_configs_image_thresholds():
+    from matching import Matcher
+    from matching.config import ImageMatchConfig, MatchConfig
+
+    image = ImageMatchConfig(min_inliers=20)
+    matcher = Matcher([], config=MatchConfig(image=image))
+    assert matcher._photos._index.config is image

@@ -149,3 +149,58 @@ def test_compact_keypoint_index_votes_like_the_dict_index():
         plain.add(desc, payload)
     query = np.concatenate([query, refs[55]])
     assert compact.votes(query) == plain.votes(query) and compact.votes(query).most_common(1)[0][0] == 55
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=6), st.integers(0, 2**32))
+def test_hash_index_query_many_equals_one_query_per_value(queries, seed):
+    rng = random.Random(seed)
+    index = HashIndex()
+    stored = [rng.getrandbits(64) for _ in range(150)] + [_flip(q, rng.sample(range(64), rng.randint(0, 11))) for q in queries]
+    for payload, value in enumerate(stored):
+        index.add(value, payload % 97)  # repeated payloads: the smallest distance is kept
+    qi, pi, dist = index.query_many(queries, 11)
+    got = {(int(q), int(p)): int(d) for q, p, d in zip(qi, pi, dist, strict=True)}
+    assert len(got) == len(qi)  # one row per (query, payload)
+    expected = {(i, p): d for i, q in enumerate(queries) for p, d in index.query(q, 11).items()}
+    assert got == expected
+    for i, q in enumerate(queries):
+        scan: dict[int, int] = {}
+        for payload, value in enumerate(stored):
+            d = (value ^ q).bit_count()
+            if d <= 11:
+                scan[payload % 97] = min(d, scan.get(payload % 97, 65))
+        assert {p: d for (j, p), d in got.items() if j == i} == scan
+
+
+def test_reference_index_verifies_a_bounded_few_whatever_the_number_of_references(monkeypatch):
+    """A listing image copying one reference among many near-identical shots: the hash stage runs on at most
+    4 x max_keypoint_checks candidates, RANSAC only on those left in doubt plus at most max_keypoint_checks voted
+    ones, and an exact copy stops the search before any RANSAC."""
+    from matching import image_index
+    from matching.image_index import ReferenceImageIndex
+    from matching.synthetic import photo
+
+    calls = {"hash": 0, "keypoints": 0}
+    real = image_index.compare_images
+
+    def counting(listing, reference, **kw):
+        calls["keypoints" if kw.get("hash_stage") is False else "hash"] += 1
+        assert kw.get("keypoint_stage") is False or kw.get("hash_stage") is False
+        return real(listing, reference, **kw)
+
+    monkeypatch.setattr(image_index, "compare_images", counting)
+    index = ReferenceImageIndex()
+    base = photo(3)
+    sigs = [_image_sig(base)] + [_image_sig(base.rotate(0.5 * (k + 1), fillcolor="white")) for k in range(40)]
+    for key, sig in enumerate(sigs):
+        index.add(key, sig)
+    found = index.search(_image_sig(base))
+    assert found and found[0][0] == 0 and found[0][1].kind == "same_photo"
+    assert calls["keypoints"] == 0 and calls["hash"] <= 4 * index.config.max_keypoint_checks
+    calls.update(hash=0, keypoints=0)
+    crop = base.crop((120, 80, 640, 640))
+    found = index.search(_image_sig(crop))
+    assert found and found[0][1].copied
+    assert calls["hash"] <= 4 * index.config.max_keypoint_checks
+    assert calls["keypoints"] <= 5 * index.config.max_keypoint_checks

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from matching.config import ImageMatchConfig
 from matching.evidence import Evidence, ImageRegion
 from matching.image_index import ReferenceImageIndex
 from matching.image_match import ImageComparison
@@ -69,9 +70,9 @@ class ReferencePhotos:
     :class:`matching.image_index.ReferenceImageIndex` (cost flat in the number of photos); photos can be added at
     any time."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: ImageMatchConfig | None = None) -> None:
         self.photos: list[ReferencePhoto] = []
-        self._index = ReferenceImageIndex()
+        self._index = ReferenceImageIndex(config or ImageMatchConfig())
 
     def __len__(self) -> int:
         return len(self.photos)
