@@ -34,7 +34,7 @@ lint: $(STAMP)
 eval: $(STAMP)
 	LOOKALIKE_DATA_DIR=$(DEMO_DIR) $(BIN)/lookalike eval
 
-# Every figure of docs/performance.md, in the order of its sections (about 30 min on 2 cores; the crawl
+# Every figure of docs/performance.md, in the order of its sections (about 45 min on 2 cores; the crawl
 # generates the seed-7 demo world in a temporary folder). Ratios are against baselines of the same run.
 bench: $(STAMP)
 	$(BIN)/python -m bench.cli
@@ -42,7 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.hashing
 	$(BIN)/python -m bench.matching 1000 10000 100000
-	LOOKALIKE_SIGNATURE_OCR=false $(BIN)/python -m bench.scale --listings 1170
+	LOOKALIKE_SIGNATURE_OCR=false $(BIN)/python -m bench.scale --listings 10000 --match-sample 2000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
