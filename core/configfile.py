@@ -7,7 +7,7 @@ only ``data_dir`` and ``db_url``) reads the same file and the same variables wit
 (env over file over default) without importing pydantic-settings (deferred: start-up time, issue 14.5).
 Any value the fast path cannot read exactly as pydantic would (not a string, a broken file) makes it return
 None, and the caller builds the full ``Settings``, which reports the problem as it always did;
-tests/test_settings.py checks that both agree.
+tests/test_cli_startup.py checks that both agree.
 """
 
 from __future__ import annotations
