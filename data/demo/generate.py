@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -175,24 +176,36 @@ def generate_world(out: Path, *, seed: int = 7, workers: int = 2, brands: int = 
     return world
 
 
+class WorldCounts:
+    """A world's ``counts`` (``world.json``), added up one record at a time (the scale world streams them)."""
+
+    def __init__(self) -> None:
+        self.listings = self.images = self.infringing = 0
+        self.by = {key: Counter() for key in ("class", "kind", "split", "split_class", "shop")}
+
+    def add(self, record: dict[str, Any]) -> None:
+        label = record["label"]
+        self.listings += 1
+        self.images += len(record["images"])
+        self.infringing += bool(label["infringing"])
+        self.by["class"][label["class"]] += 1
+        self.by["kind"].update(label["kinds"])
+        self.by["split"][label["split"]] += 1
+        self.by["split_class"][f'{label["split"]}/{label["class"]}'] += 1
+        self.by["shop"][record["shop"]] += 1
+
+    def summary(self, brands: list[Brand], *, n_official: int) -> dict[str, Any]:
+        return {"brands": len(brands), "products": sum(len(b.products) for b in brands),
+                "official_images": n_official, "listings": self.listings, "listing_images": self.images,
+                "infringing": self.infringing,
+                **{f"by_{key}": dict(sorted(counter.items())) for key, counter in self.by.items()}}
+
+
 def _counts(records: list[dict], brands: list[Brand], *, n_official: int) -> dict:
-    by_class = Counter(r["label"]["class"] for r in records)
-    by_kind = Counter(k for r in records for k in r["label"]["kinds"])
-    by_split = Counter(r["label"]["split"] for r in records)
-    by_split_class = Counter(f'{r["label"]["split"]}/{r["label"]["class"]}' for r in records)
-    return {
-        "brands": len(brands),
-        "products": sum(len(b.products) for b in brands),
-        "official_images": n_official,
-        "listings": len(records),
-        "listing_images": sum(len(r["images"]) for r in records),
-        "infringing": sum(r["label"]["infringing"] for r in records),
-        "by_class": dict(sorted(by_class.items())),
-        "by_kind": dict(sorted(by_kind.items())),
-        "by_split": dict(sorted(by_split.items())),
-        "by_split_class": dict(sorted(by_split_class.items())),
-        "by_shop": dict(sorted(Counter(r["shop"] for r in records).items())),
-    }
+    counts = WorldCounts()
+    for record in records:
+        counts.add(record)
+    return counts.summary(brands, n_official=n_official)
 
 
 def _size_mb(root: Path) -> float:

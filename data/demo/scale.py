@@ -36,7 +36,6 @@ import random
 import shutil
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -46,14 +45,16 @@ import yaml
 from PIL import Image
 
 from data.demo import photo_edits
-from data.demo.catalogue import Brand, make_brands, other_marks
+from data.demo.catalogue import make_brands, other_marks
 from data.demo.generate import (
     HELD_OUT_SEEDS,
     HOLDOUT_SHARE,
     SHOPS,
+    WorldCounts,
     _official_photos,
     _plan_listings,
     _render_all,
+    _size_mb,
     seed_role,
 )
 from data.demo.images import Collage, ImageRecipe, Packshot, Renderer, Source
@@ -169,7 +170,7 @@ def generate_scale_world(out: Path, *, listings: int, seed: int = 7, brands: int
     coined = [b.name for b in registered if b.mark_style != "ordinary"]
     holdout_brands = sorted([rng.choice(ordinary), rng.choice(coined)])
     width = max(6, len(str(listings)))
-    counts = _Counts()
+    counts = WorldCounts()
     renderers = _Renderers(out, workers, image_size)
     written = rounds = 0
     try:
@@ -218,31 +219,6 @@ def generate_scale_world(out: Path, *, listings: int, seed: int = 7, brands: int
     return world
 
 
-class _Counts:
-    """The demo world's ``counts``, added up one record at a time."""
-
-    def __init__(self) -> None:
-        self.listings = self.images = self.infringing = 0
-        self.by = {key: Counter() for key in ("class", "kind", "split", "split_class", "shop")}
-
-    def add(self, record: dict[str, Any]) -> None:
-        label = record["label"]
-        self.listings += 1
-        self.images += len(record["images"])
-        self.infringing += bool(label["infringing"])
-        self.by["class"][label["class"]] += 1
-        self.by["kind"].update(label["kinds"])
-        self.by["split"][label["split"]] += 1
-        self.by["split_class"][f'{label["split"]}/{label["class"]}'] += 1
-        self.by["shop"][record["shop"]] += 1
-
-    def summary(self, brands: list[Brand], *, n_official: int) -> dict[str, Any]:
-        return {"brands": len(brands), "products": sum(len(b.products) for b in brands),
-                "official_images": n_official, "listings": self.listings, "listing_images": self.images,
-                "infringing": self.infringing,
-                **{f"by_{key}": dict(sorted(counter.items())) for key, counter in self.by.items()}}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data.demo.scale", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder to write the world into")
@@ -266,9 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     world = generate_scale_world(args.out, listings=args.listings, seed=args.seed, brands=args.brands,
                                  workers=args.workers, image_size=args.image_size, progress=report)
     c = world["counts"]
-    size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file()) / 1e6
     print(f"\nscale world seed {args.seed}: {c['brands']} brands, {c['listings']} listings over "
-          f"{len(world['shops'])} shops, {c['official_images'] + c['listing_images']} images, {size:.1f} MB in "
+          f"{len(world['shops'])} shops, {c['official_images'] + c['listing_images']} images, {_size_mb(args.out):.1f} MB in "
           f"{args.out} ({time.perf_counter() - started:.0f} s)")
     return 0
 
