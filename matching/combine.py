@@ -7,7 +7,8 @@ signal counts once), ``score = 1 - prod(1 - strength)``, then the limits:
 limit                     effect                                                                 lifted by
 ========================  =====================================================================  ==================
 ``weak_mark``             score at most ``weak_mark_cap``                                        a copied photo, the mark in a photo, seller imitation,
-                                                                                                 a price far below MSRP, replica or dupe wording
+                                                                                                 replica or dupe wording, each at least
+                                                                                                 ``corroboration_min`` strong; a price far below MSRP
 ``other_maker``           score at most ``other_maker_cap``                                      (not raised next to a firm mark of this brand)
 ``nominative``            score at most ``nominative_cap`` (class ``accessory``)                 (the signal is not raised next to replica, dupe or
                                                                                                  seller imitation)
@@ -47,8 +48,11 @@ def strongest(evidence: Iterable[Evidence]) -> dict[str, float]:
     return best
 
 
-def _present(evidence: Sequence[Evidence]) -> set[str]:
-    return {e.signal for e in evidence if e.role != LIMITS and e.strength > 0}
+def _present(evidence: Sequence[Evidence], config: MatchConfig) -> set[str]:
+    """Signals that can lift a limit: price at any strength (it counts only where the listing already points
+    at the brand), the others from ``corroboration_min``: a doubtful photo does not make a weak hit firm."""
+    return {e.signal for e in evidence if e.role != LIMITS and e.strength > 0
+            and (e.signal == "price" or e.strength >= config.corroboration_min)}
 
 
 def combine(evidence: Sequence[Evidence], config: MatchConfig) -> float:
@@ -58,7 +62,7 @@ def combine(evidence: Sequence[Evidence], config: MatchConfig) -> float:
     for value in strengths.values():
         remaining *= 1.0 - value
     score = 1.0 - remaining
-    present = _present(evidence)
+    present = _present(evidence, config)
     for item in evidence:
         if item.role != LIMITS or present & _LIFTED_BY.get(item.signal, frozenset()):
             continue

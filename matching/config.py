@@ -139,8 +139,15 @@ class MatchConfig:
 
     weak_mark_cap: float = 0.35
     """Highest score when the only mark hit is weak (an ordinary word one or two letters from a coined mark,
-    or everyday words that join into it) and nothing corroborates it: no copied photo, mark in a photo,
-    seller imitation, price far below MSRP, nor replica or dupe wording. Kept below the verdict threshold."""
+    everyday words that join into it, or a misspelt or run-together coined mark in a listing without the
+    brand's product words) and nothing corroborates it: no copied photo, mark in a photo, seller imitation,
+    price far below MSRP, nor replica or dupe wording. Kept below the verdict threshold."""
+
+    corroboration_min: float = 0.4
+    """Least strength of a copied photo, a mark read in a photo, a seller imitation or replica or dupe wording
+    for it to lift the ``weak_mark`` cap (a price far below MSRP lifts it at any strength: price counts only
+    where the listing already points at the brand). A photo copy discounted for "none of the product's words
+    in the listing" stays under it unless it is nearly the same photo."""
 
     other_maker_cap: float = 0.3
     """Highest score when the listing names another maker (its brand field, or "brand: X" in the text) and the

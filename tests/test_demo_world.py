@@ -237,6 +237,9 @@ def test_seeds_are_marked_for_tuning_or_held_out(world: dict) -> None:
     assert world["seed_role"] == "tuning" and SEED in TUNING_SEEDS
     assert not set(TUNING_SEEDS) & set(HELD_OUT_SEEDS) and len(HELD_OUT_SEEDS) >= 2
     assert seed_role(HELD_OUT_SEEDS[0]) == "held-out" and seed_role(12345) == "other"
+    from cli.evaluate import HELD_OUT
+
+    assert HELD_OUT == HELD_OUT_SEEDS  # the CLI's copy (it avoids importing the generator) agrees
 
 
 def test_another_seed_gives_other_brand_names(world: dict) -> None:

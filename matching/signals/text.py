@@ -2,8 +2,11 @@
 
 A mark hit is *weak* when it is one a careful reader would not take for the brand without more: an
 ordinary word of one of the everyday-word languages one or two letters away from a coined mark
-("Lumora" / "lumière"), or everyday words that join into it ("nova lux" for Novalux). A weak hit counts
-with a ``weak_mark`` limit that :func:`matching.combine.combine` lifts only when something corroborates it.
+("Lumora" / "lumière"), everyday words that join into it ("nova lux" for Novalux), or a misspelt or
+run-together coined mark in a listing that uses none of the brand's product words ("Ramcza desk lamp" for
+the cream maker Rancza: another coined name that sits near the mark, selling something else). A weak hit
+counts with a ``weak_mark`` limit that :func:`matching.combine.combine` lifts only when something
+corroborates it.
 """
 
 from __future__ import annotations
@@ -62,7 +65,8 @@ def _disguise(hit: MarkHit) -> str | None:
     return None
 
 
-def _weakness(hit: MarkHit, tokens: Sequence[Token], is_everyday: Callable[[str], bool]) -> str | None:
+def _weakness(hit: MarkHit, tokens: Sequence[Token], is_everyday: Callable[[str], bool], *, has_context: bool,
+              field: str) -> str | None:
     """Why a hit is weak (see the module doc), or None."""
     part = tokens[hit.term.start : hit.term.end]
     if hit.mark.ordinary:
@@ -72,6 +76,12 @@ def _weakness(hit: MarkHit, tokens: Sequence[Token], is_everyday: Callable[[str]
     if hit.edits and hit.term.kind in ("token", "piece") and is_everyday(hit.term.key_l):
         return f"the everyday word {quoted(hit.term.key_l, 30)} is {hit.edits} letter{'s' * (hit.edits > 1)} " \
                f"from the mark"
+    if not has_context and field != "seller":
+        if hit.edits:
+            return f"{hit.edits} letter{'s' * (hit.edits > 1)} from the mark, in a listing without the brand's " \
+                   f"product words"
+        if hit.term.kind == "joined" and hit.mark.words == 1:
+            return "words that join into the mark, in a listing without the brand's product words"
     return None
 
 
@@ -131,7 +141,7 @@ def mark_evidence(
         if hit.edits > max(allowed_edits(hit.mark.length, cfg), 1 if hit.mark.allowed == 0 else 0):
             continue
         tokens = view.tokens[field]
-        weak = _weakness(hit, tokens, is_everyday)
+        weak = _weakness(hit, tokens, is_everyday, has_context=has_context, field=field)
         strength = cfg.fuzzy_hit_strength ** hit.edits * _field_weight(field, brand)
         joined = tokens[hit.term.start : hit.term.end]
         if hit.term.kind == "joined" and hit.mark.words == 1 and all(len(t.key_l) >= 3 for t in joined):
