@@ -8,6 +8,12 @@ parameter.
   sites at once, one site's crawls one after the other; each crawl task is tagged
   ``marketplace:<site>`` so a Prefect tag concurrency limit can also bound a site across flow runs
   (``prefect concurrency-limit create marketplace:ebay 1``).  Only crawls (network IO) are retried.
+- With ``crawl_deployment`` (``crawl-site/crawl-site``), each crawl is instead a run of the ``crawl-site``
+  flow on whichever Prefect worker of the pool picks it up, all submitted at once; each holds its site's
+  global concurrency limit ``marketplace:<site>`` (created with 1 slot when absent) while it crawls, so
+  different sites crawl at the same time on several machines and one site never twice at once.  The
+  outcomes are read back from the shared database (``crawl_runs``), not from Prefect's result storage,
+  which is local to each worker.
 - Image signatures are computed by the ``sign-images`` task after the crawls and before matching (the crawls
   only store image bytes): a bounded process pool, or Dask with ``dask_address``; resumable after a kill.
 - Matching runs in the ``match-listings`` subflow, through a thread pool by default or through Dask
@@ -19,11 +25,16 @@ parameter.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
-from prefect import allow_failure, flow, get_run_logger, task
+from prefect import allow_failure, flow, get_client, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.futures import PrefectFuture
 from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -40,6 +51,13 @@ from storage.models import utcnow
 PARALLEL_CRAWLS = 4
 #: Seconds before the first retry of a failed crawl; doubled for each later retry.
 CRAWL_RETRY_BACKOFF = 30
+#: Slots of a site's global concurrency limit when ``crawl-site`` creates it (an existing limit is kept).
+SITE_LIMIT_SLOTS = 1
+#: Longest wait, in seconds, for one ``crawl-site`` run on a worker (its wait for the site's limit included);
+#: a run not finished by then is reported failed and left running.
+CRAWL_RUN_TIMEOUT = 6 * 3600
+#: Seconds between two reads of the ``crawl-site`` runs' states.
+CRAWL_RUN_POLL = 2.0
 
 
 def worth_retrying(_task: Any, _task_run: Any, state: Any) -> bool:
@@ -85,6 +103,48 @@ def crawl(target: dict[str, Any], scan_id: str) -> dict[str, Any]:
                 outcome.status, outcome.pages, outcome.listings_new, outcome.listings_changed,
                 outcome.listings_gone)
     return outcome.as_dict()
+
+
+def site_limit_name(site: str) -> str:
+    """The global concurrency limit of one site (:attr:`services.scan.ScanTarget.key`)."""
+    return f"marketplace:{site}"
+
+
+@task(name="ensure-site-limit", cache_policy=NO_CACHE)
+def ensure_site_limit(site: str) -> str:
+    """Create the site's global concurrency limit with :data:`SITE_LIMIT_SLOTS` slots unless it exists (an
+    operator's own limit, e.g. 2 slots, is left as it is); returns its name."""
+    name = site_limit_name(site)
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+            return name
+        except ObjectNotFound:
+            pass
+        try:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=SITE_LIMIT_SLOTS))
+            get_run_logger().info("created global concurrency limit %s with %d slot(s)", name, SITE_LIMIT_SLOTS)
+        except ObjectAlreadyExists:  # another crawl of the site created it meanwhile
+            pass
+    return name
+
+
+@flow(name="crawl-site")
+def crawl_site(target: dict[str, Any], scan_id: str, retries: int = 2) -> dict[str, Any]:
+    """One crawl of the nightly scan on a Prefect worker (``crawl_deployment`` of :func:`nightly_scan`).
+
+    Holds a slot of the site's global concurrency limit ``marketplace:<site>`` for the whole crawl, its
+    retries included, so no two workers crawl one site at once; waits for the slot as long as it takes.
+    Returns the :class:`services.scan.CrawlOutcome` as a dict (also recorded in ``crawl_runs``)."""
+    planned = scan.ScanTarget.from_dict(target)
+    limit = ensure_site_limit(planned.key)
+    # Not strict about renewals: a transient API error must not kill a crawl of hours; the lease (300 s)
+    # frees the slot if this machine dies.
+    with concurrency(limit, occupy=1, strict=True, raise_on_lease_renewal_failure=False):
+        get_run_logger().info("holding %s: crawling %s", limit, planned.label)
+        options = crawl.with_options(tags=[site_limit_name(planned.key)], retries=retries,
+                                     task_run_name=f"crawl {planned.label}"[:200])
+        return options(planned.as_dict(), scan_id)
 
 
 @task(name="sign-images", cache_policy=NO_CACHE)
@@ -182,6 +242,50 @@ def _crawl_all(planned: list[dict[str, Any]], scan_id: str, retries: int = 2) ->
     return outcomes
 
 
+def _crawl_on_workers(planned: list[dict[str, Any]], scan_id: str, deployment: str,
+                      retries: int = 2) -> list[scan.CrawlOutcome]:
+    """Submit every crawl as a run of ``deployment`` (the ``crawl-site`` flow), all at once, and wait for
+    them all; the site limits order them.  Outcomes come from the shared database."""
+    logger = get_run_logger()
+    targets = [scan.ScanTarget.from_dict(t) for t in planned]
+    runs = [run_deployment(deployment, parameters={"target": t.as_dict(), "scan_id": scan_id, "retries": retries},
+                           flow_run_name=f"crawl {t.label}"[:200], timeout=0, as_subflow=True) for t in targets]
+    logger.info("submitted %d crawl(s) to %s", len(runs), deployment)
+    states = _wait_for_runs([run.id for run in runs], timeout=CRAWL_RUN_TIMEOUT)
+    outcomes = []
+    with _database() as database:
+        for target, run in zip(targets, runs, strict=True):
+            state = states[run.id]
+            if state is None:
+                error = f"flow run {run.name} not finished after {CRAWL_RUN_TIMEOUT} s"
+            elif not state.is_completed():
+                error = f"flow run {run.name} ended {state.name}: {state.message or ''}"
+            elif (recorded := scan.recorded_outcome(database, scan_id=scan_id, target=target)) is not None:
+                outcomes.append(recorded)
+                continue
+            else:
+                error = f"flow run {run.name} completed but recorded no crawl in {scan_id}"
+            logger.error("crawl %s failed: %s", target.label, error[:500])
+            outcomes.append(scan.CrawlOutcome(target=target.label, crawl_run_id=None, status="failed",
+                                              stats={"error": error[:500]}))
+    return outcomes
+
+
+def _wait_for_runs(run_ids: list[Any], *, timeout: float) -> dict[Any, Any]:
+    """Flow run id -> its final state, or None for a run not final after ``timeout`` seconds."""
+    final: dict[Any, Any] = dict.fromkeys(run_ids)
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            for run_id in [r for r, state in final.items() if state is None]:
+                state = client.read_flow_run(run_id).state
+                if state is not None and state.is_final():
+                    final[run_id] = state
+            if all(state is not None for state in final.values()) or time.monotonic() > deadline:
+                return final
+            time.sleep(CRAWL_RUN_POLL)
+
+
 def _publish(summary: scan.ScanSummary) -> None:
     logger = get_run_logger()
     for line in scan.summary_lines(summary):
@@ -205,6 +309,7 @@ def nightly_scan(
     scan_id: str | None = None,
     crawl_retries: int = 2,
     send_digests: bool = False,
+    crawl_deployment: str | None = None,
 ) -> Any:
     """Crawl the configured shops and marketplaces, match new and changed listings, queue suspects.
 
@@ -214,6 +319,8 @@ def nightly_scan(
     :class:`services.scan.ScanSummary` as a dict.
 
     ``crawl_retries``: retries of a crawl that failed in a way worth retrying (with backoff).
+    ``crawl_deployment``: a deployment of the ``crawl-site`` flow (``crawl-site/crawl-site``): every crawl
+    runs there, on the work pool's workers, instead of in this flow run (see the module doc).
     ``send_digests``: deliver the owners' digests as the final step (the ``send-digests`` subflow).
     A site that could not be crawled does not stop the others: their listings are stored and matched,
     the operators get an alert (:mod:`services.alerts`, also for suspect spikes), and the run ends
@@ -226,7 +333,10 @@ def nightly_scan(
     planned = plan_scan(targets_file, list(start_urls or []), list(profiles or []), base_url)
     if not planned:
         logger.warning("nothing to crawl: give a targets_file, start_urls or profiles; matching only")
-    outcomes = _crawl_all(planned, scan_id, retries=crawl_retries)
+    if crawl_deployment and planned:
+        outcomes = _crawl_on_workers(planned, scan_id, crawl_deployment, retries=crawl_retries)
+    else:
+        outcomes = _crawl_all(planned, scan_id, retries=crawl_retries)
     sign_images(dask_address)
     matching = scan.MatchStats.from_dict(_match_runner(dask_address)(workers=match_workers, batch_size=batch_size,
                                                                      sign_first=False))

@@ -132,6 +132,22 @@ def crawl_outcome(database: Database, crawl_run_id: int, *, target: str) -> Craw
                             stats=dict(run.stats or {}))
 
 
+def recorded_outcome(database: Database, *, scan_id: str, target: ScanTarget) -> CrawlOutcome | None:
+    """The last crawl of ``target`` recorded in scan ``scan_id`` (its ``crawl_runs`` row), None when none.
+
+    How the nightly flow learns what a crawl run on another machine did: the shared database is the
+    result.  A target is known by its start URLs, profile and base URL (a scan plans each once)."""
+    identity = (list(target.start_urls), target.profile, target.base_url)
+    with database.session() as session:
+        rows = session.execute(select(CrawlRun.id, CrawlRun.params).where(CrawlRun.scan_id == scan_id)
+                               .order_by(CrawlRun.id.desc())).all()
+    for run_id, params in rows:
+        params = params or {}
+        if (list(params.get("start_urls") or []), params.get("profile"), params.get("base_url")) == identity:
+            return crawl_outcome(database, run_id, target=target.label)
+    return None
+
+
 class CrawlFailed(LookalikeError):
     """A crawl ran and failed (the site was down, the child process died): worth a retry later."""
 

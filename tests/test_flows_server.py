@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prefect_support import BIN, REPO, run_prefect, stop_group
+from prefect_support import prefect_server as started_prefect_server
 from scan_support import full_demo_world, import_demo_registry, match_set, slice_world, test_settings
 from sqlalchemy import func, select
 
@@ -24,83 +23,26 @@ from storage.models import Listing, Match, MatchEvent
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-SERVER_START_SECONDS = 180
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _stop_group(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 30) -> None:
-    """Stop a process started in its own session, with its children."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig)
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=timeout)
-    except ProcessLookupError:
-        pass
-
 
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """``prefect server start`` on a free port with its own PREFECT_HOME; yields the clients' environment."""
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LOOKALIKE_"))}
-    env.update({"PREFECT_HOME": str(home), "PREFECT_API_URL": api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "DO_NOT_TRACK": "1", "PREFECT_UI_ENABLED": "false"})
-    log = (home / "server.log").open("w")
-    proc = subprocess.Popen(  # noqa: S603 - the venv's own prefect
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=home,
-    )
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not _healthy(api):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("prefect server did not start:\n" + (home / "server.log").read_text()[-3000:])
-            time.sleep(0.5)
+    with started_prefect_server(tmp_path_factory.mktemp("prefect-home")) as env:
         yield env
-    finally:
-        _stop_group(proc)
-        log.close()
-
-
-def _prefect(env: dict[str, str], *args: str, timeout: float = 180) -> str:
-    result = subprocess.run([str(BIN / "prefect"), *args], env=env, cwd=REPO, capture_output=True, text=True,
-                            timeout=timeout, check=False)
-    assert result.returncode == 0, f"prefect {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout
 
 
 def test_prefect_deploy_all_against_a_local_server(prefect_server: dict[str, str]) -> None:
-    _prefect(prefect_server, "work-pool", "create", "lookalike", "--type", "process")
-    _prefect(prefect_server, "--no-prompt", "deploy", "--all")
-    nightly = _prefect(prefect_server, "deployment", "inspect", "nightly-scan/nightly")
-    recheck = _prefect(prefect_server, "deployment", "inspect", "recheck/recheck")
+    run_prefect(prefect_server, "work-pool", "create", "lookalike", "--type", "process")
+    run_prefect(prefect_server, "--no-prompt", "deploy", "--all")
+    nightly = run_prefect(prefect_server, "deployment", "inspect", "nightly-scan/nightly")
+    recheck = run_prefect(prefect_server, "deployment", "inspect", "recheck/recheck")
     for text in (nightly, recheck):
         assert "'work_pool_name': 'lookalike'" in text
         assert "Europe/London" in text
     assert "0 2 * * *" in nightly and "'match_workers': 1" in nightly
     assert "0 7 * * *" in recheck and "reported" in recheck
+    crawl_site = run_prefect(prefect_server, "deployment", "inspect", "crawl-site/crawl-site")
+    assert "'work_pool_name': 'lookalike'" in crawl_site and "'crawl_deployment': None" in nightly
 
 
 # ------------------------------------------------------------------------------------------ kill and rerun
@@ -135,7 +77,7 @@ def _kill_when(proc: subprocess.Popen, database: Database, ready, *, timeout: fl
         if proc.poll() is not None:
             pytest.fail(f"scan ended before it was interrupted: {proc.communicate()[1][-3000:]}")
         time.sleep(0.05)
-    _stop_group(proc, signal.SIGKILL)
+    stop_group(proc, signal.SIGKILL)
     proc.communicate()
     pytest.fail("the scan never reached the point where it was to be interrupted")
 
