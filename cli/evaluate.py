@@ -121,7 +121,11 @@ def evaluate(
         except (OSError, ValueError, KeyError) as exc:
             raise LookalikeError(f"cannot evaluate demo world {folder}: {str(exc)[:300]}") from None
     report = pooled(reports)
-    typer.echo("Worlds: " + ", ".join(f"{g} ({f})" for g, f in worlds) + "\n")
+    from matching.ocr import ocr_available  # deferred: see above
+
+    photo_text = ("on" if ocr_available() else "off (no tesseract binary)") if signing.ocr else "off"
+    typer.echo("Worlds: " + ", ".join(f"{g} ({f})" for g, f in worlds))
+    typer.echo(f"Photo text (OCR): {photo_text}\n")
     typer.echo(format_report(report, target_precision=target_precision))
     for note in report.notes:
         typer.echo(f"note: {note}", err=True)

@@ -214,6 +214,7 @@ def test_eval_command_prints_the_tables(eval_env):
     assert "Recall per disguise kind" in result.output and "Reliability" in result.output
     assert "Threshold for precision >= 0.90 on dev:" in result.output
     assert "Calibration" not in result.output  # no configured database yet: nothing to calibrate against
+    assert "Photo text (OCR): off\n" in result.output  # --no-ocr: the figures say they were made without it
 
 
 def test_eval_command_reports_calibration_against_analysts_decisions(eval_env):
