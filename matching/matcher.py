@@ -27,7 +27,15 @@ from matching.normalize import analyse
 from matching.sellers import GENERIC_SELLER_WORDS, SellerVerdict, judge_seller, skeleton_words
 from matching.signals.base import BrandView, ListingView, stem, view_of
 from matching.signals.commerce import authorized_evidence, price_evidence, seller_evidence
-from matching.signals.image import ImageHit, ReferencePhotos, exclusive, image_evidence
+from matching.signals.image import (
+    ImageHit,
+    ReferencePhotos,
+    another_name,
+    as_signature,
+    exclusive,
+    image_evidence,
+    renamed,
+)
 from matching.signals.text import (
     context_evidence,
     mark_evidence,
@@ -148,7 +156,7 @@ class Matcher:
         """Results for every brand with some evidence in ``listing``, highest score first; [] when none."""
         view = view_of(listing)
         marks = self._mark_hits(view)
-        raw_images = self._photos.search(listing.images)
+        raw_images = [self._unless_renamed(h, listing, view) for h in self._photos.search(listing.images)]
         consistent = {h.ref.brand for h in raw_images if self._brands[h.ref.brand].context & view.keys}
         images: dict[int, list[ImageHit]] = {}
         for hit in exclusive(raw_images, named=set(marks), consistent=consistent):
@@ -188,6 +196,19 @@ class Matcher:
             for word in skeleton_words(seller):
                 out.update(self._seller_words.get(word, ()))
         return out
+
+    def _unless_renamed(self, hit: ImageHit, listing: ListingInput, view: ListingView) -> ImageHit:
+        """A copy whose copied part shows another maker's name instead of any of the brand's marks becomes a
+        look-alike (:func:`matching.signals.image.another_name`)."""
+        if not hit.copied:
+            return hit
+        photo = as_signature(listing.images[hit.image_no - 1])
+        if photo is None:
+            return hit
+        brand = self._brands[hit.ref.brand]
+        name = another_name(hit, photo, marks=brand.mark_keys,
+                            own_words=view.keys | {stem(k) for k in view.keys}, is_everyday=self._everyday)
+        return hit if name is None else renamed(hit, name)
 
     def _photo_text_candidates(self, view: ListingView) -> dict[int, set[int]]:
         """Per listing photo (1-based), the brands whose mark is among the words read in it (mark index search;

@@ -97,3 +97,67 @@ def test_only_credible_evidence_lifts_the_weak_mark_cap(extra, lifted):
     uncapped = round(1.0 - uncapped, 4)
     assert score == (uncapped if lifted else min(uncapped, CFG.weak_mark_cap))
     assert lifted == (score > CFG.weak_mark_cap)
+
+
+# -- another maker's name in a copied photo --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def copy_hit():
+    from dataclasses import replace
+
+    from matching.image_match import ImageComparison
+    from matching.images import compute_image_signature
+    from matching.signals.image import ImageHit, ReferencePhoto
+    from matching.synthetic import encode, photo
+
+    sig = compute_image_signature(encode(photo(5)), max_pixels=40_000_000)
+    # The official photo matched the left two thirds of the listing photo (fractions of the photo).
+    comparison = ImageComparison(0.8, "edited_copy", "keypoints", (0.0, 0.2, 0.7, 1.0), (0.0, 0.0, 1.0, 1.0),
+                                 ("part of a collage", "recoloured"), 40, 0.5, 0.0, 1.0, (), (), False,
+                                 "an edited copy")
+    hit = ImageHit(1, ReferencePhoto(0, 0, "KOV-1", "KOV-1 photo a", "r1", sig), comparison)
+
+    def listing_photo(*words_and_boxes):
+        return replace(sig, text=tuple(w for w, _ in words_and_boxes), text_boxes=tuple(b for _, b in words_and_boxes))
+    return hit, listing_photo
+
+
+INSIDE, INSIDE_2, OUTSIDE = (0.30, 0.60, 0.55, 0.65), (0.30, 0.70, 0.50, 0.74), (0.75, 0.50, 0.95, 0.55)
+
+
+def everyday(word: str) -> bool:
+    return word in {"glass", "cleaner", "sale", "night", "cream"}
+
+
+@pytest.mark.parametrize(("words", "own", "expected"), [
+    ((("moviette", INSIDE), ("glass", INSIDE_2)), (), "moviette"),     # another coined name on the label
+    ((("moviette", INSIDE), ("kovandi", INSIDE_2)), (), None),         # the brand's own mark is read too
+    ((("kovandl", INSIDE),), (), None),                                # the mark with one OCR misread
+    ((("kov", INSIDE), ("andi", INSIDE_2)), (), None),                 # the mark split in two words
+    ((("moviette", OUTSIDE),), (), None),                              # a collage neighbour's label
+    ((("sale", INSIDE), ("cream", INSIDE_2)), (), None),               # a badge and a product word
+    ((("kittyshop", INSIDE),), ("kittyshop",), None),                  # the seller's own watermark
+    ((("moviette", INSIDE),), (), "moviette"),
+    ((("m0vi3tte", INSIDE), ("ab", INSIDE_2)), (), None),              # not a word of letters
+])
+def test_a_copy_showing_another_name_where_the_label_is(copy_hit, words, own, expected):
+    from matching.signals.image import another_name, renamed
+
+    hit, listing_photo = copy_hit
+    name = another_name(hit, listing_photo(*words), marks=frozenset({"kovandi"}), own_words=set(own),
+                        is_everyday=everyday)
+    assert name == expected
+    if name:
+        look_alike = renamed(hit, name)
+        assert not look_alike.copied and look_alike.comparison.kind == "similar_style"
+        assert look_alike.comparison.text_conflict and name in look_alike.comparison.reason
+
+
+def test_a_photo_whose_text_was_not_read_keeps_its_copy(copy_hit):
+    from matching.signals.image import another_name
+
+    hit, listing_photo = copy_hit
+    unread = listing_photo()
+    from dataclasses import replace
+
+    assert another_name(hit, replace(unread, text=None, text_boxes=None), marks=frozenset({"kovandi"}),
+                        own_words=set(), is_everyday=everyday) is None

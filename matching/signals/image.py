@@ -11,8 +11,8 @@ photo copies one product, so per listing photo only one brand's hits are kept (:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from matching.config import ImageMatchConfig
@@ -22,8 +22,8 @@ from matching.image_match import ImageComparison
 from matching.images import ImageSignature, upgrade_legacy_signature
 from matching.signals.base import MAX_IMAGES, BrandView, ListingView
 
-__all__ = ["MAX_HITS_PER_PHOTO", "ImageHit", "ReferencePhoto", "ReferencePhotos", "as_signature", "exclusive",
-           "image_evidence"]
+__all__ = ["MAX_HITS_PER_PHOTO", "ImageHit", "ReferencePhoto", "ReferencePhotos", "another_name", "as_signature",
+           "exclusive", "image_evidence", "renamed"]
 
 #: Most copied references kept per listing photo.
 MAX_HITS_PER_PHOTO = 8
@@ -99,6 +99,57 @@ class ReferencePhotos:
                 hits.extend(ImageHit(image_no, self.photos[slot], comparison)
                             for slot, comparison in self._index.search(sig, limit=MAX_HITS_PER_PHOTO))
         return hits
+
+
+def _near_mark(word: str, marks: Collection[str]) -> bool:
+    """``word`` is one of ``marks``, up to one OCR misread for marks of five letters or more."""
+    for mark in marks:
+        if word == mark or (len(mark) >= 5 and abs(len(word) - len(mark)) <= 1
+                            and _one_edit(word, mark)):
+            return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def another_name(hit: ImageHit, photo: ImageSignature, *, marks: Collection[str], own_words: Collection[str],
+                 is_everyday: Callable[[str], bool]) -> str | None:
+    """The name another maker prints where this copy should carry the brand's, or None.
+
+    ``photo`` is the listing photo of ``hit``; ``marks`` the brand's mark keys (lower-case letters). A name is
+    a word read (OCR) inside the part of the photo that matched the official photo: letters only, at least
+    4, not an everyday word (a sale badge, "new", "spray"), not a word of the listing's own text
+    (``own_words``: a shop's watermark is usually its seller name). It counts only when none of the brand's
+    marks is read anywhere in the photo (two neighbouring words joined included): a copy keeps its label,
+    a look-alike on the same template carries another name."""
+    words, boxes, box = photo.text, photo.text_boxes, hit.comparison.listing_box
+    if not words or boxes is None or box is None or not marks:
+        return None
+    joined = [a + b for a, b in zip(words, words[1:], strict=False)]
+    if any(_near_mark(w, marks) for w in (*words, *joined)):
+        return None
+    left, top, right, bottom = box  # fractions of the photo, as the word boxes are
+    for word, (l0, t0, r0, b0) in zip(words, boxes, strict=False):
+        if len(word) < 4 or not word.isalpha() or word in own_words or is_everyday(word):
+            continue
+        x, y = (l0 + r0) / 2, (t0 + b0) / 2
+        if left <= x <= right and top <= y <= bottom:
+            return word
+    return None
+
+
+def renamed(hit: ImageHit, name: str) -> ImageHit:
+    """``hit`` as a look-alike: the same template printed with another name (``text_conflict``)."""
+    c = hit.comparison
+    return replace(hit, comparison=replace(
+        c, kind="similar_style", text_conflict=True,
+        listing_words=(name, *(w for w in c.listing_words if w != name))[:8],
+        reason=f"{c.reason}; the copied part shows another name, {name[:30]!r}, and not the brand's"))
 
 
 def exclusive(hits: Sequence[ImageHit], *, named: set[int], consistent: set[int]) -> list[ImageHit]:
