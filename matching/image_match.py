@@ -33,7 +33,7 @@ from matching.config import ImageMatchConfig
 from matching.images import HASH_KINDS, HashSet, ImageSignature, Keypoints, thumb_array
 
 __all__ = ["KINDS", "ImageComparison", "ImageMatchConfig", "color_changed", "compare_images", "guided_coverage",
-           "text_conflict"]
+           "ocr_near", "text_conflict"]
 
 #: Kinds of :class:`ImageComparison`, closest first. Only the first two mean "copied".
 KINDS = ("same_photo", "edited_copy", "similar_style", "different")
@@ -251,7 +251,7 @@ def _best_hash_pair(listing: ImageSignature, reference: ImageSignature, config: 
     return best
 
 
-def _near(a: str, b: str) -> bool:
+def ocr_near(a: str, b: str) -> bool:
     """Equal, or (both at least 5 letters) one substitution, insertion or deletion apart: OCR misreads."""
     if a == b:
         return True
@@ -276,7 +276,7 @@ def text_conflict(listing: ImageSignature, reference: ImageSignature, to_listing
     lw, rw = _label_words(listing.text), _label_words(reference.text)
     if not lw or not rw:
         return False
-    if any(_near(r, w) for r in rw for w in listing.text or ()):
+    if any(ocr_near(r, w) for r in rw for w in listing.text or ()):
         return False
     if to_listing is None or listing.text_boxes is None or reference.text_boxes is None:
         return True

@@ -18,7 +18,7 @@ from typing import Any
 from matching.config import ImageMatchConfig
 from matching.evidence import Evidence, ImageRegion
 from matching.image_index import ReferenceImageIndex
-from matching.image_match import ImageComparison
+from matching.image_match import ImageComparison, ocr_near
 from matching.images import ImageSignature, upgrade_legacy_signature
 from matching.signals.base import MAX_IMAGES, BrandView, ListingView
 
@@ -103,18 +103,7 @@ class ReferencePhotos:
 
 def _near_mark(word: str, marks: Collection[str]) -> bool:
     """``word`` is one of ``marks``, up to one OCR misread for marks of five letters or more."""
-    for mark in marks:
-        if word == mark or (len(mark) >= 5 and abs(len(word) - len(mark)) <= 1
-                            and _one_edit(word, mark)):
-            return True
-    return False
-
-
-def _one_edit(a: str, b: str) -> bool:
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return any(ocr_near(word, mark) for mark in marks)
 
 
 def another_name(hit: ImageHit, photo: ImageSignature, *, marks: Collection[str], own_words: Collection[str],
