@@ -3,7 +3,8 @@
 The engine is Debian's ``tesseract-ocr`` package (binary ``tesseract``, English model ``eng`` in the package's
 ``tessdata``): nothing is downloaded at run time. It is called as a child process with the image on standard
 input, one thread (``OMP_THREAD_LIMIT=1``) and a hard timeout, so a pathological image costs at most
-``timeout_s`` seconds and never the process. When the binary is missing, :func:`read_text` returns None and
+``timeout_s`` seconds and never the process. A second pass with local binarisation runs when the first
+finds no word (:data:`PASSES`), inside the same time bound. When the binary is missing, :func:`read_text` returns None and
 matching goes on without photo text (:func:`ocr_available` tells).
 
 Words Tesseract is less than :data:`MIN_CONFIDENCE` sure of are dropped; the rest are normalised by :func:`normalise_words`: Unicode NFKC, case-folded, split on anything that is not a
@@ -16,13 +17,14 @@ import io
 import os
 import shutil
 import subprocess
+import time
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
 
 from PIL import Image, ImageOps
 
-__all__ = ["MAX_WORDS", "normalise_words", "ocr_available", "read_text", "read_words"]
+__all__ = ["MAX_WORDS", "PASSES", "normalise_words", "ocr_available", "read_text", "read_words"]
 
 #: Most words kept per image.
 MAX_WORDS = 64
@@ -35,6 +37,12 @@ MIN_CONFIDENCE = 75.0
 _MIN_LONG_SIDE = 900
 #: ... and at most this many (time grows with pixels).
 _MAX_LONG_SIDE = 1600
+#: Tesseract options of each reading pass; a pass runs only when the ones before it found no word, all of
+#: them within one ``timeout_s``. ``--psm 11``: sparse text in any order, the layout of product photos and
+#: packshot labels. The second pass binarises locally (Sauvola, ``thresholding_method=2``): the default
+#: global Otsu threshold merges a coloured label and its dark text against a white studio background, and
+#: then reads nothing.
+PASSES: tuple[tuple[str, ...], ...] = (("--psm", "11"), ("--psm", "11", "-c", "thresholding_method=2"))
 
 
 @cache
@@ -102,17 +110,29 @@ def read_words(image: Image.Image | bytes | None, *, timeout_s: float = 2.0
     except (OSError, ValueError, SyntaxError):
         return ()
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    try:
-        # --psm 11: sparse text in any order, the layout of product photos and packshot labels.
-        done = subprocess.run([binary, "stdin", "stdout", "--psm", "11", "-l", "eng", "tsv"], input=data,
-                              capture_output=True, timeout=timeout_s, env=env, check=False)
-    except (subprocess.TimeoutExpired, OSError):
-        return None
-    if done.returncode != 0:
-        return ()
+    deadline = time.monotonic() + timeout_s
+    for number, options in enumerate(PASSES):
+        remaining = deadline - time.monotonic()
+        try:
+            if remaining <= 0:
+                raise subprocess.TimeoutExpired(binary, timeout_s)
+            done = subprocess.run([binary, "stdin", "stdout", *options, "-l", "eng", "tsv"], input=data,
+                                  capture_output=True, timeout=remaining, env=env, check=False)
+        except (subprocess.TimeoutExpired, OSError):
+            # The first pass not finished: not read. A later pass not finished: the first found nothing.
+            return None if number == 0 else ()
+        if done.returncode != 0:
+            return ()
+        words = _words(done.stdout.decode("utf-8", "replace"), size)
+        if words:
+            return words
+    return ()
+
+
+def _words(tsv: str, size: tuple[int, int]) -> tuple[tuple[str, Box], ...]:
     out: list[tuple[str, Box]] = []
     seen: set[str] = set()
-    for raw, box in _confident_words(done.stdout.decode("utf-8", "replace"), size):
+    for raw, box in _confident_words(tsv, size):
         for word in normalise_words(raw):
             if word not in seen and len(out) < MAX_WORDS:
                 seen.add(word)

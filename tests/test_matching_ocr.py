@@ -71,3 +71,70 @@ def test_timeout_bounds_the_time_and_returns_none():
 def test_unreadable_bytes_give_no_words():
     assert read_text(b"not an image") in ((), None)
     assert read_text(None) is None
+
+
+@needs_tesseract
+def test_a_coloured_label_on_white_is_read_by_the_local_threshold_pass(monkeypatch):
+    import matching.ocr as ocr
+
+    # Dark text on a coloured label on a white studio background: the global threshold reads nothing here.
+    img = packshot(color=(200, 90, 40), label="Tabi", label_color=(90, 160, 210))
+    monkeypatch.setattr(ocr, "PASSES", ocr.PASSES[:1])
+    assert read_text(img, timeout_s=20) == ()
+    monkeypatch.undo()
+    words = read_text(img, timeout_s=20)
+    assert words and any(w.startswith("tab") for w in words)
+
+
+FAKE_TESSERACT = """#!{python}
+import sys, time
+args = sys.argv[1:]
+with open({log!r}, "a") as log:
+    log.write(" ".join(args) + "\\n")
+local = "thresholding_method=2" in args
+if ({sleep_first} and not local) or ({sleep_second} and local):
+    time.sleep(5)
+sys.stdin.buffer.read()
+print("level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\tleft\\ttop\\twidth\\theight\\tconf\\ttext")
+if local or {first_reads}:
+    print("5\\t1\\t1\\t1\\t1\\t1\\t10\\t10\\t50\\t20\\t96\\tLyfeix")
+"""
+
+
+@pytest.fixture
+def fake_tesseract(tmp_path, monkeypatch):
+    import stat
+    import sys
+
+    import matching.ocr as ocr
+
+    def make(*, first_reads=False, sleep_first=False, sleep_second=False):
+        log = tmp_path / "calls.log"
+        script = tmp_path / "tesseract"
+        script.write_text(FAKE_TESSERACT.format(python=sys.executable, log=str(log), first_reads=first_reads,
+                                                sleep_first=sleep_first, sleep_second=sleep_second))
+        script.chmod(script.stat().st_mode | stat.S_IEXEC)
+        monkeypatch.setattr(ocr, "_binary", lambda: str(script))
+        return log
+    return make
+
+
+def _passes(log):
+    return ["thresholding_method=2" in line for line in log.read_text().splitlines()]
+
+
+def test_the_second_pass_runs_only_when_the_first_finds_nothing(fake_tesseract):
+    img = photo(3, (200, 200))
+    log = fake_tesseract(first_reads=True)
+    assert read_text(img, timeout_s=20) == ("lyfeix",) and _passes(log) == [False]
+    log.unlink()
+    log = fake_tesseract(first_reads=False)
+    assert read_text(img, timeout_s=20) == ("lyfeix",) and _passes(log) == [False, True]
+
+
+def test_both_passes_share_one_time_bound(fake_tesseract):
+    img = photo(3, (200, 200))
+    fake_tesseract(sleep_first=True)
+    assert read_text(img, timeout_s=2.0) is None  # the first pass not finished: not read
+    fake_tesseract(sleep_second=True)
+    assert read_text(img, timeout_s=2.0) == ()  # the first read and found nothing; the second ran out of time

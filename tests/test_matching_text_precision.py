@@ -133,6 +133,7 @@ def everyday(word: str) -> bool:
     ((("moviette", INSIDE), ("kovandi", INSIDE_2)), (), None),         # the brand's own mark is read too
     ((("kovandl", INSIDE),), (), None),                                # the mark with one OCR misread
     ((("kov", INSIDE), ("andi", INSIDE_2)), (), None),                 # the mark split in two words
+    ((("kovan", INSIDE),), (), None),                                  # the mark read short
     ((("moviette", OUTSIDE),), (), None),                              # a collage neighbour's label
     ((("sale", INSIDE), ("cream", INSIDE_2)), (), None),               # a badge and a product word
     ((("kittyshop", INSIDE),), ("kittyshop",), None),                  # the seller's own watermark

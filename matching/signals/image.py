@@ -102,8 +102,10 @@ class ReferencePhotos:
 
 
 def _near_mark(word: str, marks: Collection[str]) -> bool:
-    """``word`` is one of ``marks``, up to one OCR misread for marks of five letters or more."""
-    return any(ocr_near(word, mark) for mark in marks)
+    """``word`` is one of ``marks``: up to one OCR misread for marks of five letters or more, or a part of a
+    mark of four letters or more read on its own ("lyfe" of Lyfeix: OCR often reads a label word short)."""
+    return any(ocr_near(word, mark) or (len(mark) >= 4 and len(word) >= 3 and (word in mark or mark in word))
+               for mark in marks)
 
 
 def another_name(hit: ImageHit, photo: ImageSignature, *, marks: Collection[str], own_words: Collection[str],
@@ -114,8 +116,8 @@ def another_name(hit: ImageHit, photo: ImageSignature, *, marks: Collection[str]
     a word read (OCR) inside the part of the photo that matched the official photo: letters only, at least
     4, not an everyday word (a sale badge, "new", "spray"), not a word of the listing's own text
     (``own_words``: a shop's watermark is usually its seller name). It counts only when none of the brand's
-    marks is read anywhere in the photo (two neighbouring words joined included): a copy keeps its label,
-    a look-alike on the same template carries another name."""
+    marks is read anywhere in the photo (two neighbouring words joined, and a part of a mark read short,
+    included): a copy keeps its label, a look-alike on the same template carries another name."""
     words, boxes, box = photo.text, photo.text_boxes, hit.comparison.listing_box
     if not words or boxes is None or box is None or not marks:
         return None
