@@ -18,14 +18,16 @@ stages in this process against a new PostgreSQL database (created for the run, d
 ``signatures``, ``matching``; repeatable) stops that stage at its own time, so each gets a share of a fixed
 night: the crawl through Scrapy's
 ``CLOSESPIDER_TIMEOUT`` (then its pages so far are the stored ones), signatures and matching between
-chunks (signatures then run in chunks of 5,000 images, one process pool each).  A stage cut short is
+chunks (signatures then run in chunks, one process pool each: 5,000 images first, then as many as half the
+time left allows at the rate measured so far, so a long stage starts few pools).  A stage cut short is
 marked ``partial``: its rate over the part it did is a measured figure, its total is not; later stages
 run on what was stored.
 
 Reported per stage: seconds, items, items per second, the database size after it (``pg_database_size``)
-and the peak resident memory so far (this process, which also serves the marketplace, and its largest
-child: the crawler, a signing worker).  Then bytes per listing and per stored image.  ``--json PATH``
-writes the figures.  Ratios between stages, not absolute rates, are what carries to another machine.
+the peak resident memory so far (this process, which also serves the marketplace, and its largest
+child: the crawler, a signing worker) and the load average at its end (the rates move with the load on a
+shared machine).  Then bytes per listing and per stored image.  ``--json PATH`` writes the figures.  The
+run's temporary folder (image store, generated world) is deleted at the end unless ``--keep``.  Ratios between stages, not absolute rates, are what carries to another machine.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import datetime as dt
 import json
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -47,7 +50,8 @@ PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 BENCH_SCRAPY = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS": 16,
                 "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOOKALIKE_RETRY_BACKOFF_BASE": 0.0, "LOG_LEVEL": "WARNING"}
 SIGN_CHUNK = 5_000
-"""Images per signing call when a deadline is set (the stage stops between chunks)."""
+"""Images of the first signing call when a deadline is set (the stage stops between chunks; later chunks
+are sized from the measured rate, see :func:`sign_chunk`)."""
 STOPPABLE = ("crawl", "signatures", "matching")
 MATCH_BATCHES = 5
 """Batches per matching call (the stage checks the deadline between calls)."""
@@ -64,6 +68,8 @@ class Stage:
     peak_mb: float = 0.0
     peak_child_mb: float = 0.0
     note: str = ""
+    load: str = ""
+    """``/proc/loadavg``'s 1, 5 and 15-minute load averages at the end of the stage."""
 
     @property
     def rate(self) -> float:
@@ -75,6 +81,21 @@ def _admin(sql: str, admin_url: str) -> None:
 
     with psycopg.connect(admin_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
         conn.execute(sql)
+
+
+def _loadavg() -> str:
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else ""
+
+
+def sign_chunk(done: int, seconds: float, left: float) -> int:
+    """Images for the next signing call: :data:`SIGN_CHUNK` until a rate is measured, then what half of
+    the ``left`` seconds allow at the rate so far (at least :data:`SIGN_CHUNK`): each chunk starts a process
+    pool, so a stage of 100,000 images starts a few pools, not twenty, and a slower rate still ends near
+    the deadline."""
+    if done <= 0 or seconds <= 0:
+        return SIGN_CHUNK
+    return max(SIGN_CHUNK, int(done / seconds * left / 2))
 
 
 def _folder_bytes(root: Path) -> int:
@@ -120,10 +141,11 @@ def run(listings: int, *, world: Path | None, seed: int, brands: int, image_size
     try:
         result = _stages(world, work / "data", db_url, match_sample=match_sample, seed=seed,
                          deadlines=deadlines or {})
+        meta = json.loads((world / "world.json").read_text(encoding="utf-8"))
     finally:
         if not keep:
             _admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)', admin_url)
-    meta = json.loads((world / "world.json").read_text(encoding="utf-8"))
+            shutil.rmtree(work, ignore_errors=True)  # the image store (and a generated world): gigabytes
     result.update(world=str(world), world_listings=meta["counts"]["listings"], brands=meta["counts"]["brands"],
                   shops=len(meta["shops"]), generated_seconds=generated_seconds)
     return result
@@ -157,6 +179,7 @@ def _stages(world: Path, data_dir: Path, db_url: str, *, match_sample: int, seed
             with db.session() as session:
                 stage.db_mb = (session.scalar(text("SELECT pg_database_size(current_database())")) or 0) / 1e6
             stage.peak_mb, stage.peak_child_mb = _peak_mb()
+            stage.load = _loadavg()
             stages.append(stage)
             print(f"{stage.name}: {stage.items} {stage.unit} in {stage.seconds:.1f} s "
                   f"({stage.rate:.1f}/s){' PARTIAL' if stage.partial else ''}", file=sys.stderr)
@@ -202,7 +225,9 @@ def _stages(world: Path, data_dir: Path, db_url: str, *, match_sample: int, seed
                 if time.time() >= deadline:
                     partial = True
                     break
-                part = sign_pending(db, store=store, config=config, limit=SIGN_CHUNK)
+                chunk = sign_chunk(signing.signed + signing.failed, time.perf_counter() - started,
+                                   deadline - time.time())
+                part = sign_pending(db, store=store, config=config, limit=chunk)
                 signing.signed += part.signed
                 signing.failed += part.failed
                 if part.signed + part.failed == 0:
@@ -281,12 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     table = Table(title=f"Nightly scan of a {result['world_listings']}-listing world ({result['brands']} brands, "
                   f"{result['shops']} shops): {result['listings']} listings, {result['images']} images stored, on "
                   f"PostgreSQL (load average {' '.join(load)}, {os.cpu_count()} CPUs)")
-    for column in ("stage", "seconds", "share", "items", "items/s", "DB MB after", "peak MB (self/child)", "note"):
+    for column in ("stage", "seconds", "share", "items", "items/s", "DB MB after", "peak MB (self/child)", "load after",
+                   "note"):
         table.add_column(column, justify="left" if column in ("stage", "note") else "right")
     for s in stages:
         table.add_row(s.name + (" (partial)" if s.partial else ""), f"{s.seconds:.1f}", f"{s.seconds / total:.0%}",
                       f"{s.items} {s.unit}", f"{s.rate:.1f}", f"{s.db_mb:.1f}",
-                      f"{s.peak_mb:.0f}/{s.peak_child_mb:.0f}", s.note)
+                      f"{s.peak_mb:.0f}/{s.peak_child_mb:.0f}", s.load, s.note)
     console = Console(width=160)
     console.print(table)
     listings, images = max(result["listings"], 1), max(result["images"], 1)
