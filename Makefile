@@ -41,6 +41,7 @@ bench: $(STAMP)
 	LOOKALIKE_SIGNATURE_OCR=false $(BIN)/python -m bench.crawl --seed 7 --repeat 2
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.hashing
+	$(BIN)/python -m bench.ocr
 	$(BIN)/python -m bench.matching 1000 10000 100000
 	LOOKALIKE_SIGNATURE_OCR=false $(BIN)/python -m bench.scale --listings 10000 --match-sample 2000
 
