@@ -11,11 +11,12 @@ a time, on one core unless stated.
 * ours with keypoints (256 ORB + 128 mirrored, at the 320-pixel analysis size): the signature the stage stores;
 * OCR cost per image (Tesseract, one thread), reported on its own.
 
-``python -m bench.hashing`` prints the rows; ``python -m bench`` prints every bench.
+``python -m bench.hashing [--count N]`` prints the rows; ``python -m bench`` prints every bench.
 """
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from collections.abc import Callable
@@ -115,6 +116,16 @@ def run(count: int = 40) -> list[tuple[str, str, str]]:
     ]
 
 
-if __name__ == "__main__":
-    for row in run():
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=40, help="generated 1200x1200 JPEGs to time (default 40)")
+    args = parser.parse_args(argv)
+    if args.count < 1:
+        parser.error("--count must be at least 1")
+    for row in run(args.count):
         print(" | ".join(row))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,7 +8,8 @@ pixels, see :func:`analysis_size`) and computes from that one array:
   from one 64x64 grey reduction with numpy. They equal ``imagehash.phash``/``dhash``/``whash(image_scale=64)``
   of that 64x64 image bit for bit (pinned in the tests);
 * the same of the *content box* when a uniform border (padding) surrounds the content, and of each *region*:
-  the cells of a collage, found where uniform gutters cut the image;
+  the cells of a collage, found where uniform gutters cut the image, or, for tiles that touch, as a grid whose
+  inner borders are all seams;
 * a 24x24 mean-RGB thumbnail for colour checks;
 * ORB :class:`Keypoints` (at most :data:`ORB_FEATURES`, strongest first) of the analysed image and of its
   mirror (ORB descriptors are not mirror-invariant);
@@ -54,7 +55,13 @@ __all__ = [
     "upgrade_legacy_signature",
 ]
 
-SIGNATURE_VERSION = 2
+#: Version of :func:`compute_image_signature`'s output; stored signatures of another version are recomputed by
+#: the signature stage. 3: collages without gutters split as grids (:func:`_grid_cells`), up to 16 cells.
+SIGNATURE_VERSION = 3
+#: Oldest version :meth:`ImageSignature.from_stored` still reads (no grid cells), and the one that
+#: :func:`upgrade_legacy_signature` gives a converted version-1 signature: matched as it is until the signature
+#: stage, which recomputes every older version, replaces it.
+LEGACY_UPGRADE_VERSION = 2
 #: Shorter side, in pixels, of the analysed image every hash and keypoint is computed from.
 ANALYSIS_SIZE = 320
 #: The 64-bit perceptual hashes in a signature; each also exists mirrored (``<kind>_m``).
@@ -64,8 +71,8 @@ HASH_FIELDS: tuple[str, ...] = tuple(k + s for s in ("", "_m") for k in HASH_KIN
 THUMB_SIZE = 24
 #: Most ORB keypoints kept per image (the mirror image keeps half as many).
 ORB_FEATURES = 256
-#: Most regions (collage cells) hashed per image.
-MAX_REGIONS = 8
+#: Most regions (collage cells) hashed per image (a 4x4 grid).
+MAX_REGIONS = 16
 #: A border is "uniform" when its pixels differ from the background estimate by at most this (0-255).
 _BORDER_TOLERANCE = 24
 #: The content box must be smaller than this fraction of the image area to count as trimmed.
@@ -216,7 +223,8 @@ class ImageSignature:
         """Rebuild a signature from :meth:`stored_fields` and :meth:`keypoint_bytes`. Raises ValueError on a
         malformed row (the caller skips that image)."""
         try:
-            if int(fields["v"]) != SIGNATURE_VERSION:
+            version = int(fields["v"])
+            if not LEGACY_UPGRADE_VERSION <= version <= SIGNATURE_VERSION:
                 raise ValueError(f"signature version {fields['v']!r}, expected {SIGNATURE_VERSION}")
             thumb = base64.b64decode(fields["thumb"], validate=True)
             if len(thumb) != THUMB_SIZE * THUMB_SIZE * 3:
@@ -227,7 +235,7 @@ class ImageSignature:
             if isinstance(boxes, list) and isinstance(text, list) and len(boxes) == len(text):
                 text_boxes = tuple(tuple(float(v) for v in b[:4]) for b in boxes[:64])
             sig = cls(
-                version=SIGNATURE_VERSION,
+                version=version,
                 width=int(fields["width"]),
                 height=int(fields["height"]),
                 analysed_size=_pair(fields["size"]),
@@ -552,9 +560,11 @@ def _uniform_runs(lines_range: np.ndarray, *, min_run: int) -> list[tuple[int, i
 
 
 def _regions(grey: np.ndarray) -> tuple[Region, ...]:
-    """Collage cells: split the image where whole columns, then whole rows within each column strip, are
-    uniform (gutters), keep cells of at least 1/16 of the image area and 40 pixels a side, and hash each.
-    An image that does not split into at least two cells has no regions."""
+    """Collage cells, hashed. First split the image where whole columns, then whole rows within each column
+    strip, are uniform (gutters), keeping cells of at least 1/16 of the image area and 40 pixels a side. A
+    collage without gutters (tiles that touch) does not split that way: then the image is tried as a grid of
+    near-square cells (:data:`GRIDS`) whose every inner border is a seam (:func:`_is_seam`). An image that
+    splits neither way has no regions."""
     h, w = grey.shape
     if h < 80 or w < 80:
         return ()
@@ -566,11 +576,56 @@ def _regions(grey: np.ndarray) -> tuple[Region, ...]:
         for y0, y1 in _uniform_runs(np.ptp(strip, axis=1), min_run=min_run):
             cells.append((x0, y0, x1, y1))
     if len(cells) < 2:
-        return ()
+        cells = _grid_cells(g)
     keep = [c for c in cells if (c[2] - c[0]) >= 40 and (c[3] - c[1]) >= 40
             and (c[2] - c[0]) * (c[3] - c[1]) >= w * h / 16]
+    if len(keep) < 2:
+        return ()
     keep.sort(key=lambda c: -(c[2] - c[0]) * (c[3] - c[1]))
     return tuple(Region(c, hash_set(grey[c[1]:c[3], c[0]:c[2]])) for c in keep[:MAX_REGIONS])
+
+
+#: Grids (rows, columns) tried on a collage without gutters; only those whose cells are near square
+#: (aspect 0.6-1.67) for the image's shape are tried.
+GRIDS = ((2, 2), (3, 3), (1, 2), (2, 1), (1, 3), (3, 1), (1, 4), (4, 1), (2, 3), (3, 2), (2, 4), (4, 2))
+#: A seam is a border line along which neighbouring pixels differ this many times more than they
+#: typically do across lines of the image...
+SEAM_CONTRAST = 3.0
+#: ... and by at least this much on average (grey levels), so a flat image has no seams.
+SEAM_MIN_STEP = 12.0
+
+
+def _line_steps(g: np.ndarray, axis: int) -> np.ndarray:
+    """Mean absolute step between each pair of neighbouring columns (axis 1) or rows (axis 0): entry i is
+    the step between lines i and i+1."""
+    return np.abs(np.diff(g, axis=axis)).mean(axis=0 if axis == 1 else 1)
+
+
+def _is_seam(steps: np.ndarray, at: int, typical: float) -> bool:
+    """A border near line ``at``: the largest step within one line of it stands out (see the constants)."""
+    lo, hi = max(0, at - 2), min(len(steps), at + 1)
+    if lo >= hi:
+        return False
+    step = float(steps[lo:hi].max())
+    return step >= SEAM_MIN_STEP and step >= SEAM_CONTRAST * typical
+
+
+def _grid_cells(g: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The cells of the first grid of :data:`GRIDS` that fits the image and whose every inner border is a
+    seam; none when no grid does."""
+    h, w = g.shape
+    cols_steps, rows_steps = _line_steps(g, 1), _line_steps(g, 0)
+    typical_x, typical_y = float(np.median(cols_steps)), float(np.median(rows_steps))
+    for rows, cols in GRIDS:
+        aspect = (w / cols) / (h / rows)
+        if not 0.6 <= aspect <= 1.67:
+            continue
+        xs = [round(k * w / cols) for k in range(cols + 1)]
+        ys = [round(k * h / rows) for k in range(rows + 1)]
+        if all(_is_seam(cols_steps, x, typical_x) for x in xs[1:-1]) and all(
+                _is_seam(rows_steps, y, typical_y) for y in ys[1:-1]):
+            return [(xs[i], ys[j], xs[i + 1], ys[j + 1]) for j in range(rows) for i in range(cols)]
+    return []
 
 
 def _thumbnail(rgb: Image.Image) -> bytes:
@@ -631,7 +686,7 @@ def upgrade_legacy_signature(old: Mapping[str, Any]) -> ImageSignature:
         box = old.get("box")
         plain, mirrored = (_keypoints_from_legacy(old.get(k)) for k in ("orb", "orb_m"))
         return ImageSignature(
-            version=SIGNATURE_VERSION, width=int(old["width"]), height=int(old["height"]), analysed_size=size,
+            version=LEGACY_UPGRADE_VERSION, width=int(old["width"]), height=int(old["height"]), analysed_size=size,
             hashes=HashSet.from_dict(old), trimmed=HashSet.from_dict(old["trim"]) if old.get("trim") else None,
             content_box=_box4(box) if box else None, thumb=raw, keypoints=plain, keypoints_mirrored=mirrored,
         )

@@ -184,6 +184,30 @@ def test_collage_cells_are_hashed_as_regions():
     assert sig(photo(9)).regions == ()
 
 
+@pytest.mark.parametrize(("rows", "cols"), [(3, 3), (1, 4), (2, 2)])
+def test_collage_without_gutters_splits_as_a_grid(rows, cols):
+    """Tiles that touch leave no uniform gutter: the grid whose inner borders are all seams gives the cells,
+    and the stolen photo in a cell of a third of the image or more is found as a copy (a ninth is too small for
+    the colour check that confirms small cells: see docs/matching.md)."""
+    cell = 300
+    collage = Image.new("RGB", (cols * cell, rows * cell), "white")
+    slot = rows * cols - 2
+    for i in range(rows * cols):
+        collage.paste(photo(70 + i, (cell, cell)), ((i % cols) * cell, (i // cols) * cell))
+    stolen = photo(70 + slot, (600, 600))
+    s = sig(collage)
+    assert len(s.regions) == rows * cols
+    if rows * cols <= 4:
+        result = compare_images(s, sig(stolen))
+        assert result.copied and "part of a collage" in result.edits, result.reason
+
+
+def test_ordinary_photos_are_not_split_into_grids():
+    """No seam, no grid: a single photo or packshot keeps no regions (each region costs hashes and chances)."""
+    assert all(sig(photo(seed, (640, 640))).regions == () for seed in range(20, 30))
+    assert sig(packshot(color=(200, 40, 90), shape="bottle", size=640, label="Quanix")).regions == ()
+
+
 # --- comparison kinds ---------------------------------------------------------------------------------------
 def test_reencoded_copy_is_the_same_photo():
     original = photo(5)
