@@ -561,10 +561,10 @@ def _uniform_runs(lines_range: np.ndarray, *, min_run: int) -> list[tuple[int, i
 
 def _regions(grey: np.ndarray) -> tuple[Region, ...]:
     """Collage cells, hashed. First split the image where whole columns, then whole rows within each column
-    strip, are uniform (gutters), keeping cells of at least 1/16 of the image area and 40 pixels a side. A
-    collage without gutters (tiles that touch) does not split that way: then the image is tried as a grid of
-    near-square cells (:data:`GRIDS`) whose every inner border is a seam (:func:`_is_seam`). An image that
-    splits neither way has no regions."""
+    strip, are uniform (gutters). A collage without gutters (tiles that touch) does not split that way, and a busy tile
+    may split at a uniform column of its own: the cells of a grid of near-square cells (:data:`GRIDS`) whose
+    every inner border is a seam (:func:`_is_seam`) are added. Cells of at least 1/16 of the image area and 40
+    pixels a side are kept. An image that splits neither way has no regions."""
     h, w = grey.shape
     if h < 80 or w < 80:
         return ()
@@ -576,7 +576,9 @@ def _regions(grey: np.ndarray) -> tuple[Region, ...]:
         for y0, y1 in _uniform_runs(np.ptp(strip, axis=1), min_run=min_run):
             cells.append((x0, y0, x1, y1))
     if len(cells) < 2:
-        cells = _grid_cells(g)
+        cells = []
+    # A busy tile can hold a uniform column of its own, so a gutter split may be wrong: a seamed grid is added.
+    cells += [c for c in _grid_cells(g) if c not in cells]
     keep = [c for c in cells if (c[2] - c[0]) >= 40 and (c[3] - c[1]) >= 40
             and (c[2] - c[0]) * (c[3] - c[1]) >= w * h / 16]
     if len(keep) < 2:
