@@ -225,7 +225,7 @@ class ImageSignature:
         try:
             version = int(fields["v"])
             if not LEGACY_UPGRADE_VERSION <= version <= SIGNATURE_VERSION:
-                raise ValueError(f"signature version {fields['v']!r}, expected {SIGNATURE_VERSION}")
+                raise ValueError(f"signature version {fields['v']!r}, expected {LEGACY_UPGRADE_VERSION} to {SIGNATURE_VERSION}")
             thumb = base64.b64decode(fields["thumb"], validate=True)
             if len(thumb) != THUMB_SIZE * THUMB_SIZE * 3:
                 raise ValueError("thumbnail has the wrong size")
@@ -576,7 +576,7 @@ def _regions(grey: np.ndarray) -> tuple[Region, ...]:
         for y0, y1 in _uniform_runs(np.ptp(strip, axis=1), min_run=min_run):
             cells.append((x0, y0, x1, y1))
     if len(cells) < 2:
-        cells = []
+        cells = []  # one "cell" is the whole content, not a split
     # A busy tile can hold a uniform column of its own, so a gutter split may be wrong: a seamed grid is added.
     cells += [c for c in _grid_cells(g) if c not in cells]
     keep = [c for c in cells if (c[2] - c[0]) >= 40 and (c[3] - c[1]) >= 40
@@ -587,8 +587,8 @@ def _regions(grey: np.ndarray) -> tuple[Region, ...]:
     return tuple(Region(c, hash_set(grey[c[1]:c[3], c[0]:c[2]])) for c in keep[:MAX_REGIONS])
 
 
-#: Grids (rows, columns) tried on a collage without gutters; only those whose cells are near square
-#: (aspect 0.6-1.67) for the image's shape are tried.
+#: Grids (rows, columns) tried on every image (:func:`_grid_cells`), first match wins; only those whose cells
+#: are near square (aspect 0.6-1.67) for the image's shape are tried.
 GRIDS = ((2, 2), (3, 3), (1, 2), (2, 1), (1, 3), (3, 1), (1, 4), (4, 1), (2, 3), (3, 2), (2, 4), (4, 2))
 #: A seam is a border line along which neighbouring pixels differ this many times more than they
 #: typically do across lines of the image...
