@@ -60,7 +60,13 @@ class ImageMatchConfig:
     """Euclidean RGB distance (0-441) above which a sampled point's colour counts as changed."""
 
     color_max_changed: float = 0.25
-    """Share of changed sample points above which a copy is reported ``recoloured``."""
+    """Share of changed sample points above which a copy is reported ``recoloured`` (and above which a small
+    collage cell, too small for guided coverage, is not confirmed)."""
+
+    recolour_min_span: float = 0.4
+    """Smallest share of the listing image's width and of its height that the matched part must span for a
+    colour difference to be named as the edit ``recoloured`` when keypoints confirmed the copy: a smaller
+    part covers too few of the 24x24 thumbnail's cells to tell a recolouring from averaging."""
 
     max_keypoint_checks: int = 8
     """Most references verified by RANSAC per listing image (in the index: the best voted ones)."""

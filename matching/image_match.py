@@ -141,6 +141,12 @@ def _area(box: Box | None) -> float:
     return 0.0 if box is None else max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
+def _spans(box: Box, sig: ImageSignature, share: float) -> bool:
+    """Whether ``box`` (analysed pixels of ``sig``) spans at least ``share`` of the image's width and height."""
+    w, h = sig.analysed_size
+    return box[2] - box[0] >= share * w and box[3] - box[1] >= share * h
+
+
 def _full(sig: ImageSignature) -> Box:
     return 0.0, 0.0, float(sig.analysed_size[0]), float(sig.analysed_size[1])
 
@@ -383,20 +389,23 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
         changed = color_changed(listing, reference, t, r_box, config=config)
         cov = guided_coverage(listing, reference, t, r_box, mirrored=mirrored, config=config) if keypoints else None
         small = _area(l_box) < 0.36 * _area(r_box)  # a collage cell: too few keypoints there to count
-        if cov is None or small:
+        by_colours = cov is None or small
+        if by_colours:
             coverage, found = cov or (0.0, 0)
             confirmed = changed <= config.color_max_changed
         else:
             coverage, found = cov
             confirmed = coverage >= config.min_coverage
         # Mirrored print reads as low-confidence noise (dropped), so a mirrored copy shows no label words; word
-        # places are compared only for unmirrored pairs.
+        # places are compared only for unmirrored pairs. (Skipping the check for mirrored pairs was tried: a
+        # left-right symmetric packshot matches its template look-alike mirrored too, and then passed.)
         conflict = text_conflict(listing, reference, None if mirrored else t)
         if confirmed and not conflict:
             edits, rotation, scale, lbox = _edits(listing, reference, t, r_box, mirrored=mirrored,
                                                   padded=(l_name == "trimmed") != (r_name == "trimmed"),
                                                   region=l_name == "region",
-                                                  recoloured=changed > config.color_max_changed)
+                                                  recoloured=changed > config.color_max_changed
+                                                  and _spans(l_box, listing, config.recolour_min_span))
             same = sum(d) <= config.same_photo_distance and not edits
             score = 1.0 if same else min(0.95, 0.75 + 0.4 * coverage)
             what = "the same photo as" if same else "an edited copy of"
@@ -407,7 +416,7 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
                                    _fractions(lbox, listing.analysed_size), _fractions(r_box, reference.analysed_size),
                                    edits, found, coverage, rotation, scale, lw, rw, conflict, reason)
         why = "another name on the label" if conflict else (
-            f"only {coverage:.0%} of its details in place" if cov is not None else "other colours")
+            f"{changed:.0%} of its colours changed" if by_colours else f"only {coverage:.0%} of its details in place")
         style_hint = ImageComparison(0.25, "similar_style", "hashes", _fractions(_clip(_bbox(_apply(t, _corners(r_box))), listing.analysed_size), listing.analysed_size),
                                      _fractions(r_box, reference.analysed_size), (), found, coverage, 0.0, 1.0, lw, rw,
                                      conflict, f"looks like the reference (hashes agree) but {why}")
@@ -445,8 +454,10 @@ def _keypoint_stage(listing: ImageSignature, reference: ImageSignature, config: 
     cov = guided_coverage(listing, reference, t, part, mirrored=mirrored, config=config)
     coverage = cov[0] if cov else 0.0
     changed = color_changed(listing, reference, t, part, config=config)
+    visible = _clip(_bbox(_apply(t, _corners(part))), listing.analysed_size)
     edits, rotation, _, lbox = _edits(listing, reference, t, part, mirrored=mirrored, padded=False, region=False,
-                                      recoloured=changed > config.color_max_changed)
+                                      recoloured=changed > config.color_max_changed
+                                      and visible is not None and _spans(visible, listing, config.recolour_min_span))
     conflict = text_conflict(listing, reference, None if mirrored else t)
     if conflict:
         return ImageComparison(0.25, "similar_style", "keypoints", _fractions(lbox, listing.analysed_size),

@@ -40,6 +40,8 @@ from PIL import Image, ImageOps
 __all__ = [
     "ANALYSIS_SIZE",
     "HASH_KINDS",
+    "COMPARABLE_SINCE",
+    "LEGACY_UPGRADE_VERSION",
     "ORB_FEATURES",
     "SIGNATURE_VERSION",
     "THUMB_SIZE",
@@ -52,15 +54,19 @@ __all__ = [
     "compute_image_signature",
     "decode_orb",
     "decode_thumb",
+    "lightness",
     "upgrade_legacy_signature",
 ]
 
 #: Version of :func:`compute_image_signature`'s output; stored signatures of another version are recomputed by
 #: the signature stage. 3: collages without gutters split as grids (:func:`_grid_cells`), up to 16 cells.
-SIGNATURE_VERSION = 3
-#: Oldest version :meth:`ImageSignature.from_stored` still reads (no grid cells), and the one that
-#: :func:`upgrade_legacy_signature` gives a converted version-1 signature: matched as it is until the signature
-#: stage, which recomputes every older version, replaces it.
+#: 4: hashes and keypoints of HSL lightness (:func:`lightness`) instead of luma.
+SIGNATURE_VERSION = 4
+#: Oldest version whose hashes and keypoints compare with the current ones (the same grey channel): what
+#: :meth:`ImageSignature.from_stored` reads by default. An older row is left out of matching (never compared
+#: wrongly) until the signature stage, which recomputes every older version, replaces it.
+COMPARABLE_SINCE = 4
+#: The version :func:`upgrade_legacy_signature` gives a converted version-1 signature (luma, no grid cells).
 LEGACY_UPGRADE_VERSION = 2
 #: Shorter side, in pixels, of the analysed image every hash and keypoint is computed from.
 ANALYSIS_SIZE = 320
@@ -219,13 +225,15 @@ class ImageSignature:
         return b"".join(parts)
 
     @classmethod
-    def from_stored(cls, fields: Mapping[str, Any], keypoints: bytes | None) -> ImageSignature:
+    def from_stored(cls, fields: Mapping[str, Any], keypoints: bytes | None, *,
+                    oldest: int = COMPARABLE_SINCE) -> ImageSignature:
         """Rebuild a signature from :meth:`stored_fields` and :meth:`keypoint_bytes`. Raises ValueError on a
-        malformed row (the caller skips that image)."""
+        malformed row or one of a version before ``oldest`` (the caller skips that image; a migration that
+        only converts the format passes ``oldest=LEGACY_UPGRADE_VERSION``)."""
         try:
             version = int(fields["v"])
-            if not LEGACY_UPGRADE_VERSION <= version <= SIGNATURE_VERSION:
-                raise ValueError(f"signature version {fields['v']!r}, expected {LEGACY_UPGRADE_VERSION} to {SIGNATURE_VERSION}")
+            if not oldest <= version <= SIGNATURE_VERSION:
+                raise ValueError(f"signature version {fields['v']!r}, expected {oldest} to {SIGNATURE_VERSION}")
             thumb = base64.b64decode(fields["thumb"], validate=True)
             if len(thumb) != THUMB_SIZE * THUMB_SIZE * 3:
                 raise ValueError("thumbnail has the wrong size")
@@ -365,7 +373,7 @@ def compute_image_signature(
     one-line message on anything that cannot be decoded.
     """
     rgb, (width, height), ocr_source = _decode(data, max_pixels=max_pixels, keep_for_ocr=ocr)
-    grey = np.asarray(rgb.convert("L"))
+    grey = lightness(rgb)
     h, w = grey.shape
     box = _content_box(grey)
     kp = kp_m = None
@@ -448,6 +456,12 @@ def _decode(source: bytes | Path, *, max_pixels: int, keep_for_ocr: bool = False
     except OSError as exc:  # closing the file failed
         raise ImageDecodeError(f"cannot read image: {exc}") from None
     return img, (width, height), full
+
+
+def lightness(rgb: Image.Image) -> np.ndarray:
+    """HSL lightness, (max + min) / 2 of the channels, as uint8 (h, w)."""
+    a = np.asarray(rgb, dtype=np.uint16)
+    return ((a.max(axis=2) + a.min(axis=2) + 1) // 2).astype(np.uint8)
 
 
 def analysis_size(width: int, height: int) -> tuple[int, int]:

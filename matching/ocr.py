@@ -24,7 +24,7 @@ from functools import cache
 
 from PIL import Image, ImageOps
 
-__all__ = ["MAX_WORDS", "PASSES", "normalise_words", "ocr_available", "read_text", "read_words"]
+__all__ = ["MAX_WORDS", "OCR_VERSION", "PASSES", "normalise_words", "ocr_available", "read_text", "read_words"]
 
 #: Most words kept per image.
 MAX_WORDS = 64
@@ -42,6 +42,10 @@ _MAX_LONG_SIDE = 1600
 #: packshot labels. The second pass binarises locally (Sauvola, ``thresholding_method=2``): the default
 #: global Otsu threshold merges a coloured label and its dark text against a white studio background, and
 #: then reads nothing.
+#: What :func:`read_words` reads (engine options, passes, confidence, word rules). Stored with each signature
+#: whose text was read (``ocr_v``), so that a new signature version reuses the words instead of reading every
+#: image again (OCR is most of a signature's cost); bump it whenever a change here can read other words.
+OCR_VERSION = 1
 PASSES: tuple[tuple[str, ...], ...] = (("--psm", "11"), ("--psm", "11", "-c", "thresholding_method=2"))
 
 

@@ -117,22 +117,63 @@ class SigningStats:
 # ----------------------------------------------------------------------------------------- one image
 
 
-def sign_bytes(sha256: str, data: bytes, *, max_pixels: int, ocr: bool, ocr_timeout_s: float) -> SignatureResult:
+def sign_bytes(sha256: str, data: bytes, *, max_pixels: int, ocr: bool, ocr_timeout_s: float,
+               known_text: tuple[tuple[str, ...], Any] | None = None) -> SignatureResult:
     """The signature of one image's bytes (runs in a worker). Never raises for a bad file: the result
-    is ``failed`` with a one-line error."""
+    is ``failed`` with a one-line error. ``known_text`` (words, places or None), when given with ``ocr``,
+    is used instead of reading the image again (see :func:`reusable_text`)."""
     # deferred: start-up time (numpy, OpenCV); workers import it once
     from matching.images import SIGNATURE_VERSION, ImageDecodeError, compute_image_signature
 
+    reuse = ocr and known_text is not None
     try:
-        sig = compute_image_signature(data, max_pixels=max_pixels, ocr=ocr and _ocr_ready(),
+        sig = compute_image_signature(data, max_pixels=max_pixels, ocr=ocr and not reuse and _ocr_ready(),
                                       ocr_timeout_s=ocr_timeout_s)
+        if reuse:
+            sig = sig.with_text(*known_text)  # type: ignore[misc]
     except ImageDecodeError as exc:
         return SignatureResult(sha256, "failed", SIGNATURE_VERSION, error=_one_line(exc))
     except Exception as exc:  # noqa: BLE001 - a hostile file may trip any decoder; recorded, the stage goes on
         return SignatureResult(sha256, "failed", SIGNATURE_VERSION,
                                error=f"cannot compute signature: {type(exc).__name__}: {_one_line(exc)}")
     text = " ".join(sig.text) if sig.text is not None else None
-    return SignatureResult(sha256, "ok", sig.version, sig.stored_fields(), sig.keypoint_bytes(), text)
+    fields = sig.stored_fields()
+    if sig.text is not None:
+        from matching.ocr import OCR_VERSION  # deferred: start-up time
+
+        fields["ocr_v"] = OCR_VERSION
+    return SignatureResult(sha256, "ok", sig.version, fields, sig.keypoint_bytes(), text)
+
+
+#: Signature version from which a row without an ``ocr_v`` stamp was read by OCR version 1 (every version-3
+#: row was made after the last change to :mod:`matching.ocr` before the stamp existed).
+_UNSTAMPED_OCR_SINCE = 3
+
+
+def reusable_text(previous: dict[str, Any] | None
+                  ) -> tuple[tuple[str, ...], tuple[tuple[float, float, float, float], ...] | None] | None:
+    """(words, places) of an older signature's ``fields`` when the current OCR read them (its ``ocr_v``, or
+    version 3 without one) and they were read at all (None: OCR did not run or timed out, so read again)."""
+    from matching.ocr import OCR_VERSION, normalise_words  # deferred: start-up time
+
+    if not isinstance(previous, dict) or not isinstance(previous.get("text"), list):
+        return None
+    stamp = previous.get("ocr_v")
+    version = previous.get("v")
+    if stamp != OCR_VERSION and not (stamp is None and OCR_VERSION == 1 and isinstance(version, int)
+                                     and version >= _UNSTAMPED_OCR_SINCE):
+        return None
+    words = previous["text"]
+    if not all(isinstance(w, str) for w in words) or tuple(words) != normalise_words(words):
+        return None  # not what read_words would have stored: read again
+    boxes = previous.get("text_boxes")
+    places = None
+    if isinstance(boxes, list) and len(boxes) == len(words):
+        try:
+            places = tuple((float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in boxes)
+        except (TypeError, ValueError, IndexError):
+            places = None
+    return tuple(words), places
 
 
 def _one_line(exc: BaseException) -> str:
@@ -174,6 +215,9 @@ class Job:
     pixels: int
     #: Reads the bytes when the job is submitted (so only jobs in flight hold bytes).
     load: Callable[[], bytes]
+    #: OCR words and their places from an older signature of the same bytes, read by the current OCR
+    #: (:func:`reusable_text`): the worker uses them instead of reading the image again.
+    known_text: tuple[tuple[str, ...], tuple[tuple[float, float, float, float], ...] | None] | None = None
 
 
 class Backend:
@@ -200,8 +244,10 @@ class WorkerDied(RuntimeError):
 
 
 def _call(job: Job, data: bytes, config: SigningConfig) -> tuple[Callable[..., SignatureResult], tuple, dict]:
-    return sign_bytes, (job.sha256, data), {"max_pixels": config.max_pixels, "ocr": config.ocr,
-                                            "ocr_timeout_s": config.ocr_timeout_s}
+    kwargs: dict[str, Any] = {"max_pixels": config.max_pixels, "ocr": config.ocr, "ocr_timeout_s": config.ocr_timeout_s}
+    if config.ocr and job.known_text is not None:
+        kwargs["known_text"] = job.known_text
+    return sign_bytes, (job.sha256, data), kwargs
 
 
 class InlineBackend(Backend):
@@ -419,7 +465,7 @@ def sign_pending(
     try:
         jobs = (
             Job(p.sha256, decoded_pixels(p.content_type, p.width, p.height, ocr=config.ocr),
-                lambda path=p.path: store.read(path))
+                lambda path=p.path: store.read(path), reusable_text(p.previous) if config.ocr else None)
             for p in _pending(database, version=SIGNATURE_VERSION, only=wanted, shard=shard, limit=limit)
         )
         batch: list[SignatureResult] = []

@@ -199,6 +199,8 @@ class PendingImage:
     content_type: str | None
     width: int
     height: int
+    previous: dict[str, Any] | None = None
+    """The ``fields`` of the image's older ``ok`` signature, if any (its OCR words may be reused)."""
 
 
 def save_signature_row(session: Session, *, sha256: str, version: int, status: str, fields: dict[str, Any],
@@ -235,6 +237,12 @@ def load_signatures(session: Session, sha256s: Iterable[str], *, keypoints: bool
     return out
 
 
+def _pending_image(row: Any) -> PendingImage:
+    sha256, path, content_type, width, height, status, fields = row
+    previous = fields if status == "ok" and isinstance(fields, dict) else None
+    return PendingImage(sha256, path, content_type, width, height, previous)
+
+
 def pending_signature_images(session: Session, *, version: int, after: str = "", limit: int = 100,
                              only: Iterable[str] | None = None, shard: tuple[int, int] | None = None
                              ) -> list[PendingImage]:
@@ -245,7 +253,7 @@ def pending_signature_images(session: Session, *, version: int, after: str = "",
     Failed rows of ``version`` are not pending: their failure is in the file.
     """
     stmt = (
-        select(Image.sha256, Image.path, Image.content_type, Image.width, Image.height)
+        select(Image.sha256, Image.path, Image.content_type, Image.width, Image.height, Row.status, Row.fields)
         .outerjoin(Row, Row.sha256 == Image.sha256)
         .where(Image.sha256 > after, or_(Row.sha256.is_(None), Row.version < version))
         .order_by(Image.sha256)
@@ -253,7 +261,7 @@ def pending_signature_images(session: Session, *, version: int, after: str = "",
     if only is not None:
         stmt = stmt.where(Image.sha256.in_(list(only)))
     if shard is None:
-        return [PendingImage(*row) for row in session.execute(stmt.limit(limit))]
+        return [_pending_image(row) for row in session.execute(stmt.limit(limit))]
     index, count = shard
     if count < 1 or not 0 <= index < count:
         raise ValueError(f"shard {index} of {count} does not exist")
@@ -261,7 +269,7 @@ def pending_signature_images(session: Session, *, version: int, after: str = "",
     # Filtered here rather than in SQL: the same on both backends; a shard reads n times fewer rows it keeps.
     for row in session.execute(stmt.limit(limit * count)):
         if int(row[0][:4], 16) % count == index:
-            found.append(PendingImage(*row))
+            found.append(_pending_image(row))
             if len(found) >= limit:
                 break
     return found

@@ -166,7 +166,12 @@ def test_shards_split_pending_images_without_overlap(database, store: ImageStore
 def test_migration_converts_version_1_signatures(db_url: str, tmp_path: Path) -> None:
     """A database at 0001 holding version-1 JSON signatures: after the upgrade each is a typed row with
     binary keypoints equal to what it held, a malformed one is left for the stage, and images.hashes is gone."""
-    from matching.images import ImageSignature, compute_image_signature
+    from matching.images import (
+        LEGACY_UPGRADE_VERSION,
+        SIGNATURE_VERSION,
+        ImageSignature,
+        compute_image_signature,
+    )
 
     data = jpeg_photo()
     sig = compute_image_signature(data, max_pixels=4_000_000)
@@ -188,7 +193,8 @@ def test_migration_converts_version_1_signatures(db_url: str, tmp_path: Path) ->
             assert set(rows) == {"a" * 64}
             row = rows["a" * 64]
             assert row.status == "ok" and isinstance(row.keypoints, bytes)
-            back = ImageSignature.from_stored(row.fields, row.keypoints)
+            back = ImageSignature.from_stored(row.fields, row.keypoints, oldest=LEGACY_UPGRADE_VERSION)
+            assert back.version == LEGACY_UPGRADE_VERSION < SIGNATURE_VERSION  # the stage recomputes it
             assert back.hashes == sig.hashes and back.keypoints == sig.keypoints
             assert len(row.keypoints) < len(json.dumps(legacy["orb"])) + len(json.dumps(legacy["orb_m"]))
             assert {p.sha256 for p in pending_signature_images(s, version=back.version)} == {"b" * 64, "c" * 64}

@@ -14,11 +14,14 @@ from PIL import Image, ImageOps
 
 from matching.image_match import compare_images
 from matching.images import (
+    COMPARABLE_SINCE,
+    LEGACY_UPGRADE_VERSION,
     ImageDecodeError,
     ImageSignature,
     compute_image_signature,
     decode_orb,
     hash_set,
+    lightness,
     upgrade_legacy_signature,
 )
 from matching.synthetic import encode, packshot, photo
@@ -34,12 +37,12 @@ def test_pinned_hash_values():
     """A Pillow or numpy upgrade that shifts the hashes must fail here, not silently in production."""
     s = sig(photo(1), "PNG")
     assert s.hashes.as_dict() == {
-        "phash": "9d2a752a635e6354",
-        "dhash": "31ba66f0faf3305c",
-        "whash": "000a1e1e1f1bdefe",
-        "phash_m": "c87f207f760d7601",
-        "dhash_m": "22a299e0a030f3c5",
-        "whash_m": "00507878f8d87b7f",
+        "phash": "9d22750a637c635d",
+        "dhash": "3932e6c4e1b33018",
+        "whash": "00021e3c3f1f9efe",
+        "phash_m": "c877205f76297709",
+        "dhash_m": "60b390cc7832f3e7",
+        "whash_m": "0040783cfcf8797f",
     }
     assert s.analysed_size == (320, 320) and (s.width, s.height) == (640, 640)
 
@@ -61,10 +64,17 @@ def test_numpy_hashes_equal_imagehash_on_the_same_reduction(seed):
 
 
 def test_signature_is_close_to_imagehash_of_the_full_image():
+    """Hashes are of HSL lightness (which a hue turn leaves unchanged), not of Pillow's luma ("L")."""
     data = encode(photo(2, (1200, 1200)))
     s = compute_image_signature(data, max_pixels=LIMIT)
     assert (s.width, s.height) == (1200, 1200)
-    assert imagehash.phash(Image.open(io.BytesIO(data))) - imagehash.hex_to_hash(s.hashes.phash) <= 6
+    full = Image.open(io.BytesIO(data)).convert("RGB")
+    assert imagehash.phash(Image.fromarray(lightness(full))) - imagehash.hex_to_hash(s.hashes.phash) <= 6
+
+
+def test_lightness_is_max_plus_min_over_two():
+    rgb = Image.fromarray(np.array([[[255, 0, 0], [0, 0, 255], [10, 20, 31], [255, 255, 255]]], dtype=np.uint8))
+    assert lightness(rgb).tolist() == [[128, 128, 21, 255]]
 
 
 def test_stored_form_round_trips_and_is_small():
@@ -93,6 +103,17 @@ def test_malformed_stored_rows_raise_value_error(damage):
     fields, blob = damage(s.stored_fields(), s.keypoint_bytes())
     with pytest.raises(ValueError, match="malformed|version|format"):
         ImageSignature.from_stored(fields, blob)
+
+
+def test_rows_of_another_grey_channel_are_not_read_for_matching():
+    """Version 3 and older hashed luma: compared with lightness hashes they would miss copies, so matching
+    leaves them out until the signature stage recomputes them; a format-only migration still reads them."""
+    s = sig(photo(4))
+    old = {**s.stored_fields(), "v": COMPARABLE_SINCE - 1}
+    with pytest.raises(ValueError, match="version"):
+        ImageSignature.from_stored(old, s.keypoint_bytes())
+    kept = ImageSignature.from_stored(old, s.keypoint_bytes(), oldest=LEGACY_UPGRADE_VERSION)
+    assert kept.version == COMPARABLE_SINCE - 1 and kept.hashes == s.hashes
 
 
 def _legacy_dict(s: ImageSignature) -> dict:
@@ -203,6 +224,7 @@ def test_collage_without_gutters_splits_as_a_grid(rows, cols):
     if rows * cols <= 4:
         result = compare_images(s, sig(stolen))
         assert result.copied and "part of a collage" in result.edits, result.reason
+        assert "recoloured" not in result.edits  # an exact copy: a small cell's averaged colours are no edit
 
 
 def test_ordinary_photos_are_not_split_into_grids():
@@ -236,6 +258,27 @@ def test_collage_cell_region_is_located():
     result = compare_images(sig(collage), sig(original))
     assert result.copied and "part of a collage" in result.edits
     assert result.listing_box == pytest.approx((0.51, 0.51, 0.99, 0.99), abs=0.03)
+
+
+def hue_shifted(img: Image.Image, turn: float = 0.33) -> Image.Image:
+    h, s, v = img.convert("HSV").split()
+    return Image.merge("HSV", (h.point(lambda x: (x + int(256 * turn)) % 256), s, v)).convert("RGB")
+
+
+def test_recoloured_copy_is_found_and_named():
+    """Hashes and keypoints come from lightness, which a hue turn keeps: the copy is found and the colour check
+    names the edit, for the whole photo and for a quarter of a 2x2 collage (confirmed by keypoints there)."""
+    original = photo(12)
+    whole = compare_images(sig(hue_shifted(original)), sig(original))
+    assert whole.copied and "recoloured" in whole.edits, whole.reason
+    collage = Image.new("RGB", (600, 600), "white")
+    for i, tile in enumerate((photo(60), photo(61), hue_shifted(original), photo(62))):
+        collage.paste(tile.resize((300, 300)), (300 * (i % 2), 300 * (i // 2)))
+    cell = compare_images(sig(collage), sig(original))
+    assert cell.copied and {"part of a collage", "recoloured"} <= set(cell.edits), cell.reason
+    # Without keypoints a small cell is confirmed by its colours alone: the reason says that is what failed.
+    hashes_only = compare_images(sig(collage), sig(original), keypoints=False)
+    assert not hashes_only.copied and "colours changed" in hashes_only.reason
 
 
 def test_rotated_copy_reports_the_angle():

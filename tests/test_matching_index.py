@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,12 +134,17 @@ def test_reference_index_finds_copies_and_only_copies():
     assert [k for k, _ in index.search(_image_sig(photo(999)))] == [500]
 
 
-def test_compact_keypoint_index_votes_like_the_dict_index():
+@pytest.mark.parametrize("offsets", [False, True], ids=["binary-search", "offsets"])
+def test_compact_keypoint_index_votes_like_the_dict_index(offsets):
+    """Both look-ups of the compact index (binary search on a small table, an offsets array on a large one)
+    give the dict index's votes."""
     from matching.image_index import CompactKeypointIndex
 
     rng = np.random.default_rng(5)
     refs = [rng.integers(0, 256, size=(int(rng.integers(1, 120)), 32), dtype=np.uint8) for _ in range(60)]
     compact, plain = CompactKeypointIndex(tables=4, bits=22, seed=3), KeypointIndex(tables=4, bits=22, seed=3)
+    if offsets:
+        compact.CSR_MIN_ENTRIES = 0  # as a table of a large registry
     for payload, desc in enumerate(refs[:40]):
         compact.add(desc, payload)
         plain.add(desc, payload)
@@ -149,6 +155,7 @@ def test_compact_keypoint_index_votes_like_the_dict_index():
         plain.add(desc, payload)
     query = np.concatenate([query, refs[55]])
     assert compact.votes(query) == plain.votes(query) and compact.votes(query).most_common(1)[0][0] == 55
+    assert (compact._offsets[0] is not None) == offsets
 
 
 @settings(max_examples=30, deadline=None)

@@ -114,6 +114,43 @@ def test_a_signature_of_an_older_version_is_computed_again(database: Database, s
     assert rows(database)[sha].version == SIGNATURE_VERSION
 
 
+@pytest.mark.parametrize(("previous", "read_again"), [
+    ({"v": 3, "text": ["fullips", "50ml"], "text_boxes": [[0.1, 0.2, 0.3, 0.25], [0.4, 0.2, 0.5, 0.25]]}, False),
+    ({"v": 3, "ocr_v": 1, "text": [], "text_boxes": []}, False),   # read, nothing found: still nothing
+    ({"v": 3, "text": None}, True),                                 # OCR timed out or did not run
+    ({"v": 2, "text": ["fullips"]}, True),                          # before the OCR it has now
+    ({"v": 3, "ocr_v": 999, "text": ["fullips"]}, True),            # another OCR
+])
+def test_a_new_signature_version_reuses_the_words_the_current_ocr_read(
+        database: Database, store: ImageStore, monkeypatch: pytest.MonkeyPatch, previous, read_again) -> None:
+    """OCR is most of a signature's cost: re-signing for a new version keeps the words (and their places) that
+    the same OCR already read in the same bytes, and reads only where it did not."""
+    import matching.ocr
+    import services.signatures
+
+    calls = []
+
+    def fake_read_words(image, *, timeout_s):  # noqa: ANN001, ANN202
+        calls.append(image.size)
+        return (("novalux", (0.1, 0.1, 0.2, 0.2)),)
+
+    monkeypatch.setattr(matching.ocr, "read_words", fake_read_words)
+    monkeypatch.setattr(services.signatures, "_ocr_ready", lambda: True)
+    sha = store_images(database, store, [photo(1)])[0]
+    with database.session() as s:
+        s.add(ImageSignatureRow(sha256=sha, version=SIGNATURE_VERSION - 1, status="ok", fields=previous))
+    assert sign_pending(database, store=store, config=config(ocr=True)).signed == 1
+    row = rows(database)[sha]
+    sig = ImageSignature.from_stored(row.fields, row.keypoints)
+    assert row.version == SIGNATURE_VERSION and row.fields["ocr_v"] == matching.ocr.OCR_VERSION
+    if read_again:
+        assert len(calls) == 1 and sig.text == ("novalux",)
+    else:
+        assert calls == [] and list(sig.text) == previous["text"]
+        assert [list(b) for b in sig.text_boxes] == previous["text_boxes"]
+        assert row.ocr_text == " ".join(previous["text"])
+
+
 def test_process_pool_and_shards_sign_everything_once(database: Database, store: ImageStore) -> None:
     shas = store_images(database, store, [photo(n) for n in range(12)])
     first = sign_pending(database, store=store, config=config(workers=2), shard=(0, 2))

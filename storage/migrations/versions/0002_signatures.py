@@ -93,11 +93,14 @@ def downgrade() -> None:
     rows = bind.execute(sa.select(signatures.c.sha256, signatures.c.fields, signatures.c.keypoints)
                         .where(signatures.c.status == 'ok')).all()
     if rows:
-        from matching.images import ImageSignature  # deferred: see _convert_legacy_rows
+        from matching.images import (  # deferred: see _convert_legacy_rows
+            LEGACY_UPGRADE_VERSION,
+            ImageSignature,
+        )
 
         for sha, fields, keypoints in rows:
             try:
-                legacy = dict(ImageSignature.from_stored(fields, keypoints).legacy())
+                legacy = dict(ImageSignature.from_stored(fields, keypoints, oldest=LEGACY_UPGRADE_VERSION).legacy())
             except ValueError:
                 continue
             bind.execute(images.update().where(images.c.sha256 == sha).values(hashes=legacy))
