@@ -9,7 +9,7 @@ import typer
 from cli import context
 from core.errors import LookalikeError
 
-HELD_OUT = (101, 202, 303, 404, 505, 606, 707, 808)
+HELD_OUT = (101, 202, 303, 404, 505, 606, 707, 808, 909, 1010)
 """Held-out seeds (the same as ``data.demo.generate.HELD_OUT_SEEDS``, repeated so that ``--help`` and the
 refusal below need no import of the generator)."""
 
@@ -47,7 +47,7 @@ def evaluate(
     ),
     seeds: str | None = typer.Option(
         None, "--seeds", help="Comma-separated world seeds, e.g. 7,11,23 (tuning seeds); each world is generated "
-        "once under <data_dir>/demo-worlds/seed-N. Held-out seeds (101, 202, 303, 404, 505, 606, 707, 808) need --held-out."
+        "once under <data_dir>/demo-worlds/seed-N. Held-out seeds (101, 202, 303, 404, 505, 606, 707, 808, 909, 1010) need --held-out."
     ),
     seed: int = typer.Option(7, "--seed", help="Seed of the world generated into an empty --world folder."),
     brands: int = typer.Option(12, "--brands", min=4, help="Brands per generated world (small worlds: 4)."),

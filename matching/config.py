@@ -68,6 +68,16 @@ class ImageMatchConfig:
     colour difference to be named as the edit ``recoloured`` when keypoints confirmed the copy: a smaller
     part covers too few of the 24x24 thumbnail's cells to tell a recolouring from averaging."""
 
+    recolour_doubt: float = 0.4
+    """Share of the reference's details (keypoints) whose colour changed above which a hash-stage copy is in
+    doubt: it may be another colouring of the same packshot template (another maker's product). Such a copy
+    counts only with ``recoloured_min_coverage`` or with a label word of the reference read in the listing
+    photo. A real recolouring keeps the lightness channel the signatures are computed on, so its details stay
+    in place; a template look-alike shares the outline."""
+
+    recoloured_min_coverage: float = 0.5
+    """Guided coverage that confirms a copy in doubt over its colours (see ``recolour_doubt``)."""
+
     max_keypoint_checks: int = 8
     """Most references verified by RANSAC per listing image (in the index: the best voted ones)."""
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from rapidfuzz.distance import OSA
 
 from matching.config import ImageMatchConfig
 from matching.images import HASH_KINDS, HashSet, ImageSignature, Keypoints, thumb_array
@@ -204,16 +205,24 @@ def guided_coverage(listing: ImageSignature, reference: ImageSignature, to_listi
 
 
 def color_changed(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray, ref_part: Box,
-                  *, config: ImageMatchConfig = DEFAULT_CONFIG) -> float:
+                  *, config: ImageMatchConfig = DEFAULT_CONFIG, on_details: bool = False) -> float:
     """Share (0-1) of points sampled over ``ref_part`` whose thumbnail colour differs by more than
     ``color_distance`` from every listing thumbnail cell around where ``to_listing`` puts them; 1.0 when the
-    mapped points mostly fall outside the listing image."""
+    mapped points mostly fall outside the listing image. With ``on_details`` the points are the reference's
+    keypoints in ``ref_part`` (at least 20 of them; the grid otherwise): the product's own colours, not a
+    background that a copy may have replaced."""
     rgrid, lgrid = thumb_array(reference), thumb_array(listing)
     n = rgrid.shape[0]
     (rw, rh), (lw, lh) = reference.analysed_size, listing.analysed_size
     xs = np.linspace(ref_part[0], ref_part[2], 16)[1:-1]
     ys = np.linspace(ref_part[1], ref_part[3], 16)[1:-1]
     pts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    if on_details:
+        kp = reference.keypoints
+        xy = kp.xy.astype(np.float64) if kp is not None and len(kp) else np.zeros((0, 2))
+        xy = xy[(xy[:, 0] >= ref_part[0]) & (xy[:, 0] <= ref_part[2]) & (xy[:, 1] >= ref_part[1]) & (xy[:, 1] <= ref_part[3])]
+        if len(xy) >= 20:
+            pts = xy[:: max(1, len(xy) // 196)]
     colors = rgrid[np.minimum((pts[:, 1] / rh * n).astype(int), n - 1), np.minimum((pts[:, 0] / rw * n).astype(int), n - 1)]
     mapped = _apply(to_listing, pts)
     inside = (mapped[:, 0] >= 0) & (mapped[:, 0] < lw) & (mapped[:, 1] >= 0) & (mapped[:, 1] < lh)
@@ -274,30 +283,61 @@ def _label_words(words: tuple[str, ...] | None) -> set[str]:
     return {w for w in words or () if len(w) >= 4 and w.isalpha()}
 
 
+def text_agrees(listing: ImageSignature, reference: ImageSignature) -> bool:
+    """A label word of the reference is read (up to one OCR misread) in the listing photo."""
+    rw = _label_words(reference.text)
+    return bool(rw) and any(ocr_near(r, w) for r in rw for w in listing.text or ())
+
+
+def _colour_doubt(listing: ImageSignature, reference: ImageSignature, changed: float, coverage: float,
+                  config: ImageMatchConfig) -> bool:
+    """A hash-stage copy whose product colours (``changed``, sampled at the reference's details) changed beyond
+    ``recolour_doubt`` without the details in place or a label word to show it is the same photo (see
+    :class:`~matching.config.ImageMatchConfig`). The keypoint stage is not held to it: a crop, a turn, a
+    replaced background or a collage cell keeps fewer details in place, and the robustness set lost a third
+    of its replaced backgrounds when it was."""
+    if changed <= config.recolour_doubt or coverage >= config.recoloured_min_coverage:
+        return False
+    return not text_agrees(listing, reference)
+
+
+def _misread(a: str, b: str) -> bool:
+    """``a`` may be an OCR misreading of ``b``: at most a third of the longer word's letters apart ("rnaranc"
+    for "maranc")."""
+    return OSA.distance(a, b) <= max(1, max(len(a), len(b)) // 3)
+
+
 def text_conflict(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray | None = None) -> bool:
-    """The same template printed with another name: both photos carry label words, no word of the reference
-    is read (up to one OCR misread) anywhere in the listing, and, when ``to_listing`` (3x3, reference
-    analysed pixels -> listing analysed pixels) and the word places are known, the listing has a label word
-    of its own where a reference label word should be (a sale banner elsewhere is no conflict)."""
+    """The same template printed with another name: both photos carry label words and
+
+    - without ``to_listing`` or word places: no word of the reference is read (up to one OCR misread)
+      anywhere in the listing;
+    - with ``to_listing`` (3x3, reference analysed pixels -> listing analysed pixels) and the word places: a
+      reference label word that is not read in the listing has a label word of the listing's own where it
+      should be (a word the reference does not carry, nor a misreading of that word). Words both carry (the
+      product's noun on the same template) do not lift it; a sale banner elsewhere is no conflict."""
     lw, rw = _label_words(listing.text), _label_words(reference.text)
     if not lw or not rw:
         return False
-    if any(ocr_near(r, w) for r in rw for w in listing.text or ()):
-        return False
+    read = {r for r in rw if any(ocr_near(r, w) for w in listing.text or ())}
     if to_listing is None or listing.text_boxes is None or reference.text_boxes is None:
-        return True
+        return not read
+    own = {w for w in lw if not any(ocr_near(r, w) for r in rw)}
+    if not own or read == rw:
+        return False
     (rw_px, rh_px), (lw_px, lh_px) = reference.analysed_size, listing.analysed_size
     listing_places = [
-        ((b[0] + b[2]) / 2 * lw_px, (b[1] + b[3]) / 2 * lh_px)
-        for w, b in zip(listing.text or (), listing.text_boxes, strict=False) if w in lw
+        (w, (b[0] + b[2]) / 2 * lw_px, (b[1] + b[3]) / 2 * lh_px)
+        for w, b in zip(listing.text or (), listing.text_boxes, strict=False) if w in own
     ]
     for word, box in zip(reference.text or (), reference.text_boxes, strict=False):
-        if word not in rw:
+        if word not in rw or word in read:
             continue
         corners = _corners((box[0] * rw_px, box[1] * rh_px, box[2] * rw_px, box[3] * rh_px))
         l0, t0, r0, b0 = _bbox(_apply(to_listing, corners))
         pad = max(b0 - t0, 1.0)  # one line height around the word
-        if any(l0 - pad <= x <= r0 + pad and t0 - pad <= y <= b0 + pad for x, y in listing_places):
+        if any(l0 - pad <= x <= r0 + pad and t0 - pad <= y <= b0 + pad and not _misread(w, word)
+               for w, x, y in listing_places):
             return True
     return False
 
@@ -390,12 +430,17 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
         cov = guided_coverage(listing, reference, t, r_box, mirrored=mirrored, config=config) if keypoints else None
         small = _area(l_box) < 0.36 * _area(r_box)  # a collage cell: too few keypoints there to count
         by_colours = cov is None or small
+        doubt = False
         if by_colours:
             coverage, found = cov or (0.0, 0)
             confirmed = changed <= config.color_max_changed
         else:
             coverage, found = cov
             confirmed = coverage >= config.min_coverage
+            # Colours in doubt are the product's own (at its details): a replaced background changes the rest.
+            detail_changed = color_changed(listing, reference, t, r_box, config=config, on_details=True)
+            doubt = confirmed and _colour_doubt(listing, reference, detail_changed, coverage, config)
+            confirmed = confirmed and not doubt
         # Mirrored print reads as low-confidence noise (dropped), so a mirrored copy shows no label words; word
         # places are compared only for unmirrored pairs. (Skipping the check for mirrored pairs was tried: a
         # left-right symmetric packshot matches its template look-alike mirrored too, and then passed.)
@@ -416,7 +461,9 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
                                    _fractions(lbox, listing.analysed_size), _fractions(r_box, reference.analysed_size),
                                    edits, found, coverage, rotation, scale, lw, rw, conflict, reason)
         why = "another name on the label" if conflict else (
-            f"{changed:.0%} of its colours changed" if by_colours else f"only {coverage:.0%} of its details in place")
+            f"{changed:.0%} of its colours changed" if by_colours else
+            f"{detail_changed:.0%} of its colours changed with only {coverage:.0%} of its details in place" if doubt else
+            f"only {coverage:.0%} of its details in place")
         style_hint = ImageComparison(0.25, "similar_style", "hashes", _fractions(_clip(_bbox(_apply(t, _corners(r_box))), listing.analysed_size), listing.analysed_size),
                                      _fractions(r_box, reference.analysed_size), (), found, coverage, 0.0, 1.0, lw, rw,
                                      conflict, f"looks like the reference (hashes agree) but {why}")
