@@ -204,6 +204,16 @@ def guided_coverage(listing: ImageSignature, reference: ImageSignature, to_listi
     return found / len(idx), found
 
 
+def _detail_points(reference: ImageSignature, part: Box) -> np.ndarray | None:
+    """At most about 196 of the reference's keypoints inside ``part``, or None below 20 of them."""
+    kp = reference.keypoints
+    if kp is None or not len(kp):
+        return None
+    xy = kp.xy.astype(np.float64)
+    xy = xy[(xy[:, 0] >= part[0]) & (xy[:, 0] <= part[2]) & (xy[:, 1] >= part[1]) & (xy[:, 1] <= part[3])]
+    return xy[:: max(1, len(xy) // 196)] if len(xy) >= 20 else None
+
+
 def color_changed(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray, ref_part: Box,
                   *, config: ImageMatchConfig = DEFAULT_CONFIG, on_details: bool = False) -> float:
     """Share (0-1) of points sampled over ``ref_part`` whose thumbnail colour differs by more than
@@ -214,15 +224,11 @@ def color_changed(listing: ImageSignature, reference: ImageSignature, to_listing
     rgrid, lgrid = thumb_array(reference), thumb_array(listing)
     n = rgrid.shape[0]
     (rw, rh), (lw, lh) = reference.analysed_size, listing.analysed_size
-    xs = np.linspace(ref_part[0], ref_part[2], 16)[1:-1]
-    ys = np.linspace(ref_part[1], ref_part[3], 16)[1:-1]
-    pts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    if on_details:
-        kp = reference.keypoints
-        xy = kp.xy.astype(np.float64) if kp is not None and len(kp) else np.zeros((0, 2))
-        xy = xy[(xy[:, 0] >= ref_part[0]) & (xy[:, 0] <= ref_part[2]) & (xy[:, 1] >= ref_part[1]) & (xy[:, 1] <= ref_part[3])]
-        if len(xy) >= 20:
-            pts = xy[:: max(1, len(xy) // 196)]
+    pts = _detail_points(reference, ref_part) if on_details else None
+    if pts is None:
+        xs = np.linspace(ref_part[0], ref_part[2], 16)[1:-1]
+        ys = np.linspace(ref_part[1], ref_part[3], 16)[1:-1]
+        pts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
     colors = rgrid[np.minimum((pts[:, 1] / rh * n).astype(int), n - 1), np.minimum((pts[:, 0] / rw * n).astype(int), n - 1)]
     mapped = _apply(to_listing, pts)
     inside = (mapped[:, 0] >= 0) & (mapped[:, 0] < lw) & (mapped[:, 1] >= 0) & (mapped[:, 1] < lh)
@@ -283,22 +289,30 @@ def _label_words(words: tuple[str, ...] | None) -> set[str]:
     return {w for w in words or () if len(w) >= 4 and w.isalpha()}
 
 
+def _read_in(listing: ImageSignature, words: set[str]) -> set[str]:
+    """Those of ``words`` read (up to one OCR misread) anywhere in the listing photo."""
+    return {r for r in words if any(ocr_near(r, w) for w in listing.text or ())}
+
+
 def text_agrees(listing: ImageSignature, reference: ImageSignature) -> bool:
     """A label word of the reference is read (up to one OCR misread) in the listing photo."""
-    rw = _label_words(reference.text)
-    return bool(rw) and any(ocr_near(r, w) for r in rw for w in listing.text or ())
+    return bool(_read_in(listing, _label_words(reference.text)))
 
 
-def _colour_doubt(listing: ImageSignature, reference: ImageSignature, changed: float, coverage: float,
-                  config: ImageMatchConfig) -> bool:
-    """A hash-stage copy whose product colours (``changed``, sampled at the reference's details) changed beyond
-    ``recolour_doubt`` without the details in place or a label word to show it is the same photo (see
-    :class:`~matching.config.ImageMatchConfig`). The keypoint stage is not held to it: a crop, a turn, a
-    replaced background or a collage cell keeps fewer details in place, and the robustness set lost a third
-    of its replaced backgrounds when it was."""
-    if changed <= config.recolour_doubt or coverage >= config.recoloured_min_coverage:
-        return False
-    return not text_agrees(listing, reference)
+def _colour_doubt(listing: ImageSignature, reference: ImageSignature, to_listing: np.ndarray, ref_part: Box,
+                  coverage: float, config: ImageMatchConfig) -> float | None:
+    """The share of the product's colours (sampled at the reference's details, so a replaced background does
+    not count) that changed, when a hash-stage copy is in doubt over them: beyond ``recolour_doubt`` without
+    the details in place or a label word to show it is the same photo (see
+    :class:`~matching.config.ImageMatchConfig`); None otherwise. The keypoint stage is not held to it: a crop,
+    a turn, a replaced background or a collage cell keeps fewer details in place, and the robustness set lost
+    a third of its replaced backgrounds when it was."""
+    if coverage >= config.recoloured_min_coverage:
+        return None
+    changed = color_changed(listing, reference, to_listing, ref_part, config=config, on_details=True)
+    if changed <= config.recolour_doubt or text_agrees(listing, reference):
+        return None
+    return changed
 
 
 def _misread(a: str, b: str) -> bool:
@@ -319,7 +333,7 @@ def text_conflict(listing: ImageSignature, reference: ImageSignature, to_listing
     lw, rw = _label_words(listing.text), _label_words(reference.text)
     if not lw or not rw:
         return False
-    read = {r for r in rw if any(ocr_near(r, w) for w in listing.text or ())}
+    read = _read_in(listing, rw)
     if to_listing is None or listing.text_boxes is None or reference.text_boxes is None:
         return not read
     own = {w for w in lw if not any(ocr_near(r, w) for r in rw)}
@@ -430,17 +444,16 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
         cov = guided_coverage(listing, reference, t, r_box, mirrored=mirrored, config=config) if keypoints else None
         small = _area(l_box) < 0.36 * _area(r_box)  # a collage cell: too few keypoints there to count
         by_colours = cov is None or small
-        doubt = False
+        doubt = None
         if by_colours:
             coverage, found = cov or (0.0, 0)
             confirmed = changed <= config.color_max_changed
         else:
             coverage, found = cov
             confirmed = coverage >= config.min_coverage
-            # Colours in doubt are the product's own (at its details): a replaced background changes the rest.
-            detail_changed = color_changed(listing, reference, t, r_box, config=config, on_details=True)
-            doubt = confirmed and _colour_doubt(listing, reference, detail_changed, coverage, config)
-            confirmed = confirmed and not doubt
+            if confirmed:
+                doubt = _colour_doubt(listing, reference, t, r_box, coverage, config)
+                confirmed = doubt is None
         # Mirrored print reads as low-confidence noise (dropped), so a mirrored copy shows no label words; word
         # places are compared only for unmirrored pairs. (Skipping the check for mirrored pairs was tried: a
         # left-right symmetric packshot matches its template look-alike mirrored too, and then passed.)
@@ -462,7 +475,7 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
                                    edits, found, coverage, rotation, scale, lw, rw, conflict, reason)
         why = "another name on the label" if conflict else (
             f"{changed:.0%} of its colours changed" if by_colours else
-            f"{detail_changed:.0%} of its colours changed with only {coverage:.0%} of its details in place" if doubt else
+            f"{doubt:.0%} of its colours changed with only {coverage:.0%} of its details in place" if doubt is not None else
             f"only {coverage:.0%} of its details in place")
         style_hint = ImageComparison(0.25, "similar_style", "hashes", _fractions(_clip(_bbox(_apply(t, _corners(r_box))), listing.analysed_size), listing.analysed_size),
                                      _fractions(r_box, reference.analysed_size), (), found, coverage, 0.0, 1.0, lw, rw,

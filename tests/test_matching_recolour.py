@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from matching import image_match
 from matching.config import ImageMatchConfig
 from matching.image_match import _colour_doubt, text_agrees, text_conflict
 from matching.images import compute_image_signature
@@ -63,9 +64,13 @@ def test_without_a_transform_any_shared_word_still_lifts_the_conflict(sig, refer
     (0.48, 0.36, (("kovandi", MARK),), False),    # or the reference's label word, read in the listing
     (0.48, 0.36, (("rusoli", MARK),), True),
 ])
-def test_a_copy_in_doubt_over_its_colours(sig, reference, changed, coverage, listing_words, doubt):
+def test_a_copy_in_doubt_over_its_colours(monkeypatch, sig, reference, changed, coverage, listing_words, doubt):
+    # The product colours' change is measured by color_changed at the reference's details; given here.
+    monkeypatch.setattr(image_match, "color_changed", lambda *a, **k: changed)
     listing = words(sig, *listing_words) if listing_words else replace(sig, text=(), text_boxes=())
-    assert _colour_doubt(listing, reference, changed, coverage, CFG) is doubt
+    found = _colour_doubt(listing, reference, IDENTITY, (0.0, 0.0, 1.0, 1.0), coverage, CFG)
+    assert (found is not None) is doubt
+    assert found is None or found == changed
 
 
 def test_label_words_agree_only_on_a_reference_word(sig, reference):
