@@ -83,16 +83,21 @@ Box = tuple[float, float, float, float]
 @dataclass(frozen=True, slots=True)
 class ImageRegion:
     """Where a copied photo sits: ``image_no`` is the 1-based listing image, ``ref_id`` the reference
-    photo's id; boxes are ``(left, top, right, bottom)`` as fractions 0..1 of each image (None: unknown)."""
+    photo's id; boxes are ``(left, top, right, bottom)`` as fractions 0..1 of each image (None: unknown);
+    ``kind`` and ``note`` say how this pair is alike (the evidence's ``reason`` is about its best pair only;
+    None in evidence stored before they were kept)."""
 
     image_no: int
     ref_id: str
     listing_box: Box | None = None
     reference_box: Box | None = None
+    kind: str | None = None
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"image_no": self.image_no, "ref_id": self.ref_id,
-                "listing_box": _box_json(self.listing_box), "reference_box": _box_json(self.reference_box)}
+                "listing_box": _box_json(self.listing_box), "reference_box": _box_json(self.reference_box),
+                "kind": self.kind, "note": self.note}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +157,8 @@ class Evidence:
             )
             regions = tuple(
                 ImageRegion(int(r["image_no"]), str(r["ref_id"]), _box(r.get("listing_box")),
-                            _box(r.get("reference_box")))
+                            _box(r.get("reference_box")), str(r["kind"])[:40] if r.get("kind") else None,
+                            str(r["note"])[:300] if r.get("note") else None)
                 for r in data.get("regions") or ()
             )
             details = data.get("details") or {}

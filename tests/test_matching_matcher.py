@@ -162,6 +162,19 @@ def test_image_only_copies_are_found(matcher, fullips_photo):
         assert any(r.startswith("image 2 ") and "FLP-001 photo a" in r for r in result.reasons)
 
 
+def test_each_copied_photo_says_how_it_is_alike(matcher, fullips_photo):
+    """Two listing photos copying the official one in two ways: the evidence's regions carry one sentence each,
+    the best pair's being the evidence's reason (the review app captions each pair with its own)."""
+    w, h = fullips_photo.size
+    cropped = fullips_photo.crop((int(0.15 * w), 0, w, h))
+    result = verdict(matcher, listing("Lip plumper 5 ml", images=[signature(fullips_photo), signature(cropped)]))
+    (image,) = [e for e in result.evidence if e.signal == "image"]
+    notes = {r.image_no: (r.kind, r.note) for r in image.regions}
+    assert set(notes) == {1, 2}
+    assert notes[1] == ("same_photo", image.reason) and image.reason.startswith("image 1 is FLP-001 photo a")
+    assert notes[2][0] == "edited_copy" and notes[2][1].startswith("image 2 copies FLP-001 photo a (an edited copy")
+
+
 def test_price_is_a_weak_signal_converted_between_currencies(matcher):
     cheap = verdict(matcher, listing("Fullips lip plumper", price="6.48", currency="EUR"))
     assert cheap.signals["price"]["ratio"] == pytest.approx(6.48 * 1.08 / 24, abs=1e-3)

@@ -544,6 +544,9 @@ def test_evidence_is_stored_read_back_and_refreshed(database: Database) -> None:
     stored = the_match(database, ids).evidence
     assert stored[0]["spans"] == [{"field": "title", "start": 0, "end": 7}] and stored[0]["disguise"] == "leetspeak"
     assert stored[1]["regions"][0]["listing_box"] == [0.1, 0.2, 0.6, 0.9]
+    noted = ImageRegion(2, "18", None, None, "edited_copy", "image 2 copies FLP-001 photo b (an edited copy)")
+    (back,) = evidence_from_json([Evidence("image", 0.9, "r", regions=(noted,)).to_json()])
+    assert back.regions == (noted,)  # each pair's kind and note survive the round trip
     assert stored[1]["details"]["score"] is None  # NaN is not JSON
     assert [e.signal for e in evidence_from_json(stored)] == ["mark", "image"]
     assert record(mark, image) == "unchanged"

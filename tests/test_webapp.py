@@ -479,6 +479,16 @@ def test_evidence_rows_give_spans_disguises_and_regions():
     (pair,) = ev.photo_pairs({}, ["a" * 64, "b" * 64], {"17": ("c" * 64, "FLP-001 photo a")}, stored)
     assert (pair.listing_sha, pair.reference_sha, pair.region, pair.method) == (
         "b" * 64, "c" * 64, (0.1, 0.2, 0.6, 0.9), "an edited copy")
+    assert pair.detail == "image 2 contains FLP-001 photo a"  # stored before regions kept their own note
+    # Each pair is captioned with how that pair is alike, not with the best pair's sentence.
+    two = [dict(stored[1], regions=[
+        {"image_no": 1, "ref_id": "17", "kind": "same_photo", "note": "image 1 is FLP-001 photo a (the same photo)"},
+        {"image_no": 2, "ref_id": "18", "kind": "edited_copy", "note": "image 2 copies FLP-001 photo b (an edited copy; cropped)"},
+    ])]
+    first, second = ev.photo_pairs({}, ["a" * 64, "b" * 64], {"17": ("c" * 64, "FLP-001 photo a"),
+                                                            "18": ("d" * 64, "FLP-001 photo b")}, two)
+    assert (first.method, first.detail) == ("the same photo", "image 1 is FLP-001 photo a (the same photo)")
+    assert (second.method, second.detail) == ("an edited copy", "image 2 copies FLP-001 photo b (an edited copy; cropped)")
     # Old rows (no evidence column) fall back to the signals; hostile shapes give less, never an error.
     assert ev.title_segments("Fu11ips", {"marks": [{"field": "title", "mark": "Fullips", "text": "FU11IPS"}]})[0].mark
     assert ev.title_segments("abc", {}, [{"signal": "mark", "spans": [{"field": "title", "start": 2, "end": 99}]}]) \

@@ -185,10 +185,12 @@ def photo_pairs(signals: Mapping[str, Any], listing_photos: Sequence[str], refer
             listing_sha = listing_photos[number - 1] \
                 if isinstance(number, int) and 0 < number <= len(listing_photos) else None
             ref_sha, label = references.get(str(region.get("ref_id")), (None, "official photo"))
-            kind = details.get("kind")
+            # Each pair says how it is alike; evidence stored before regions kept that has the best pair's only.
+            kind = region.get("kind") or details.get("kind")
             pairs.append(PhotoPair(listing_sha, ref_sha, label, IMAGE_KINDS.get(kind, str(kind or "image")),
                                    float(strength) if isinstance(strength, int | float) else 0.0,
-                                   _region(region.get("listing_box")), str(e.get("reason") or "")[:300]))
+                                   _region(region.get("listing_box")),
+                                   str(region.get("note") or e.get("reason") or "")[:300]))
     if pairs:
         return pairs
     for hit in signals.get("images") or []:

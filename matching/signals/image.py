@@ -162,6 +162,19 @@ def exclusive(hits: Sequence[ImageHit], *, named: set[int], consistent: set[int]
     return kept
 
 
+def _describe(hit: ImageHit, notes: Sequence[str]) -> str:
+    """One sentence on how listing photo ``hit.image_no`` is like ``hit.ref``."""
+    c = hit.comparison
+    verb = {"same_photo": "is", "edited_copy": "copies", "similar_style": "resembles"}.get(c.kind, "resembles")
+    what = {"same_photo": "the same photo", "edited_copy": "an edited copy",
+            "similar_style": "similar style only"}.get(c.kind, c.kind)
+    detail = "; ".join(x for x in (what, ", ".join(c.edits), *notes) if x)
+    text = f"image {hit.image_no} {verb} {hit.ref.label} ({detail})"
+    if c.text_conflict:
+        text += f"; the photo's text ({', '.join(c.listing_words[:4])}) is not the label's"
+    return text
+
+
 def image_evidence(view: ListingView, brand: BrandView, *, hits: Sequence[ImageHit], has_mark: bool,
                    has_context: bool) -> Evidence | None:
     """``image`` evidence from the best hit of this brand: ``image_weight`` x the comparison score, times
@@ -180,17 +193,12 @@ def image_evidence(view: ListingView, brand: BrandView, *, hits: Sequence[ImageH
     if not has_mark and not has_context and not (brand.product_words.get(best.ref.sku, frozenset()) & view.keys):
         strength *= cfg.unrelated_product_image_factor
         notes.append("none of the product's words in the listing")
-    verb = {"same_photo": "is", "edited_copy": "copies", "similar_style": "resembles"}.get(c.kind, "resembles")
-    what = {"same_photo": "the same photo", "edited_copy": "an edited copy",
-            "similar_style": "similar style only"}.get(c.kind, c.kind)
-    detail = "; ".join(x for x in (what, ", ".join(c.edits), *notes) if x)
-    reason = f"image {best.image_no} {verb} {best.ref.label} ({detail})"
-    if c.text_conflict:
-        reason += f"; the photo's text ({', '.join(c.listing_words[:4])}) is not the label's"
+    reason = _describe(best, notes)
     regions = tuple(
-        ImageRegion(h.image_no, h.ref.ref_id, c2.listing_box, c2.reference_box)
+        ImageRegion(h.image_no, h.ref.ref_id, h.comparison.listing_box, h.comparison.reference_box,
+                    h.comparison.kind, reason if h is best else _describe(h, ()))
         for h in sorted(hits, key=lambda h: (-h.comparison.score, h.image_no))[:4]
-        for c2 in (h.comparison,) if h.copied or h is best
+        if h.copied or h is best
     )
     details: Mapping[str, Any] = {
         "image_no": best.image_no, "ref": best.ref.label, "ref_id": best.ref.ref_id, "sku": best.ref.sku,
