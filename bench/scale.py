@@ -11,7 +11,8 @@ stages in this process against a new PostgreSQL database (created for the run, d
   requests, no delay, images stored, no decode; the page limit raised to fit the world);
 - ``signatures``: ``services.signatures.sign_stored`` (default settings: one process per core);
 - ``matching``: ``services.scan.match_pending`` (one worker, the default batch size, one matcher built
-  once).  ``--match-sample N`` matches a random N of the stored listings (a seeded sample, the rest
+  once; ``--match-workers N``: N processes, each with its own matcher, claiming batches with
+  ``FOR UPDATE SKIP LOCKED`` as the nightly flow's matching workers do).  ``--match-sample N`` matches a random N of the stored listings (a seeded sample, the rest
   unflagged first) and reports the rate over the sample: a sample, not the whole stage.
 
 ``--deadline HH:MM`` (UTC) stops whatever stage is running at that time, ``--stop STAGE=HH:MM`` (``crawl``,
@@ -122,7 +123,8 @@ def deadline_at(text: str | None, *, now: dt.datetime | None = None) -> float | 
 
 
 def run(listings: int, *, world: Path | None, seed: int, brands: int, image_size: int, admin_url: str,
-        keep: bool, match_sample: int = 0, deadlines: dict[str, float] | None = None) -> dict[str, Any]:
+        keep: bool, match_sample: int = 0, deadlines: dict[str, float] | None = None,
+        match_workers: int = 1) -> dict[str, Any]:
     """Run the stages; returns ``{"stages": [Stage...], ...sizes...}``."""
     work = Path(tempfile.mkdtemp(prefix="lookalike-scale-"))
     generated_seconds = None
@@ -140,7 +142,7 @@ def run(listings: int, *, world: Path | None, seed: int, brands: int, image_size
     db_url = admin_url.rsplit("/", 1)[0] + f"/{db_name}"
     try:
         result = _stages(world, work / "data", db_url, match_sample=match_sample, seed=seed,
-                         deadlines=deadlines or {})
+                         deadlines=deadlines or {}, match_workers=match_workers)
         meta = json.loads((world / "world.json").read_text(encoding="utf-8"))
     finally:
         if not keep:
@@ -155,17 +157,65 @@ def _left(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.time()
 
 
+def match_until(db: Any, settings: Any, deadline: float | None) -> tuple[Any, bool]:
+    """Match pending listings with one matcher built once, :data:`MATCH_BATCHES` batches a call, until
+    none is left or ``deadline`` (a ``time.time()`` value) has passed; returns the stats and whether the
+    deadline cut the stage short."""
+    from matching import Matcher
+    from matching.config import MatchConfig
+    from services import scan
+    from services.matchdata import load_brand_profiles
+
+    with db.session() as session:
+        profiles = load_brand_profiles(session)
+    matcher = Matcher(profiles, config=MatchConfig(), rates=dict(settings.currency_rates))
+    matched = scan.MatchStats()
+    while True:
+        if deadline is not None and time.time() >= deadline:
+            return matched, True
+        part = scan.match_pending(db, settings=settings, matcher=matcher, sign_first=False,
+                                  max_batches=MATCH_BATCHES)
+        matched = matched.add(part)
+        if part.batches < MATCH_BATCHES:
+            return matched, False
+
+
+def _match_worker(db_url: str, data_dir: str, deadline: float | None) -> tuple[dict[str, Any], bool]:
+    """One matching worker process: its own connection pool and matcher; batches are claimed with
+    ``FOR UPDATE SKIP LOCKED``, so the workers share the listings."""
+    from core.settings import load_settings
+    from storage.db import Database
+
+    settings = load_settings(data_dir=Path(data_dir), db_url=db_url)
+    with Database.opened(settings.database_url) as db:
+        matched, partial = match_until(db, settings, deadline)
+    return matched.as_dict(), partial
+
+
+def _match_in_processes(db_url: str, data_dir: Path, deadline: float | None, workers: int) -> tuple[Any, bool]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from services import scan
+
+    matched, partial = scan.MatchStats(), False
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_match_worker, db_url, str(data_dir), deadline) for _ in range(workers)]
+        for future in futures:
+            stats, cut = future.result()
+            matched = matched.add(scan.MatchStats.from_dict(stats))
+            partial = partial or cut
+    return matched, partial
+
+
 def _stages(world: Path, data_dir: Path, db_url: str, *, match_sample: int, seed: int,
-            deadlines: dict[str, float]) -> dict[str, Any]:
+            deadlines: dict[str, float], match_workers: int = 1) -> dict[str, Any]:
     from sqlalchemy import func, select, text
 
     from core.settings import load_settings
     from crawlers.run import CrawlRequest, run_crawl
     from data.demo.marketplace import DemoMarketplace
-    from matching import Matcher
-    from matching.config import MatchConfig
-    from services import scan
-    from services.matchdata import load_brand_profiles
     from services.registry import import_registry, load_registry
     from services.signatures import SigningStats, sign_pending, sign_stored
     from storage.db import Database
@@ -244,20 +294,13 @@ def _stages(world: Path, data_dir: Path, db_url: str, *, match_sample: int, seed
                     "ORDER BY md5(id::text || :seed) LIMIT :n)"), {"seed": str(seed), "n": match_sample})
                 note = f"a random sample of {match_sample} of {n_listings} listings"
         started = time.perf_counter()
-        with db.session() as session:
-            profiles = load_brand_profiles(session)
-        matcher = Matcher(profiles, config=MatchConfig(), rates=dict(settings.currency_rates))
-        matched, partial = scan.MatchStats(), False
         deadline = deadlines.get("matching")
-        while True:
-            if deadline is not None and time.time() >= deadline:
-                partial = True
-                break
-            part = scan.match_pending(db, settings=settings, matcher=matcher, sign_first=False,
-                                      max_batches=MATCH_BATCHES)
-            matched = matched.add(part)
-            if part.batches < MATCH_BATCHES:
-                break
+        if match_workers <= 1:
+            matched, partial = match_until(db, settings, deadline)
+        else:
+            matched, partial = _match_in_processes(db_url, data_dir, deadline, match_workers)
+        if match_workers > 1:
+            note = "; ".join(filter(None, [note, f"{match_workers} worker processes"]))
         done(Stage("matching", time.perf_counter() - started, matched.listings, "listings", partial=partial,
                    note=note))
 
@@ -280,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image-size", type=int, default=480, help="long side of generated listing photos at most")
     parser.add_argument("--match-sample", type=int, default=0,
                         help="match only a random N of the stored listings (a sample; default: all)")
+    parser.add_argument("--match-workers", type=int, default=1,
+                        help="matching worker processes sharing the listings (default 1)")
     parser.add_argument("--deadline", help="HH:MM UTC: stop the running stage then and report what was done")
     parser.add_argument("--stop", action="append", default=[], metavar="STAGE=HH:MM",
                         help="stop crawl, signatures or matching at this UTC time (repeatable)")
@@ -299,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = run(args.listings, world=args.world, seed=args.seed, brands=args.brands, image_size=args.image_size,
                  admin_url=args.pg, keep=args.keep, match_sample=args.match_sample,
-                 deadlines=deadlines)
+                 deadlines=deadlines, match_workers=args.match_workers)
     stages: list[Stage] = result["stages"]
     total = sum(s.seconds for s in stages)
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []

@@ -58,6 +58,13 @@ def _require_postgres() -> None:
 
 
 @pytest.fixture
+def postgres_admin_url() -> str:
+    """The local server's ``postgres`` database, for code that creates and drops a database of its own."""
+    _require_postgres()
+    return f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/postgres"
+
+
+@pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped afterwards."""
     _require_postgres()

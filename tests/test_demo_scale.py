@@ -133,3 +133,21 @@ def test_served_and_crawled_whole(big: Path, tmp_path: Path) -> None:
         db.dispose()
     # every listing photo but the marketplace's truncated one is stored (the bomb is an extra, refused URL)
     assert ok == sum(len(r["images"]) for r in records) - 1
+
+
+@pytest.mark.postgres
+def test_the_scale_bench_runs_every_stage_and_two_matching_processes_share_the_listings(
+        big: Path, postgres_admin_url: str) -> None:
+    """``python -m bench.scale --world W --match-workers 2`` on PostgreSQL: every stored listing is matched
+    exactly once (two processes claiming batches with SKIP LOCKED score no listing twice)."""
+    from bench import scale as bench_scale
+
+    result = bench_scale.run(BIG, world=big, seed=7, brands=4, image_size=IMAGE_SIZE, admin_url=postgres_admin_url,
+                             keep=False, match_workers=2)
+    stages = {s.name: s for s in result["stages"]}
+    assert list(stages) == ["registry", "crawl", "signatures", "matching"]
+    assert not any(s.partial for s in stages.values())
+    assert result["listings"] == BIG
+    assert stages["matching"].items == result["listings"], "each listing scored once, by one of the two"
+    assert "2 worker processes" in stages["matching"].note
+    assert result["match_errors"] == 0 and sum(result["outcomes"].values()) > 0
