@@ -12,8 +12,9 @@ stages in this process against a new PostgreSQL database (created for the run, d
 - ``signatures``: ``services.signatures.sign_stored`` (default settings: one process per core);
 - ``matching``: ``services.scan.match_pending`` (one worker, the default batch size, one matcher built
   once; ``--match-workers N``: N processes, each with its own matcher, claiming batches with
-  ``FOR UPDATE SKIP LOCKED`` as the nightly flow's matching workers do).  ``--match-sample N`` matches a random N of the stored listings (a seeded sample, the rest
-  unflagged first) and reports the rate over the sample: a sample, not the whole stage.
+  ``FOR UPDATE SKIP LOCKED`` as the nightly flow's matching workers do).  ``--match-sample N`` matches a
+  random N of the stored listings (a seeded sample, the rest unflagged first) and reports the rate over
+  the sample: a sample, not the whole stage.
 
 ``--deadline HH:MM`` (UTC) stops whatever stage is running at that time, ``--stop STAGE=HH:MM`` (``crawl``,
 ``signatures``, ``matching``; repeatable) stops that stage at its own time, so each gets a share of a fixed
@@ -299,7 +300,6 @@ def _stages(world: Path, data_dir: Path, db_url: str, *, match_sample: int, seed
             matched, partial = match_until(db, settings, deadline)
         else:
             matched, partial = _match_in_processes(db_url, data_dir, deadline, match_workers)
-        if match_workers > 1:
             note = "; ".join(filter(None, [note, f"{match_workers} worker processes"]))
         done(Stage("matching", time.perf_counter() - started, matched.listings, "listings", partial=partial,
                    note=note))
