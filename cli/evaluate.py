@@ -12,6 +12,11 @@ from core.errors import LookalikeError
 HELD_OUT = (101, 202, 303, 404, 505, 606, 707, 808, 909, 1010)
 """Held-out seeds (the same as ``data.demo.generate.HELD_OUT_SEEDS``, repeated so that ``--help`` and the
 refusal below need no import of the generator)."""
+HELD_OUT_WORLD2 = (2101, 2202, 2303, 2404, 2505, 2606)
+"""Held-out seeds of the second, independent world (``data.world2.generate.HELD_OUT_SEEDS``, repeated for
+the same reason)."""
+DEFAULT_SEED = {"demo": 7, "world2": 2001}
+"""The seed a generator uses for an empty --world folder when --seed is not given (a tuning seed)."""
 
 
 def _seeds(text: str) -> list[int]:
@@ -43,14 +48,23 @@ def _decisions(url: str) -> list[tuple[float, bool]] | None:
 def evaluate(
     world: Path | None = typer.Option(
         None, "--world", help="One demo world folder (generated there first when empty). "
-        "Default without --seeds: <data_dir>/demo-world."
+        "Default without --seeds: <data_dir>/demo-world (world2: <data_dir>/world2-world)."
     ),
     seeds: str | None = typer.Option(
         None, "--seeds", help="Comma-separated world seeds, e.g. 7,11,23 (tuning seeds); each world is generated "
-        "once under <data_dir>/demo-worlds/seed-N. Held-out seeds (101, 202, 303, 404, 505, 606, 707, 808, 909, 1010) need --held-out."
+        "once under <data_dir>/demo-worlds/seed-N (world2-seed-N). Held-out seeds (demo: 101, 202, 303, 404, 505, "
+        "606, 707, 808, 909, 1010; world2: 2101, 2202, 2303, 2404, 2505, 2606) need --held-out."
     ),
-    seed: int = typer.Option(7, "--seed", help="Seed of the world generated into an empty --world folder."),
-    brands: int = typer.Option(12, "--brands", min=4, help="Brands per generated world (small worlds: 4)."),
+    generator: str = typer.Option(
+        "demo", "--generator", help="Which world generator makes the worlds: demo (the project's own) or world2 "
+        "(the independent held-out world, tuning seeds 2001-2003)."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of the world generated into an empty --world folder (default: 7; world2: 2001)."
+    ),
+    brands: int | None = typer.Option(
+        None, "--brands", min=4, help="Brands per generated world (default: 12; world2: 10; small worlds: 4)."
+    ),
     held_out: bool = typer.Option(
         False, "--held-out", help="Allow held-out seeds: measure them only once, at the end, never to tune."
     ),
@@ -74,10 +88,14 @@ def evaluate(
     a reliability table, the threshold reaching --target-precision, and a threshold sweep."""
     # deferred: start-up time (the evaluation loads the matching engine, SQLAlchemy, Pillow)
     from matching.evaluate import format_calibration, format_report
-    from services.evaluation import evaluate_world_dir, pooled, world_for_seed
+    from services.evaluation import evaluate_world_dir, generate_world_into, pooled, world_for_seed
     from services.signatures import SigningConfig
 
     settings = context.settings()
+    if generator not in DEFAULT_SEED:
+        raise LookalikeError(f"--generator takes demo or world2, not {generator[:40]!r}")
+    held_out_seeds = HELD_OUT if generator == "demo" else HELD_OUT_WORLD2
+    prefix = "" if generator == "demo" else f"{generator}-"
     if eval_db and eval_db == settings.database_url:
         raise LookalikeError("--eval-db must not be the configured database: the worlds would be imported into it")
     worlds: list[tuple[str, Path]] = []
@@ -85,7 +103,7 @@ def evaluate(
         if world is not None:
             raise LookalikeError("give --world or --seeds, not both")
         chosen = _seeds(seeds)
-        blocked = [s for s in chosen if s in HELD_OUT]
+        blocked = [s for s in chosen if s in held_out_seeds]
         if blocked and not held_out:
             raise LookalikeError(f"seed(s) {', '.join(map(str, blocked))} are held out: pass --held-out to "
                                  "measure them (once, at the end; never tune on them)")
@@ -93,23 +111,20 @@ def evaluate(
             raise LookalikeError("--eval-db takes one world: the brands of several worlds would be scored together")
         for s in chosen:
             typer.echo(f"world seed {s} ...", err=True)
-            worlds.append((f"seed-{s}", world_for_seed(settings.data_dir / "demo-worlds", s, brands=brands,
-                                                       workers=workers)))
+            worlds.append((f"{prefix}seed-{s}", world_for_seed(settings.data_dir / "demo-worlds", s, brands=brands,
+                                                                workers=workers, generator=generator)))
     else:
-        folder = world or settings.data_dir / "demo-world"
+        folder = world or settings.data_dir / ("demo-world" if generator == "demo" else f"{generator}-world")
         if folder.exists() and not folder.is_dir():
             raise LookalikeError(f"{folder} is not a folder")
         if not (folder / "registry.yaml").is_file():
             if folder.exists() and any(folder.iterdir()):
                 raise LookalikeError(f"{folder} holds no registry.yaml and is not empty: give an empty folder")
-            if seed in HELD_OUT and not held_out:
+            seed = DEFAULT_SEED[generator] if seed is None else seed
+            if seed in held_out_seeds and not held_out:
                 raise LookalikeError(f"seed {seed} is held out: pass --held-out to measure it")
-            try:
-                from data.demo.generate import generate_world  # deferred: only in a source tree
-            except ImportError as exc:
-                raise LookalikeError(f"cannot generate a demo world: {exc}") from None
-            typer.echo(f"generating demo world (seed {seed}) in {folder} ...", err=True)
-            generate_world(folder, seed=seed, brands=brands)
+            typer.echo(f"generating a {generator} world (seed {seed}) in {folder} ...", err=True)
+            generate_world_into(folder, seed=seed, brands=brands, workers=workers, generator=generator)
         worlds.append((folder.name, folder))
     signing = SigningConfig.from_settings(settings, workers=workers, **({} if ocr is None else {"ocr": ocr}))
     reports = []

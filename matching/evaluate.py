@@ -44,15 +44,25 @@ __all__ = [
 INFRINGING = frozenset({"counterfeit", "lookalike"})
 """Classes that count as a flag (the same set as ``matching.model.INFRINGING_CLASSES``)."""
 DISGUISE_KINDS = (
-    "exact", "misspelt", "spaced", "leetspeak", "homoglyph", "zero_width", "desc_only", "image_only",
-    "photo_mark", "reencoded", "crop", "mirror", "pad", "overlay", "collage", "rotate", "background",
-    "colour_shift", "seller_impersonation", "dupe", "inspired_by", "replica_wording", "cheap_price",
+    "exact", "misspelt", "spaced", "leetspeak", "homoglyph", "zero_width", "transposition", "truncation",
+    "added_words", "desc_only", "other_goods", "image_only", "photo_mark", "pack_photo", "small_photo",
+    "reencoded", "crop", "mirror", "pad", "overlay", "collage", "rotate", "perspective", "background",
+    "colour_shift", "screenshot", "seller_impersonation", "dupe", "inspired_by", "replica_wording", "cheap_price",
 )
+"""Disguise kinds in report order: the first world's (:mod:`data.demo`) and the second's (:mod:`data.world2`:
+``transposition``, ``truncation``, ``added_words``, ``other_goods`` (a coined mark word for word on goods the
+brand does not make), ``pack_photo`` (a new photo of a pack in the brand's design), ``small_photo`` (420-480
+px), ``perspective``, ``screenshot``).  A kind missing here is still reported, after these."""
 NEGATIVE_KINDS = (
-    "genuine", "resale", "second_hand", "grey_market", "compatible_accessory", "refill", "compatible_part",
-    "unrelated", "ordinary_word", "mark_in_word", "near_phrase", "same_style_photo", "shared_template",
+    "genuine", "authorized_sale", "resale", "second_hand", "grey_market", "compatible_accessory", "refill",
+    "compatible_part", "unrelated", "ordinary_word", "dictionary_collision", "generic_phrase", "split_compound",
+    "phrase_other_goods", "mark_in_word", "near_phrase", "same_style_photo", "shared_template",
     "other_brand_same_category",
 )
+"""Negative kinds in report order, the second world's included (``authorized_sale``: a genuine offer of an
+authorized seller below MSRP; ``dictionary_collision``: a dictionary mark in its ordinary sense on other goods;
+``generic_phrase``: a phrase mark used as the trade's ordinary words; ``split_compound``: an ordinary phrase
+that spells a compound mark with a space or hyphen; ``phrase_other_goods``: a mark phrase on other goods)."""
 SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 """Edges of the reliability and calibration bins (the last bin includes 1.0)."""

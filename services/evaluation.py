@@ -252,10 +252,22 @@ def analyst_decisions(session: Session) -> list[tuple[float, bool]]:
     return [(float(score or 0.0), status in UPHELD_STATUSES) for score, status in rows]
 
 
-def world_for_seed(root: Path, seed: int, *, brands: int = 12, workers: int = 2) -> Path:
-    """``root/seed-N`` holding the demo world of ``seed``, generated there when absent (the same seed
-    always gives the same files, so a cached folder is reused)."""
-    folder = Path(root) / (f"seed-{seed}" if brands == 12 else f"seed-{seed}-b{brands}")
+GENERATORS = ("demo", "world2")
+"""World generators ``lookalike eval`` can build: ``demo`` (:mod:`data.demo`, the project's own world) and
+``world2`` (:mod:`data.world2`, the independent held-out world written without the first one's edit list)."""
+
+
+def world_for_seed(root: Path, seed: int, *, brands: int | None = None, workers: int = 2,
+                   generator: str = "demo") -> Path:
+    """``root/seed-N`` (``root/world2-seed-N`` for the second world) holding the world of ``seed`` made by
+    ``generator`` (:data:`GENERATORS`), generated there when absent (the same seed always gives the same files,
+    so a cached folder is reused).  ``brands``: brands per world (None: the generator's default)."""
+    if generator not in GENERATORS:
+        raise LookalikeError(f"unknown world generator {generator!r} (known: {', '.join(GENERATORS)})")
+    default = 12 if generator == "demo" else 10
+    brands = brands or default
+    prefix = "" if generator == "demo" else f"{generator}-"
+    folder = Path(root) / (f"{prefix}seed-{seed}" if brands == default else f"{prefix}seed-{seed}-b{brands}")
     meta = folder / "world.json"
     if meta.is_file():
         try:
@@ -263,9 +275,26 @@ def world_for_seed(root: Path, seed: int, *, brands: int = 12, workers: int = 2)
                 return folder
         except (OSError, json.JSONDecodeError):
             pass
-    try:
-        from data.demo.generate import generate_world  # deferred: the generator is only in a source tree
-    except ImportError as exc:
-        raise LookalikeError(f"cannot generate a demo world: {exc}") from None
-    generate_world(folder, seed=seed, workers=workers, brands=brands)
+    generate_world_into(folder, seed=seed, brands=brands, workers=workers, generator=generator)
     return folder
+
+
+def generate_world_into(folder: Path, *, seed: int, brands: int | None = None, workers: int = 2,
+                        generator: str = "demo") -> None:
+    """Write the world of ``seed`` made by ``generator`` into ``folder`` (one-line error when the generator,
+    which lives only in a source tree, or a wheel it draws with, is missing)."""
+    try:
+        if generator == "world2":
+            from data.world2.assets import AssetMissing  # deferred: the generators are only in a source tree
+            from data.world2.generate import generate_world2  # deferred: see above
+
+            try:
+                generate_world2(folder, seed=seed, workers=workers, brands=brands or 10)
+            except AssetMissing as exc:
+                raise LookalikeError(f"cannot generate the second world: {exc}") from None
+        else:
+            from data.demo.generate import generate_world  # deferred: see above
+
+            generate_world(folder, seed=seed, workers=workers, brands=brands or 12)
+    except ImportError as exc:
+        raise LookalikeError(f"cannot generate a {generator} world: {exc}") from None
