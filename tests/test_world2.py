@@ -201,3 +201,27 @@ def test_eval_command_knows_the_second_world_and_refuses_its_held_out_seeds(tmp_
         assert err.startswith("error: ") and "\n" not in err
     result = CliRunner().invoke(app, ["eval", "--help"])
     assert "--generator" in result.output
+
+
+@pytest.mark.slow
+def test_the_crawler_reaches_every_product_of_the_served_world(world_dir: Path, listings: list[dict],
+                                                               tmp_path: Path) -> None:
+    from crawl_support import FAST_CRAWL
+    from sqlalchemy import select
+
+    from crawlers.run import CrawlRequest, run_crawl
+    from storage.db import Database
+    from storage.models import Listing
+
+    db_url = f"sqlite:///{tmp_path / 'crawl.db'}"
+    settings = load_settings(data_dir=tmp_path / "data", db_url=db_url)
+    with DemoMarketplace(world_dir, slow_seconds=0.1) as market:
+        run_crawl(settings, CrawlRequest(start_urls=[market.url + "/"], scrapy_overrides=FAST_CRAWL))
+        products = market.product_urls()
+    with Database(db_url).session() as session:
+        stored = {row.canonical_url: row for row in session.scalars(select(Listing))}
+        assert set(products.values()) <= set(stored), "some products of the second world were not crawled"
+        by_id = {r["id"]: r for r in listings}
+        for lid, url in products.items():
+            row = stored[url]
+            assert row.title and len(row.images) >= len(by_id[lid]["images"]) - 1, lid
