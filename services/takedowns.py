@@ -193,7 +193,7 @@ def notice_row(fmt: NoticeFormat, match: Match, brand: Brand, *, extra: Mapping[
     values: dict[str, Any] = {
         "generic": {
             "listing_url": listing.url, "marketplace": listing.marketplace.name, "item_id": listing.external_id,
-            "title": listing.title, "seller": listing.seller, "seller_url": extra.get("seller_url"),
+            "title": listing.title, "seller": listing.seller, "seller_url": listing.seller_url,
             "price": str(listing.price) if listing.price is not None else None, "currency": listing.currency,
             "msrp": str(match.product.msrp) if match.product and match.product.msrp is not None else None,
             "price_ratio": extra.get("price_ratio"), "brand": brand.name, "mark": _mark(match, brand),
@@ -299,8 +299,7 @@ def build_pack(database: Database, settings: Settings, *, brand: str, out: Path,
             entries[statement_name] = statement(match, brand_row, reference_name=official).encode()
             extra = {"official_photo": official, "manifest": manifest, "statement": statement_name,
                      "confirmed_by": who, "confirmed_at": when.isoformat() if when else None,
-                     "price_ratio": _ratio(match.listing.price, match.product.msrp if match.product else None),
-                     "seller_url": (match.signals or {}).get("listing_snapshot", {}).get("seller_url")}
+                     "price_ratio": _ratio(match.listing.price, match.product.msrp if match.product else None)}
             rows.append(notice_row(notice, match, brand_row, extra=extra))
             weakest.append((match_id, match.score))
         batches = [rows[i:i + notice.batch_size] for i in range(0, len(rows), notice.batch_size)]

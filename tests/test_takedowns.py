@@ -202,6 +202,21 @@ def test_each_pack_format_reads_back_with_its_columns(database, tmp_path, shop, 
         assert s.scalars(select(Takedown)).one().match_id == ids["fake"]
 
 
+def test_a_pack_carries_the_seller_url_the_listing_has(database, tmp_path, shop) -> None:
+    """The notice's ``seller_url`` is the stored listing's (it was read from the review snapshot, which never
+    holds it, so every pack had it blank)."""
+    settings = make_settings(tmp_path, database.url)
+    ids = make_world(database, shop)
+    seller_page = "https://bazaarly.test/shop/cheap-seller?ref=1"
+    with database.session() as s:
+        s.get(Match, ids["fake"]).listing.seller_url = seller_page
+    out = tmp_path / "generic.zip"
+    takedowns.build_pack(database, settings, brand="Fullips", out=out)
+    with zipfile.ZipFile(out) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("notices/generic-batch-001.csv").decode())))
+    assert [(row["listing_url"], row["seller_url"]) for row in rows] == [(shop.base + "/p/fake", seller_page)]
+
+
 def test_batches_split_at_the_platform_limit(database, tmp_path, shop, monkeypatch) -> None:
     settings = make_settings(tmp_path, database.url)
     make_world(database, shop)
