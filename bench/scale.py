@@ -217,7 +217,8 @@ def _stages(world: Path, data_dir: Path, db_url: str, *, match_sample: int, seed
     from core.settings import load_settings
     from crawlers.run import CrawlRequest, run_crawl
     from data.demo.marketplace import DemoMarketplace
-    from services.registry import import_registry, load_registry
+    from services.registry.load import load_registry
+    from services.registry.sync import import_registry
     from services.signatures import SigningStats, sign_pending, sign_stored
     from storage.db import Database
     from storage.imagestore import ImageStore

@@ -20,7 +20,8 @@ from core.prefect_env import configure_prefect_env, prefect_defaults
 from core.settings import load_settings
 from services import scan
 from services.matchdata import image_signature, listing_input, load_brand_profiles, photo_label
-from services.registry import import_registry, load_registry
+from services.registry.load import load_registry
+from services.registry.sync import import_registry
 from services.review import set_status
 from services.signatures import sign_stored
 from storage.db import Database

@@ -25,7 +25,9 @@ from core.settings import load_settings
 from crawlers.run import CrawlRequest, run_crawl
 from data.demo.marketplace import DemoMarketplace
 from matching.images import SIGNATURE_VERSION, ImageSignature
-from services.registry import RegistryInvalid, import_registry, load_registry
+from services.registry.load import load_registry
+from services.registry.specification import RegistryInvalid
+from services.registry.sync import import_registry
 from services.signatures import (
     Backend,
     InlineBackend,
