@@ -477,3 +477,33 @@ def test_the_outcome_of_a_run_elsewhere_says_why_it_has_no_crawl(database: Datab
                              target_key=target.crawl_request(scan_id="scan-1").target_key))
     recorded = outcome(completed)
     assert (recorded.status, recorded.stats.pages) == ("finished", 4) and recorded.crawl_run_id is not None
+
+
+def test_runs_recorded_before_target_keys_get_theirs_from_params_once(db_url: str) -> None:
+    """Migration 0009 backfills ``crawl_runs.target_key`` from ``params`` (a scan in flight during the
+    upgrade still finds its runs); runs of no scan are left without one."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from storage.db import alembic_config, upgrade
+
+    upgrade(db_url)
+    command.downgrade(alembic_config(db_url), "0009_crawl_target-1")
+    runs = sa.table("crawl_runs", sa.column("scan_id", sa.String), sa.column("started_at", sa.DateTime),
+                    sa.column("status", sa.String), sa.column("params", sa.JSON), sa.column("stats", sa.JSON))
+    target = scan.ScanTarget(profile="demo", base_url="http://127.0.0.1:8000", queries=("fullips",))
+    params = {"spider": "search", "start_urls": [], "profile": "demo", "queries": ["fullips"],
+              "base_url": "http://127.0.0.1:8000", "scope": "search"}
+    with Database(db_url) as database, database.engine.begin() as conn:
+        when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+        conn.execute(sa.insert(runs), [
+            {"scan_id": "scan-1", "started_at": when, "status": "finished", "params": params, "stats": {"pages": 2}},
+            {"scan_id": None, "started_at": when, "status": "finished", "params": params, "stats": {}}])
+    upgrade(db_url)
+    with Database(db_url) as database:
+        assert scan.recorded_outcome(database, scan_id="scan-1", target=target).stats.pages == 2
+        with database.session() as session:
+            assert [r.target_key for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))] == [
+                target.crawl_request().target_key, None]
