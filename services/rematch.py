@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import LookalikeError
 from core.settings import Settings
+from matching.config import MatchConfig
+from matching.matcher import Matcher
 from services.matchdata import listing_load_options, load_brand_profiles, product_ids
 from services.registry.changes import Change, ChangeKind
 from services.scan import DEFAULT_BATCH_SIZE, MatchStats, match_listings
@@ -158,9 +160,6 @@ def run_rematch_jobs(
 
     Each batch (``batch_size`` listings) is scored, recorded and the job's cursor moved in one
     transaction.  A job whose brand was deleted disappears with it (the foreign key cascades)."""
-    from matching import Matcher
-    from matching.config import MatchConfig
-
     stats = RematchStats()
     with database.session() as session:
         job_ids = list(session.scalars(select(RematchJob.id).where(

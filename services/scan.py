@@ -40,6 +40,8 @@ from core.errors import LookalikeError
 from core.settings import Settings
 from crawlers.run import run_crawl
 from crawlers.stats import CrawlStats
+from matching.config import MatchConfig
+from matching.matcher import Matcher
 from matching.model import CLASSES
 from services.matchdata import listing_input, listing_load_options, load_brand_profiles, product_ids
 from services.review import CLEAN_CLASSES, Verdict, record_match
@@ -282,9 +284,6 @@ def match_pending(
     (:func:`services.signatures.sign_stored`) before scoring, so every stored image has its signature; the
     nightly flow runs it as its own task and passes False.
     """
-    from matching import Matcher
-    from matching.config import MatchConfig
-
     stats = MatchStats()
     if sign_first:
         sign_stored(database, settings, logger=logger)
