@@ -15,7 +15,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli import context
-from crawlers.stats import CrawlStats
 
 
 def crawl(
@@ -60,6 +59,7 @@ def crawl(
 
 def print_run_summary(console: Console, settings, run_id: int) -> str:
     """Print one crawl's summary table; returns its status."""
+    from crawlers.stats import CrawlStats  # deferred: start-up time (`--help` loads no crawler module)
     from storage.models import CrawlRun, Marketplace
 
     with context.database(settings) as database, database.session() as session:
