@@ -223,6 +223,7 @@ class Marketplace(Base):
 
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_scan_target", "scan_id", "target_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     marketplace_id: Mapped[int | None] = mapped_column(ForeignKey("marketplaces.id", ondelete="SET NULL"), index=True)
     #: Groups the crawls of one scan (one night).
@@ -231,9 +232,12 @@ class CrawlRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: ``running``, ``finished``, ``failed``.
     status: Mapped[str] = mapped_column(String(20), default="running")
-    #: What was asked: start URLs, profile, queries.
+    #: Which crawl this is, whatever the run: ``crawlers.run.CrawlRequest.target_key`` (a hash of the start
+    #: URLs, profile and base URL), so a scan finds the runs of each of its targets by equality.
+    target_key: Mapped[str | None] = mapped_column(String(64))
+    #: What was asked: start URLs, profile, queries (for people; programs use ``target_key``).
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: Counts: pages, listings new/changed/unchanged, errors, images, dropped items by reason.
+    #: Counts and outcome, as ``crawlers.stats.CrawlStats.as_json`` writes them (read with ``from_json``).
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

@@ -26,7 +26,9 @@ from crawlers.run import CrawlRequest, run_crawl
 from data.demo.marketplace import DemoMarketplace
 from matching.signature import SIGNATURE_VERSION
 from matching.signature_codec import decode
-from services.registry import RegistryInvalid, import_registry, load_registry
+from services.registry.load import load_registry
+from services.registry.specification import RegistryInvalid
+from services.registry.sync import import_registry
 from services.signatures import (
     Backend,
     InlineBackend,
