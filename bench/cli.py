@@ -33,7 +33,7 @@ ENTRY = "import sys; from cli import main; sys.argv[0] = 'lookalike'; main(sys.a
 EAGER = "import cv2, numpy, PIL.Image, pandas, pyarrow, alembic.command, sqlalchemy.orm, matching.matcher"
 #: For scale: what ``review list`` and ``brands list`` loaded before their lean read path (the settings object,
 #: the ORM models and the two services); they now read through core.configfile and storage.lean instead.
-ORM_PATH = "import core.settings, storage.db, storage.models, services.review, services.registry"
+ORM_PATH = "import core.settings, storage.db, storage.models, services.review, services.registry.queries"
 
 
 def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:

@@ -83,6 +83,7 @@ def run_full(url: str, data_dir: Path, product_urls: set[str], *, sign: bool = F
 
     from core.settings import load_settings
     from crawlers.run import CrawlRequest, run_crawl
+    from crawlers.stats import CrawlStats
     from storage.db import Database
     from storage.models import CrawlRun, Listing
 
@@ -91,7 +92,7 @@ def run_full(url: str, data_dir: Path, product_urls: set[str], *, sign: bool = F
     db = Database(settings.database_url)
     with db.session() as session:
         run = session.get(CrawlRun, run_id)
-        stats, status = run.stats, run.status
+        stats, status = CrawlStats.from_json(run.stats), run.status
         stored = set(session.execute(select(Listing.canonical_url)).scalars())
     signing = None
     if sign:
@@ -100,10 +101,10 @@ def run_full(url: str, data_dir: Path, product_urls: set[str], *, sign: bool = F
         signing = sign_stored(db, settings)
     db.dispose()
     if status != "finished":
-        raise SystemExit(f"full crawl failed: {stats.get('error')} {stats.get('log_tail', '')[-500:]}")
-    seconds = _elapsed(stats["scrapy"])
-    return {"pages": stats["pages"], "seconds": seconds, "pages_per_s": stats["pages"] / seconds,
-            "listings": stats["listings_stored"], "images": stats["images"]["ok"] + stats["images"]["reused"],
+        raise SystemExit(f"full crawl failed: {stats.error} {(stats.log_tail or '')[-500:]}")
+    seconds = _elapsed(stats.scrapy)
+    return {"pages": stats.pages, "seconds": seconds, "pages_per_s": stats.pages / seconds,
+            "listings": stats.listings_stored, "images": stats.images.ok + stats.images.reused,
             "coverage": len(product_urls & stored) / len(product_urls),
             "not_products": len(stored - product_urls),
             **({"signed": signing.signed, "sign_failed": signing.failed, "sign_seconds": signing.seconds}

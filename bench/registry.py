@@ -43,7 +43,8 @@ def write_registry(path: Path, brands: int) -> None:
 
 
 def run(brands: int, db_url: str | None = None) -> list[tuple[str, float, str]]:
-    from services.registry import import_registry, load_registry
+    from services.registry.load import load_registry
+    from services.registry.sync import import_registry
     from storage.db import Database
     from storage.imagestore import ImageStore
 

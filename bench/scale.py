@@ -216,8 +216,10 @@ def _stages(world: Path, data_dir: Path, db_url: str, *, match_sample: int, seed
 
     from core.settings import load_settings
     from crawlers.run import CrawlRequest, run_crawl
+    from crawlers.stats import CrawlStats
     from data.demo.marketplace import DemoMarketplace
-    from services.registry import import_registry, load_registry
+    from services.registry.load import load_registry
+    from services.registry.sync import import_registry
     from services.signatures import SigningStats, sign_pending, sign_stored
     from storage.db import Database
     from storage.imagestore import ImageStore
@@ -253,11 +255,11 @@ def _stages(world: Path, data_dir: Path, db_url: str, *, match_sample: int, seed
             seconds = time.perf_counter() - started
         with db.session() as session:
             run_row = session.get(CrawlRun, run_id)
-            stats = run_row.stats or {}
-            partial = stats.get("finish_reason") == "closespider_timeout"
+            stats = CrawlStats.from_json(run_row.stats)
+            partial = stats.finish_reason == "closespider_timeout"
             if run_row.status != "finished" and not partial:
-                raise SystemExit(f"crawl failed: {stats.get('error')}")
-            pages = int(stats.get("pages", 0))
+                raise SystemExit(f"crawl failed: {stats.error}")
+            pages = stats.pages
             crawled = session.scalar(select(func.count()).select_from(Listing)) or 0
         done(Stage("crawl", seconds, pages, "pages", partial=partial,
                    note=f"{crawled} listings stored of {n_world} served"))

@@ -12,7 +12,7 @@ from rich.table import Table
 from cli import context
 from core.terminal import safe_text
 
-#: Defaults shown in ``--help``; they equal services.registry's (tests/test_cli_startup.py checks), written
+#: Defaults shown in ``--help``; they equal services.registry.images' (tests/test_cli_startup.py checks), written
 #: out here so that ``--help`` does not load the registry service (deferred: start-up time).
 IMAGE_FETCH_SECONDS = 60.0
 IMPORT_FETCH_BUDGET = 600.0
@@ -32,26 +32,21 @@ def import_(
         IMPORT_FETCH_BUDGET, "--download-budget", min=1, help="Seconds all URL images of the file may take."),
 ) -> None:
     """Validate a registry file whole, then import it in one transaction and report what changed."""
-    from core.netpolicy import fetch_bytes  # deferred: start-up time
-    from services.registry import import_registry, load_registry  # deferred: start-up time
+    from services.registry.images import policy_fetcher  # deferred: start-up time
+    from services.registry.load import load_registry  # deferred: start-up time
+    from services.registry.sync import import_registry  # deferred: start-up time
     from storage.imagestore import ImageStore  # deferred: start-up time
 
     settings = context.settings()
     store = ImageStore.from_settings(settings)
-
-    def fetch(url: str, *, deadline: float | None = None) -> tuple[bytes, str | None]:
-        return fetch_bytes(url, max_bytes=settings.max_image_bytes, user_agent=settings.rendered_user_agent,
-                           allow_private=settings.allow_private_network, timeout=settings.download_timeout,
-                           total_timeout=image_seconds, deadline=deadline)
-
-    registry = load_registry(file, store=store, fetch=fetch, allow_outside_images=allow_images_outside,
-                             fetch_budget=download_budget)
+    registry = load_registry(file, store=store, fetch=policy_fetcher(settings, seconds=image_seconds),
+                             allow_outside_images=allow_images_outside, fetch_budget=download_budget)
     with context.database(settings) as db, db.session() as session:
         report = import_registry(session, registry, store)
         if dry_run:
             session.rollback()
     console = Console(highlight=False, soft_wrap=True, emoji=False)
-    for line in report.changes:
+    for line in report.lines():
         console.print(safe_text(f"  {line}", limit=600))
     verb = "would change" if dry_run else "changed"
     if report.changed:
@@ -65,7 +60,7 @@ def list_() -> None:
     """Show the registered brands."""
     rows = _quick_rows()  # the fast path: no SQLAlchemy, no pydantic (start-up time)
     if rows is None:
-        from services.registry import list_brands  # deferred: start-up time
+        from services.registry.queries import list_brands  # deferred: start-up time
 
         with context.database() as db, db.session() as session:
             rows = list_brands(session)
@@ -107,7 +102,7 @@ def _quick_rows() -> list[dict] | None:
 @brands_app.command("schema")
 def schema() -> None:
     """Print the registry format as JSON Schema."""
-    from services.registry import json_schema  # deferred: start-up time
+    from services.registry.specification import json_schema  # deferred: start-up time
 
     typer.echo(json.dumps(json_schema(), indent=2))
 

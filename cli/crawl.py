@@ -59,36 +59,36 @@ def crawl(
 
 def print_run_summary(console: Console, settings, run_id: int) -> str:
     """Print one crawl's summary table; returns its status."""
+    from crawlers.stats import CrawlStats  # deferred: start-up time (`--help` loads no crawler module)
     from storage.models import CrawlRun, Marketplace
 
     with context.database(settings) as database, database.session() as session:
         run = session.get(CrawlRun, run_id)
         marketplace = session.get(Marketplace, run.marketplace_id) if run.marketplace_id else None
-        stats, status, name = dict(run.stats or {}), run.status, marketplace.name if marketplace else "-"
-    listings = stats.get("listings", {})
-    images = stats.get("images", {})
+        stats, status = CrawlStats.from_json(run.stats), run.status
+        name = marketplace.name if marketplace else "-"
+    listings, images = stats.listings, stats.images
     table = Table(title=f"Crawl {run_id} of {name}: {status}", show_header=False)
     table.add_column("what")
     table.add_column("count", overflow="fold")
     rows = [
-        ("pages", stats.get("pages", 0)),
-        ("listings new / changed / unchanged",
-         f"{listings.get('new', 0)} / {listings.get('changed', 0)} / {listings.get('unchanged', 0)}"),
-        ("listings missed / gone", f"{listings.get('missed', 0)} / {listings.get('gone', 0)}"),
-        ("images ok / reused", f"{images.get('ok', 0)} / {images.get('reused', 0)}"),
-        ("images failed", _pairs(images.get("failed", {}))),
-        ("dropped items", _pairs(stats.get("dropped", {}))),
-        ("refused requests", _pairs(stats.get("refused", {}))),
-        ("HTTP statuses", _pairs(stats.get("http_status", {}))),
-        ("errors", stats.get("errors", 0)),
-        ("gone check", stats.get("gone_check") or "-"),
+        ("pages", stats.pages),
+        ("listings new / changed / unchanged", f"{listings.new} / {listings.changed} / {listings.unchanged}"),
+        ("listings missed / gone", f"{listings.missed} / {listings.gone}"),
+        ("images ok / reused", f"{images.ok} / {images.reused}"),
+        ("images failed", _pairs(images.failed)),
+        ("dropped items", _pairs(stats.dropped)),
+        ("refused requests", _pairs(stats.refused)),
+        ("HTTP statuses", _pairs(stats.http_status)),
+        ("errors", stats.errors),
+        ("gone check", stats.gone_check or "-"),
     ]
-    if stats.get("error"):
-        rows.append(("failure", f"{stats['error']} (log: {stats.get('log', '-')})"))
+    if stats.error:
+        rows.append(("failure", f"{stats.error} (log: {stats.log or '-'})"))
     for label, value in rows:
         table.add_row(label, str(value))
     console.print(table)
-    if status == "finished" and not stats.get("listings_stored"):
+    if status == "finished" and not stats.listings_stored:
         console.print("[yellow]warning:[/] the crawl stored no listing; check the start URL, robots.txt and "
                       f"the log in {Path(settings.data_dir) / 'logs'}")
     return status

@@ -95,7 +95,8 @@ def demo_command(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's run log on the console."),
 ) -> None:
     """Generate the demo world, serve it, import its brands, run the nightly scan, show the suspects."""
-    from services.registry import import_registry, load_registry  # deferred: start-up time
+    from services.registry.load import load_registry  # deferred: start-up time
+    from services.registry.sync import import_registry  # deferred: start-up time
     from storage.imagestore import ImageStore  # deferred: start-up time
 
     settings = context.settings()

@@ -133,11 +133,9 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     lines = scan.summary_lines(result)
     for line in lines[:3]:
         console.print(safe_text(line, limit=600))
-    for crawl in result.crawls:
-        if crawl.get("status") != "finished":
-            error = (crawl.get("stats") or {}).get("error") or ""
-            console.print(safe_text(f"crawl {crawl.get('target')}: {crawl.get('status')} {error}".rstrip(),
-                                    limit=600, style="red"))
+    for crawl in result.failed_crawls:
+        console.print(safe_text(f"crawl {crawl.target}: {crawl.status} {crawl.stats.error or ''}".rstrip(),
+                                limit=600, style="red"))
     rows = scan.summary_rows(result)
     if rows:
         table = Table("brand", "new", "updated", "reopened", "open", title="Suspects per brand")

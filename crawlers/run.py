@@ -13,6 +13,7 @@ if the child failed without finishing the row, marks the run ``failed`` with the
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import os
@@ -20,7 +21,7 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from core.errors import LookalikeError
+from crawlers.stats import CrawlStats
 
 SPIDERS = {
     "generic": "crawlers.spiders.generic.GenericProductSpider",
@@ -116,6 +118,19 @@ class CrawlRequest:
     scrapy_overrides: dict[str, Any] = attrs.field(factory=dict, converter=lambda v: dict(v or {}))
     timeout: float | None = None
 
+    @property
+    def target_key(self) -> str:
+        """Which crawl this is (:func:`target_key` of its start URLs, profile and base URL), stored as
+        ``crawl_runs.target_key``: every run of the same request, retries included, has the same key."""
+        return target_key(self.start_urls, self.profile, self.base_url)
+
+
+def target_key(start_urls: Sequence[str], profile: str | None, base_url: str | None) -> str:
+    """sha256 hex of a crawl's identity: its start URLs in order, its profile and its base URL (the
+    queries are not part of it: a scan plans one crawl per profile and base URL whatever it searches)."""
+    identity = json.dumps([list(start_urls), profile, base_url], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
 
 def crawl_request(request: CrawlRequest, *, profiles_dir: Path | None = None) -> tuple[str, dict[str, Any]]:
     """(spider name, spider keyword arguments) for ``request``; raises ``LookalikeError`` in one line for
@@ -175,7 +190,8 @@ def run_crawl(settings: Any, request: CrawlRequest, *, progress: ProgressCallbac
               "scope": kwargs.get("scope") or ("search" if spider == "search" else "full")}
     with Database.opened(settings.database_url) as db:
         with db.session() as session:
-            run_id = start_run(session, marketplace_id=None, scan_id=request.scan_id, params=params).id
+            run_id = start_run(session, marketplace_id=None, scan_id=request.scan_id, params=params,
+                               target_key=request.target_key).id
         payload = {
             "settings": json.loads(settings.model_dump_json()),
             "spider": spider,
@@ -197,11 +213,11 @@ def run_crawl(settings: Any, request: CrawlRequest, *, progress: ProgressCallbac
                 tail = log_path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL_CHARS:] if log_path.exists() else ""
                 error = (f"the crawl took longer than {request.timeout:g} s and was stopped"
                          if returncode == TIMED_OUT else f"crawler process exited with status {returncode}")
+                stats = CrawlStats.from_json(run.stats)  # what the child recorded, if it got that far
                 run.status = "failed"
                 run.finished_at = run.finished_at or utcnow()
-                run.stats = {**(run.stats or {}), "error": (run.stats or {}).get("error") or error,
-                             "retryable": (run.stats or {}).get("retryable", True), "log_tail": tail,
-                             "log": str(log_path)}
+                run.stats = stats.failed(stats.error or error, retryable=stats.retryable, log_tail=tail,
+                                         log=str(log_path)).as_json()
         return run_id
 
 

@@ -17,33 +17,33 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
 from core.settings import load_settings
+from flows.common import task_database
 from services import digests
-from storage.db import Database
 
 
 @task(name="deliver-digests", cache_policy=NO_CACHE)
-def deliver_digests(owner: str | None, force: bool) -> dict[str, Any]:
-    """Build and deliver the digests; returns :meth:`services.digests.DigestRun.as_dict`.  Not retried as a
-    task: SMTP retries happen inside, per digest, and a retry of the whole task could not add anything."""
+def deliver_digests(owner: str | None, force: bool) -> digests.DigestRun:
+    """Build and deliver the digests (:func:`services.digests.send_digests`).  Not retried as a task: SMTP
+    retries happen inside, per digest, and a retry of the whole task could not add anything."""
     logger = get_run_logger()
     settings = load_settings()
-    with Database.opened(settings.database_url) as database:
+    with task_database(settings) as database:
         run = digests.send_digests(database, settings, owner=owner, force=force, logger=logger)
     for line in run.lines():
         logger.info(line)
-    return run.as_dict()
+    return run
 
 
 @flow(name="send-digests")
 def send_digests(owner: str | None = None, force: bool = False) -> Any:
-    """Deliver every owner's due digest (or ``owner``'s); returns the counts and each owner's outcome."""
-    result = deliver_digests(owner, force)
-    rows = [{"owner": r["owner"], "outcome": r["outcome"], "items": r["items"], "reason": r["reason"]}
-            for r in result["results"]]
+    """Deliver every owner's due digest (or ``owner``'s); returns the counts and each owner's outcome
+    (:meth:`services.digests.DigestRun.as_dict`)."""
+    run = deliver_digests(owner, force)
+    rows = [{"owner": r.owner, "outcome": r.outcome, "items": r.items, "reason": r.reason} for r in run.results]
     if rows:
         create_table_artifact(key="digest-report", table=rows, description="Owner digests of this run")
-    counts = result["counts"]
+    counts = run.counts
     if counts.get("failed"):
-        failed = [f"{r['owner']}: {r['reason']}" for r in result["results"] if r["outcome"] == "failed"]
+        failed = [f"{r.owner}: {r.reason}" for r in run.results if r.outcome == "failed"]
         return Failed(message=f"{counts['failed']} digest(s) failed: " + "; ".join(failed)[:1500])
-    return result
+    return run.as_dict()

@@ -35,6 +35,8 @@ from core.settings import Settings
 from core.text import one_line
 from services.mailer import DeliveryInDoubt, NotDelivered, smtp_send, write_eml
 from services.review import as_utc
+from services.scan import CrawlOutcome, ScanSummary
+from storage.db import Database
 from storage.models import Brand, Match, utcnow
 
 MAX_CAUSE = 300
@@ -61,15 +63,48 @@ class Spike:
     average: float
 
 
-def crawl_failures(crawls: Sequence[dict[str, Any]]) -> list[SiteFailure]:
-    """The crawls of a scan summary (``ScanSummary.crawls``) that did not finish, with their causes."""
+@dataclass(frozen=True)
+class ScanAlerts:
+    """What :func:`alert_after_scan` found and did: failed sites, spiking brands, and where the alert
+    went (None: nothing to alert)."""
+
+    failures: list[SiteFailure]
+    spikes: list[Spike]
+    delivery: str | None = None
+
+
+def alert_after_scan(database: Database, settings: Settings, summary: ScanSummary, *, started: dt.datetime,
+                     logger: Any = None) -> ScanAlerts:
+    """The nightly scan's last check: each site that could not be crawled and each brand whose new
+    suspects spike (since ``started``, when the scan began) is logged, and one alert goes to the operators
+    when there is any (:func:`deliver_alert`: never raises for a delivery problem)."""
+    failures = crawl_failures(summary.crawls)
+    tonight = {brand: counts.get("new", 0) for brand, counts in summary.per_brand.items()}
+    with database.session() as session:
+        spiked = spikes(session, tonight, before=started, settings=settings)
+    if logger:
+        for failure in failures:
+            logger.error("site %s could not be crawled: %s", failure.site, failure.cause)
+        for spike in spiked:
+            logger.warning("suspect spike for %s: %d new tonight, %.2f per night before", spike.brand,
+                           spike.tonight, spike.average)
+    if not failures and not spiked:
+        return ScanAlerts(failures, spiked)
+    message = alert_message(settings, scan_id=summary.scan_id, failures=failures, spiked=spiked)
+    delivery = deliver_alert(settings, message, logger=logger)
+    if logger:
+        logger.warning("operator alert %s", delivery)
+    return ScanAlerts(failures, spiked, delivery)
+
+
+def crawl_failures(crawls: Sequence[CrawlOutcome]) -> list[SiteFailure]:
+    """The crawls of a scan (``ScanSummary.crawls``) that did not finish, with their causes."""
     failures = []
     for crawl in crawls:
-        if crawl.get("status") == "finished":
+        if crawl.finished:
             continue
-        stats = crawl.get("stats") or {}
-        cause = stats.get("error") or stats.get("finish_reason") or f"crawl {crawl.get('status') or 'failed'}"
-        site = crawl.get("marketplace") or crawl.get("target") or "unknown site"
+        cause = crawl.stats.error or crawl.stats.finish_reason or f"crawl {crawl.status or 'failed'}"
+        site = crawl.marketplace or crawl.target or "unknown site"
         failures.append(SiteFailure(one_line(str(site), 200), one_line(str(cause), MAX_CAUSE)))
     return failures
 

@@ -3,7 +3,7 @@
 :func:`evaluate_world_dir` takes a demo world folder (``registry.yaml``, ``listings.jsonl``, ``refs/``,
 ``listing-images/``; see :mod:`data.demo`) and
 
-1. imports the registry with :func:`services.registry.load_registry` / :func:`~services.registry.import_registry`
+1. imports the registry with :func:`services.registry.load.load_registry` / :func:`~services.registry.sync.import_registry`
    into a database (a temporary SQLite file unless a URL is given), reference photos signed at import;
 2. stores every listing and its images as the crawl's storage pipeline does
    (:func:`crawlers.pipelines.records.upsert_listings`, images content-addressed in an
@@ -37,7 +37,8 @@ from crawlers.items import Listing as ListingItem
 from crawlers.pipelines.records import get_or_create_marketplace, save_images, start_run, upsert_listings
 from matching.evaluate import EvalReport, outcome_of
 from services.matchdata import listing_input, listing_load_options, load_brand_profiles
-from services.registry import import_registry, load_registry
+from services.registry.load import load_registry
+from services.registry.sync import import_registry
 from services.signatures import SigningConfig, sign_pending
 from storage.db import Database
 from storage.imagestore import ImageRejected, ImageStore

@@ -2,7 +2,7 @@
 
 ``lookalike review list`` and ``lookalike brands list`` are looked at many times a day; through the ORM
 they spent most of their time importing it (issue 14.5).  The functions here give the same rows, in the same
-order, with the same errors as :func:`services.review.list_matches` and :func:`services.registry.list_brands`
+order, with the same errors as :func:`services.review.list_matches` and :func:`services.registry.queries.list_brands`
 (tests/test_cli_startup.py compares them on SQLite and PostgreSQL), from a :class:`storage.lean.Reader`.
 The rules they share with those services (the status check, the queue order, the brand lookup, the digest
 summary) are defined here once and used by both.
@@ -108,7 +108,7 @@ def queue_rows(reader: Reader, *, brand: str | int | None = None, status: str | 
 
 
 def brand_rows(reader: Reader) -> list[dict[str, Any]]:
-    """A summary row per registered brand, by name, as :func:`services.registry.list_brands` gives them."""
+    """A summary row per registered brand, by name, as :func:`services.registry.queries.list_brands` gives them."""
     brands = reader.select(
         ["brands.id", "brands.name", "brands.category", "brands.digest_to", "owners.name", "owners.digest_enabled",
          "owners.digest_frequency", "owners.digest_min_score", "owners.digest_classes"],

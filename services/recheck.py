@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from crawlers.stats import CrawlStats
 from services.review import as_utc, set_status
 from storage.db import Database
 from storage.models import CrawlRun, Listing, Marketplace, Match
@@ -102,8 +103,8 @@ def recheck_crawl(settings: Settings, group: RecheckGroup, *, scan_id: str | Non
     with _session(settings) as session:
         run = session.get(CrawlRun, run_id)
         if run is not None and run.status == "failed":
-            error = (run.stats or {}).get("error") or (run.stats or {}).get("finish_reason") or "see its log"
-            raise CrawlFailed(f"recheck of {group.marketplace} (run {run_id}) failed: {str(error)[:300]}")
+            error = CrawlStats.from_json(run.stats).failure
+            raise CrawlFailed(f"recheck of {group.marketplace} (run {run_id}) failed: {error[:300]}")
     return run_id
 
 

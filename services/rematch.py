@@ -20,7 +20,7 @@ against every brand anyway).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,13 +29,16 @@ from sqlalchemy.orm import Session
 
 from core.errors import LookalikeError
 from core.settings import Settings
+from matching.config import MatchConfig
+from matching.matcher import Matcher
 from services.matchdata import listing_load_options, load_brand_profiles, product_ids
+from services.registry.changes import Change, ChangeKind
 from services.scan import DEFAULT_BATCH_SIZE, MatchStats, match_listings
 from storage.db import Database
 from storage.models import Brand, Listing, RematchJob, utcnow
 
-#: Registry change lines (``brand B: <what> ...``) that do not change what a brand matches.
-_NO_MATCH_EFFECT = ("owner ", "digest_to ", "digest ")
+#: Kinds of registry change that do not change what a brand matches.
+NO_MATCH_EFFECT = frozenset({ChangeKind.OWNER, ChangeKind.DIGEST})
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 
@@ -79,37 +82,27 @@ def queue_rematch(session: Session, brand: Brand, *, reason: str) -> RematchJob:
     return job
 
 
-def brands_to_rematch(changes: Iterable[str], brand_names: Iterable[str]) -> dict[str, str]:
+def brands_to_rematch(changes: Iterable[Change]) -> dict[str, str]:
     """``{brand name: reason}`` for the brands whose registry changes can change their matches.
 
-    ``changes`` are :class:`services.registry.ImportReport` lines (``brand B: created``,
-    ``brand B: product X: image 'a.jpg' added``...).  Owner and digest settings do not count.
+    ``changes`` are an import's :class:`services.registry.changes.Change` records; a brand created is
+    ``brand registered``, any other change of a kind in :data:`NO_MATCH_EFFECT` is ``registry changed``.
     """
-    names = set(brand_names)
-    said: dict[str, list[str]] = {}
-    for line in changes:  # one pass: a line belongs to the longest brand name that prefixes it
-        if not line.startswith("brand "):
-            continue
-        owner, at = None, line.find(": ", 6)
-        while at != -1:
-            if line[6:at] in names:
-                owner = line[6:at]
-            at = line.find(": ", at + 2)
-        if owner is not None:
-            said.setdefault(owner, []).append(line[6 + len(owner) + 2:])
     wanted: dict[str, str] = {}
-    for name, mine in said.items():
-        if "created" in mine:
-            wanted[name] = "brand registered"
-        elif any(not what.startswith(_NO_MATCH_EFFECT) for what in mine):
-            wanted[name] = "registry changed"
+    for change in changes:
+        if change.brand is None or change.kind in NO_MATCH_EFFECT:
+            continue
+        if change.kind is ChangeKind.CREATED:
+            wanted[change.brand] = "brand registered"
+        else:
+            wanted.setdefault(change.brand, "registry changed")
     return wanted
 
 
-def queue_after_import(session: Session, changes: Iterable[str], brand_names: Sequence[str]) -> list[RematchJob]:
+def queue_after_import(session: Session, changes: Iterable[Change]) -> list[RematchJob]:
     """Queue a re-match for every brand of an import whose changes can change its matches (call in the
     import's transaction, after its flush)."""
-    wanted = brands_to_rematch(changes, brand_names)
+    wanted = brands_to_rematch(changes)
     if not wanted:
         return []
     brands = session.scalars(select(Brand).where(Brand.name.in_(list(wanted))).order_by(Brand.id))
@@ -167,9 +160,6 @@ def run_rematch_jobs(
 
     Each batch (``batch_size`` listings) is scored, recorded and the job's cursor moved in one
     transaction.  A job whose brand was deleted disappears with it (the foreign key cascades)."""
-    from matching import Matcher
-    from matching.config import MatchConfig
-
     stats = RematchStats()
     with database.session() as session:
         job_ids = list(session.scalars(select(RematchJob.id).where(

@@ -27,8 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import secrets
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -37,6 +38,10 @@ from sqlalchemy.orm import Session
 
 from core.errors import LookalikeError
 from core.settings import Settings
+from crawlers.run import run_crawl
+from crawlers.stats import CrawlStats
+from matching.config import MatchConfig
+from matching.matcher import Matcher
 from matching.model import CLASSES
 from services.matchdata import listing_input, listing_load_options, load_brand_profiles, product_ids
 from services.review import CLEAN_CLASSES, Verdict, record_match
@@ -82,41 +87,28 @@ class CrawlOutcome:
     crawl_run_id: int | None
     status: str
     marketplace: str | None = None
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    def count(self, *path: str) -> int:
-        """The int at ``path`` in the stats (``count("listings", "new")``), 0 when absent."""
-        value: Any = self.stats
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+    stats: CrawlStats = field(default_factory=CrawlStats)
 
     @property
-    def pages(self) -> int:
-        return self.count("pages")
-
-    @property
-    def listings_new(self) -> int:
-        return self.count("listings", "new")
-
-    @property
-    def listings_changed(self) -> int:
-        return self.count("listings", "changed") + self.count("listings", "reappeared")
-
-    @property
-    def listings_unchanged(self) -> int:
-        return self.count("listings", "unchanged")
-
-    @property
-    def listings_gone(self) -> int:
-        return self.count("listings", "gone")
-
-    @property
-    def errors(self) -> int:
-        return self.count("errors")
+    def finished(self) -> bool:
+        return self.status == "finished"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-friendly, ``stats`` in their stored shape (:meth:`crawlers.stats.CrawlStats.as_json`)."""
+        return {"target": self.target, "crawl_run_id": self.crawl_run_id, "status": self.status,
+                "marketplace": self.marketplace, "stats": self.stats.as_json()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CrawlOutcome:
+        return cls(target=data["target"], crawl_run_id=data.get("crawl_run_id"), status=data["status"],
+                   marketplace=data.get("marketplace"), stats=CrawlStats.from_json(data.get("stats")))
+
+
+def failed_outcome(target: ScanTarget, error: str) -> CrawlOutcome:
+    """The outcome of a crawl that recorded nothing (it could not start, or its run was lost): failed,
+    with ``error`` as its cause."""
+    return CrawlOutcome(target=target.label, crawl_run_id=None, status="failed",
+                        stats=CrawlStats(error=error[:500]))
 
 
 def crawl_outcome(database: Database, crawl_run_id: int, *, target: str) -> CrawlOutcome:
@@ -129,23 +121,61 @@ def crawl_outcome(database: Database, crawl_run_id: int, *, target: str) -> Craw
             market = session.get(Marketplace, run.marketplace_id)
             name = market.name if market else None
         return CrawlOutcome(target=target, crawl_run_id=run.id, status=run.status, marketplace=name,
-                            stats=dict(run.stats or {}))
+                            stats=CrawlStats.from_json(run.stats))
 
 
 def recorded_outcome(database: Database, *, scan_id: str, target: ScanTarget) -> CrawlOutcome | None:
     """The last crawl of ``target`` recorded in scan ``scan_id`` (its ``crawl_runs`` row), None when none.
 
     How the nightly flow learns what a crawl run on another machine did: the shared database is the
-    result.  A target is known by its start URLs, profile and base URL (a scan plans each once)."""
-    identity = (list(target.start_urls), target.profile, target.base_url)
+    result.  A target's runs carry its :attr:`crawlers.run.CrawlRequest.target_key` (a scan plans each
+    target once; a retry is a later run with the same key)."""
+    key = target.crawl_request(scan_id=scan_id).target_key
     with database.session() as session:
-        rows = session.execute(select(CrawlRun.id, CrawlRun.params).where(CrawlRun.scan_id == scan_id)
-                               .order_by(CrawlRun.id.desc())).all()
-    for run_id, params in rows:
-        params = params or {}
-        if (list(params.get("start_urls") or []), params.get("profile"), params.get("base_url")) == identity:
-            return crawl_outcome(database, run_id, target=target.label)
-    return None
+        run_id = session.scalar(select(CrawlRun.id).where(CrawlRun.scan_id == scan_id, CrawlRun.target_key == key)
+                                .order_by(CrawlRun.id.desc()).limit(1))
+    return None if run_id is None else crawl_outcome(database, run_id, target=target.label)
+
+
+@dataclass(frozen=True, slots=True)
+class FinalState:
+    """How a crawl run elsewhere (a run of the ``crawl-site`` flow on a worker) ended, as the
+    orchestrator read it: the state's name (``Completed``, ``Failed``, ``Crashed``...) and message."""
+
+    name: str
+    completed: bool
+    message: str = ""
+
+
+def wait_until_final(run_ids: Sequence[Any], read_final: Callable[[Any], FinalState | None], *, timeout: float,
+                     poll: float, clock: Callable[[], float] = time.monotonic,
+                     sleep: Callable[[float], None] = time.sleep) -> dict[Any, FinalState | None]:
+    """Run id -> its final state, read with ``read_final(run_id)`` (None while the run is not final),
+    every ``poll`` seconds until every run is final or ``timeout`` seconds have passed (then None for the
+    runs not final).  A run found final is not read again."""
+    final: dict[Any, FinalState | None] = dict.fromkeys(run_ids)
+    deadline = clock() + timeout
+    while True:
+        for run_id in [r for r, state in final.items() if state is None]:
+            final[run_id] = read_final(run_id)
+        if all(state is not None for state in final.values()) or clock() > deadline:
+            return final
+        sleep(poll)
+
+
+def outcome_of_run(database: Database, *, scan_id: str, target: ScanTarget, run_name: str,
+                   final: FinalState | None, waited: float) -> CrawlOutcome:
+    """The outcome of ``target``'s crawl run elsewhere: its last ``crawl_runs`` row in the scan when the
+    run completed, else a failed outcome saying why (not final after ``waited`` seconds, ended in another
+    state, or completed without recording a crawl)."""
+    if final is None:
+        return failed_outcome(target, f"flow run {run_name} not finished after {waited:g} s")
+    if not final.completed:
+        return failed_outcome(target, f"flow run {run_name} ended {final.name}: {final.message}")
+    recorded = recorded_outcome(database, scan_id=scan_id, target=target)
+    if recorded is None:
+        return failed_outcome(target, f"flow run {run_name} completed but recorded no crawl in {scan_id}")
+    return recorded
 
 
 class CrawlFailed(LookalikeError):
@@ -173,18 +203,14 @@ def crawl_target(
     upserted, so a retry or the next night completes them).  ``scrapy_overrides`` are Scrapy settings
     applied last (tests turn AutoThrottle off); ``progress`` receives crawl counters about once a second.
     """
-    from crawlers.run import CrawlRequest, run_crawl
-
-    request = CrawlRequest(start_urls=target.start_urls, profile=target.profile, queries=target.queries,
-                           scan_id=scan_id, base_url=target.base_url, scrapy_overrides=scrapy_overrides)
+    request = target.crawl_request(scan_id=scan_id, scrapy_overrides=scrapy_overrides)
     run_id = run_crawl(settings, request, progress=progress)
     outcome = crawl_outcome(database, run_id, target=target.label)
     if outcome.status == "failed":
-        error = outcome.stats.get("error") or outcome.stats.get("finish_reason") or "see its log"
-        message = f"crawl {outcome.target} (run {run_id}) failed: {str(error)[:300]}"
+        message = f"crawl {outcome.target} (run {run_id}) failed: {outcome.stats.failure[:300]}"
         # A cause that answers the same way again (robots.txt, the guard, oversize pages, a redirect
         # loop, no product markup) is not retried; a timeout or a refused connection may pass.
-        raise CrawlFailed(message) if outcome.stats.get("retryable", True) else CrawlRefused(message)
+        raise CrawlFailed(message) if outcome.stats.retryable else CrawlRefused(message)
     return outcome
 
 
@@ -258,9 +284,6 @@ def match_pending(
     (:func:`services.signatures.sign_stored`) before scoring, so every stored image has its signature; the
     nightly flow runs it as its own task and passes False.
     """
-    from matching import Matcher
-    from matching.config import MatchConfig
-
     stats = MatchStats()
     if sign_first:
         sign_stored(database, settings, logger=logger)
@@ -349,7 +372,7 @@ class ScanSummary:
     """The numbers ``lookalike scan`` prints and the flow publishes as an artifact."""
 
     scan_id: str
-    crawls: list[dict[str, Any]] = field(default_factory=list)
+    crawls: list[CrawlOutcome] = field(default_factory=list)
     pages: int = 0
     listings_new: int = 0
     listings_changed: int = 0
@@ -364,24 +387,29 @@ class ScanSummary:
     per_brand: dict[str, dict[str, int]] = field(default_factory=dict)
     pending: int = 0
 
+    @property
+    def failed_crawls(self) -> list[CrawlOutcome]:
+        return [crawl for crawl in self.crawls if not crawl.finished]
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-friendly (the flow's result): each crawl as :meth:`CrawlOutcome.as_dict`."""
+        return {**asdict(self), "crawls": [crawl.as_dict() for crawl in self.crawls]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScanSummary:
-        return cls(**data)
+        return cls(**{**data, "crawls": [CrawlOutcome.from_dict(c) for c in data.get("crawls", [])]})
 
 
 def scan_summary(database: Database, *, scan_id: str, crawls: Sequence[CrawlOutcome],
                  matching: MatchStats) -> ScanSummary:
     """Put the stages' counts together; ``per_brand`` also holds each brand's open (``new``) matches."""
-    summary = ScanSummary(scan_id=scan_id, crawls=[c.as_dict() for c in crawls])
+    summary = ScanSummary(scan_id=scan_id, crawls=list(crawls))
     for crawl in crawls:
-        summary.pages += crawl.pages
-        summary.listings_new += crawl.listings_new
-        summary.listings_changed += crawl.listings_changed
-        summary.listings_unchanged += crawl.listings_unchanged
-        summary.listings_gone += crawl.listings_gone
+        summary.pages += crawl.stats.pages
+        summary.listings_new += crawl.stats.listings.new
+        summary.listings_changed += crawl.stats.listings.changed_or_reappeared
+        summary.listings_unchanged += crawl.stats.listings.unchanged
+        summary.listings_gone += crawl.stats.listings.gone
     summary.listings_matched = matching.listings
     summary.match_errors = matching.errors
     summary.suspects_new = matching.outcomes.get("created", 0)
@@ -424,9 +452,8 @@ def summary_lines(summary: ScanSummary) -> list[str]:
         f"suspects: {summary.suspects_new} new, {summary.suspects_updated} updated, "
         f"{summary.suspects_reopened} reopened",
     ]
-    for crawl in summary.crawls:
-        if crawl.get("status") != "finished":
-            lines.append(f"crawl {crawl.get('target')}: {crawl.get('status')}")
+    for crawl in summary.failed_crawls:
+        lines.append(f"crawl {crawl.target}: {crawl.status}")
     for row in summary_rows(summary):
         lines.append(f"  {row['brand']}: {row['new']} new, {row['updated']} updated, "
                      f"{row['reopened']} reopened, {row['open']} open")

@@ -73,6 +73,12 @@ class ScanTarget:
         more = f" (+{len(self.start_urls) - 1} more)" if len(self.start_urls) > 1 else ""
         return f"{self.start_urls[0]}{more}"
 
+    def crawl_request(self, *, scan_id: str | None = None,
+                      scrapy_overrides: dict[str, Any] | None = None) -> CrawlRequest:
+        """The crawler's request for this target (its ``target_key`` marks the target's ``crawl_runs``)."""
+        return CrawlRequest(start_urls=self.start_urls, profile=self.profile, queries=self.queries,
+                            base_url=self.base_url, scan_id=scan_id, scrapy_overrides=scrapy_overrides)
+
     def as_dict(self) -> dict[str, Any]:
         return {"start_urls": list(self.start_urls), "profile": self.profile, "base_url": self.base_url,
                 "queries": list(self.queries)}

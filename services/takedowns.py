@@ -1,7 +1,9 @@
 """Takedown packs: notices in each platform's bulk-report columns, with evidence, guarded for good faith.
 
-``build_pack`` selects one brand's matches (confirmed by default, optionally one marketplace), runs the
-notice-quality guard, makes sure each has a ``confirmed`` evidence capture, and writes a zip:
+``build_pack`` selects one brand's matches (confirmed by default, optionally one marketplace) and runs the
+notice-quality guard (:func:`plan_pack`), makes sure each has a ``confirmed`` evidence capture, collects the
+files and notice rows (:func:`collect_pack`), writes a zip (:func:`write_pack`) and records it
+(:func:`record_pack`):
 
 - ``notices/<format>-batch-NNN.csv``: the notice table in the platform's columns (:data:`FORMATS`, documented
   with sources in ``docs/takedowns.md``), split into batches of the platform's limit;
@@ -193,7 +195,7 @@ def notice_row(fmt: NoticeFormat, match: Match, brand: Brand, *, extra: Mapping[
     values: dict[str, Any] = {
         "generic": {
             "listing_url": listing.url, "marketplace": listing.marketplace.name, "item_id": listing.external_id,
-            "title": listing.title, "seller": listing.seller, "seller_url": extra.get("seller_url"),
+            "title": listing.title, "seller": listing.seller, "seller_url": listing.seller_url,
             "price": str(listing.price) if listing.price is not None else None, "currency": listing.currency,
             "msrp": str(match.product.msrp) if match.product and match.product.msrp is not None else None,
             "price_ratio": extra.get("price_ratio"), "brand": brand.name, "mark": _mark(match, brand),
@@ -236,16 +238,51 @@ def _csv(fmt: NoticeFormat, rows: list[list[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def build_pack(database: Database, settings: Settings, *, brand: str, out: Path, fmt: str = "generic",
-               marketplace: str | None = None, statuses: Sequence[str] = ("confirmed",),
-               force: Mapping[int, str] | None = None, actor: str = PACK_ACTOR_DEFAULT,
-               resolver=None) -> PackResult:
-    """Write a takedown pack zip to ``out`` and mark its matches reported; see the module docstring."""
+@dataclass(frozen=True, slots=True)
+class PackPlan:
+    """What a pack will hold, decided before anything is captured or written: the matches the guard
+    accepted (best first), those it refused, and the ones forced past it with their reasons."""
+
+    brand_id: int
+    brand: str
+    notice: NoticeFormat
+    marketplace: str | None
+    accepted: tuple[int, ...]
+    refused: tuple[Refusal, ...]
+    forced: Mapping[int, str]
+
+
+@dataclass
+class PackContents:
+    """Every file of a pack but the notice tables, report and manifest, and one notice row per match."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    rows: list[list[Any]] = field(default_factory=list)
+    #: (match id, score), weakest first
+    weakest: list[tuple[int, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenPack:
+    """A pack zip on disk: its id, when and by whom it was built, its batches and the zip's SHA-256."""
+
+    pack_id: str
+    created_at: dt.datetime
+    actor: str
+    batches: int
+    sha256: str
+
+
+def plan_pack(database: Database, settings: Settings, *, brand: str, fmt: str = "generic",
+              marketplace: str | None = None, statuses: Sequence[str] = ("confirmed",),
+              force: Mapping[int, str] | None = None) -> PackPlan:
+    """Select and guard: the brand's matches in ``statuses`` (one marketplace or all) through the notice
+    guard; ``force`` (match id -> reason) lets a refused match through.  ``LookalikeError`` in one line for
+    an unknown format, a forced match without a reason or outside the selection, or nothing to pack."""
     if fmt not in FORMATS:
         raise LookalikeError(f"unknown pack format {fmt!r}: choose from {', '.join(FORMATS)}")
-    notice = FORMATS[fmt]
-    force = {int(k): v.strip() for k, v in (force or {}).items()}
-    for match_id, reason in force.items():
+    forced = {int(k): v.strip() for k, v in (force or {}).items()}
+    for match_id, reason in forced.items():
         if not reason:
             raise LookalikeError(f"forcing match {match_id} needs a reason")
     with database.session() as session:
@@ -255,92 +292,138 @@ def build_pack(database: Database, settings: Settings, *, brand: str, out: Path,
         refused: list[Refusal] = []
         for match in candidates:
             problems = guard_problems(match, score_floor=settings.takedown_score_floor)
-            if problems and match.id not in force:
+            if problems and match.id not in forced:
                 refused.append(Refusal(match.id, tuple(problems)))
             else:
                 accepted.append(match.id)
-        unknown = set(force) - {m.id for m in candidates}
+        unknown = set(forced) - {m.id for m in candidates}
         if unknown:
             raise LookalikeError(f"cannot force match(es) {', '.join(map(str, sorted(unknown)))}: "
                                  f"not among the {brand_row.name} matches selected")
-    if not accepted:
+        plan = PackPlan(brand_id=brand_row.id, brand=brand_row.name, notice=FORMATS[fmt], marketplace=marketplace,
+                        accepted=tuple(accepted), refused=tuple(refused), forced=forced)
+    if not plan.accepted:
         detail = f"; {len(refused)} refused by the notice guard (force them with a reason)" if refused else ""
         raise LookalikeError(f"no matches to pack for {brand}{detail}")
-    capture_pending(database, settings, match_ids=accepted, resolver=resolver)
-    pack_id = str(uuid.uuid4())
-    now = utcnow()
+    return plan
+
+
+def collect_pack(session: Session, settings: Settings, plan: PackPlan) -> PackContents:
+    """Collect, for each accepted match: its matched official photo, every evidence file (a missing one
+    is a ``LookalikeError`` naming it: a pack never goes out without its proof), its statement and its
+    notice row."""
     images = ImageStore.from_settings(settings)
     store = EvidenceStore(settings.evidence_dir)
-    entries: dict[str, bytes] = {}
-    rows: list[list[Any]] = []
-    weakest: list[tuple[int, float]] = []
+    brand = session.get(Brand, plan.brand_id)
+    contents = PackContents()
+    for match_id in plan.accepted:
+        match = session.get(Match, match_id)
+        ref = matched_reference(match)
+        official = None
+        if ref is not None:
+            official = f"official/{Path(ref.image.path).name}"
+            try:
+                contents.files[official] = images.read(ref.image.path)
+            except OSError:
+                official = None
+        evidence_files = files_of(session, match_id)
+        manifest = next((f.sha256 for f in reversed(evidence_files) if f.kind == "manifest"), None)
+        for f in evidence_files:
+            try:
+                contents.files[f"evidence/{f.path}"] = store.path(f.path).read_bytes()
+            except OSError as exc:
+                raise LookalikeError(f"evidence file {f.path} of match {match_id} is unreadable "
+                                     f"({exc.strerror}); run `lookalike evidence verify`") from None
+        who, when, _note = _decision(session, match)
+        statement_name = f"statements/match-{match_id}.txt"
+        contents.files[statement_name] = statement(match, brand, reference_name=official).encode()
+        extra = {"official_photo": official, "manifest": manifest, "statement": statement_name,
+                 "confirmed_by": who, "confirmed_at": when.isoformat() if when else None,
+                 "price_ratio": _ratio(match.listing.price, match.product.msrp if match.product else None)}
+        contents.rows.append(notice_row(plan.notice, match, brand, extra=extra))
+        contents.weakest.append((match_id, match.score))
+    contents.weakest.sort(key=lambda item: item[1])
+    return contents
+
+
+def _report(plan: PackPlan, contents: PackContents, *, pack_id: str, batches: int, now: dt.datetime,
+            actor: str) -> str:
+    """``report.txt``: what the guard refused and why, what was forced and why, the weakest items."""
+    refused, forced = plan.refused, plan.forced
+    lines = [f"Takedown pack {pack_id} for {plan.brand} ({plan.notice.name}), {len(contents.rows)} listing(s) in "
+             f"{batches} batch(es), built {now.isoformat()} by {actor}.", ""]
+    lines += ["Refused by the notice guard (not in this pack):"] + [
+        f"  match {r.match_id}: {'; '.join(r.reasons)}" for r in refused] + ["" if refused else "  none", ""]
+    lines += ["Forced past the guard:"] + [f"  match {k}: {v}" for k, v in forced.items()] + \
+        ["" if forced else "  none", ""]
+    lines += ["Weakest items packed (check these first):"] + [
+        f"  match {mid}: score {score:.2f}" for mid, score in contents.weakest[:WEAKEST_SHOWN]]
+    return "\n".join(lines) + "\n"
+
+
+def write_pack(out: Path, plan: PackPlan, contents: PackContents, *, actor: str,
+               now: dt.datetime | None = None) -> WrittenPack:
+    """Write the zip: the collected files, the notice table in batches of the platform's limit,
+    ``report.txt`` and ``manifest.json`` (every other file with its SHA-256)."""
+    notice, pack_id, now = plan.notice, str(uuid.uuid4()), now or utcnow()
+    entries = dict(contents.files)
+    batches = [contents.rows[i:i + notice.batch_size] for i in range(0, len(contents.rows), notice.batch_size)]
+    for number, batch in enumerate(batches, 1):
+        entries[f"notices/{notice.name}-batch-{number:03d}.csv"] = _csv(notice, batch)
+    entries["report.txt"] = _report(plan, contents, pack_id=pack_id, batches=len(batches), now=now,
+                                    actor=actor).encode()
+    manifest_doc = {
+        "pack_id": pack_id, "brand": plan.brand, "format": notice.name, "marketplace": plan.marketplace,
+        "created_at": now.isoformat(), "created_by": actor, "items": len(contents.rows), "source": notice.source,
+        "files": [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
+                  for name, data in sorted(entries.items())],
+    }
+    entries["manifest.json"] = json.dumps(manifest_doc, indent=2).encode()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(entries.items()):
+            archive.writestr(name, data)
+    return WrittenPack(pack_id=pack_id, created_at=now, actor=actor, batches=len(batches),
+                       sha256=hashlib.sha256(out.read_bytes()).hexdigest())
+
+
+def record_pack(session: Session, plan: PackPlan, written: WrittenPack) -> None:
+    """Record the pack: its ``takedown_packs`` row, each packed match ``reported`` (audited with the pack
+    id and any forced reason) and a ``takedowns`` row per match with the listing's content hash."""
+    fmt = plan.notice.name
+    session.add(TakedownPack(id=written.pack_id, brand_id=plan.brand_id, marketplace=plan.marketplace, format=fmt,
+                             created_at=written.created_at, created_by=written.actor, items=len(plan.accepted),
+                             sha256=written.sha256))
+    session.flush()
+    for match_id in plan.accepted:
+        match = session.get(Match, match_id)
+        forced = plan.forced.get(match_id)
+        note = f"takedown pack {written.pack_id} ({fmt})" + (f"; notice guard forced: {forced}" if forced else "")
+        if match.status != "reported":
+            set_status(session, match_id, "reported", actor=written.actor, note=note)
+        session.add(Takedown(match_id=match_id, pack_id=written.pack_id, marketplace=match.listing.marketplace.name,
+                             reported_at=written.created_at, content_hash=match.listing.content_hash,
+                             forced_reason=forced))
+
+
+def build_pack(database: Database, settings: Settings, *, brand: str, out: Path, fmt: str = "generic",
+               marketplace: str | None = None, statuses: Sequence[str] = ("confirmed",),
+               force: Mapping[int, str] | None = None, actor: str = PACK_ACTOR_DEFAULT,
+               resolver=None) -> PackResult:
+    """Write a takedown pack zip to ``out`` and mark its matches reported; see the module docstring.
+
+    The four steps: :func:`plan_pack` (select and guard), evidence captured for the accepted matches,
+    then in one transaction :func:`collect_pack`, :func:`write_pack` and :func:`record_pack` (a failure
+    before the commit leaves every match as it was)."""
+    plan = plan_pack(database, settings, brand=brand, fmt=fmt, marketplace=marketplace, statuses=statuses,
+                     force=force)
+    capture_pending(database, settings, match_ids=list(plan.accepted), resolver=resolver)
     with database.session() as session:
-        brand_row = find_brand(session, brand)
-        for match_id in accepted:
-            match = session.get(Match, match_id)
-            ref = matched_reference(match)
-            official = None
-            if ref is not None:
-                official = f"official/{Path(ref.image.path).name}"
-                try:
-                    entries[official] = images.read(ref.image.path)
-                except OSError:
-                    official = None
-            evidence_files = files_of(session, match_id)
-            manifest = next((f.sha256 for f in reversed(evidence_files) if f.kind == "manifest"), None)
-            for f in evidence_files:
-                try:
-                    entries[f"evidence/{f.path}"] = store.path(f.path).read_bytes()
-                except OSError as exc:
-                    raise LookalikeError(f"evidence file {f.path} of match {match_id} is unreadable "
-                                         f"({exc.strerror}); run `lookalike evidence verify`") from None
-            who, when, _note = _decision(session, match)
-            statement_name = f"statements/match-{match_id}.txt"
-            entries[statement_name] = statement(match, brand_row, reference_name=official).encode()
-            extra = {"official_photo": official, "manifest": manifest, "statement": statement_name,
-                     "confirmed_by": who, "confirmed_at": when.isoformat() if when else None,
-                     "price_ratio": _ratio(match.listing.price, match.product.msrp if match.product else None),
-                     "seller_url": (match.signals or {}).get("listing_snapshot", {}).get("seller_url")}
-            rows.append(notice_row(notice, match, brand_row, extra=extra))
-            weakest.append((match_id, match.score))
-        batches = [rows[i:i + notice.batch_size] for i in range(0, len(rows), notice.batch_size)]
-        for number, batch in enumerate(batches, 1):
-            entries[f"notices/{fmt}-batch-{number:03d}.csv"] = _csv(notice, batch)
-        weakest.sort(key=lambda item: item[1])
-        report_lines = [f"Takedown pack {pack_id} for {brand_row.name} ({fmt}), {len(rows)} listing(s) in "
-                        f"{len(batches)} batch(es), built {now.isoformat()} by {actor}.", ""]
-        report_lines += ["Refused by the notice guard (not in this pack):"] + [
-            f"  match {r.match_id}: {'; '.join(r.reasons)}" for r in refused] + ["" if refused else "  none", ""]
-        report_lines += ["Forced past the guard:"] + [f"  match {k}: {v}" for k, v in force.items()] + \
-            ["" if force else "  none", ""]
-        report_lines += ["Weakest items packed (check these first):"] + [
-            f"  match {mid}: score {score:.2f}" for mid, score in weakest[:WEAKEST_SHOWN]]
-        entries["report.txt"] = ("\n".join(report_lines) + "\n").encode()
-        manifest_doc = {
-            "pack_id": pack_id, "brand": brand_row.name, "format": fmt, "marketplace": marketplace,
-            "created_at": now.isoformat(), "created_by": actor, "items": len(rows), "source": notice.source,
-            "files": [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
-                      for name, data in sorted(entries.items())],
-        }
-        entries["manifest.json"] = json.dumps(manifest_doc, indent=2).encode()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, data in sorted(entries.items()):
-                archive.writestr(name, data)
-        session.add(TakedownPack(id=pack_id, brand_id=brand_row.id, marketplace=marketplace, format=fmt,
-                                 created_at=now, created_by=actor, items=len(rows),
-                                 sha256=hashlib.sha256(out.read_bytes()).hexdigest()))
-        session.flush()
-        for match_id in accepted:
-            match = session.get(Match, match_id)
-            forced = force.get(match_id)
-            note = f"takedown pack {pack_id} ({fmt})" + (f"; notice guard forced: {forced}" if forced else "")
-            if match.status != "reported":
-                set_status(session, match_id, "reported", actor=actor, note=note)
-            session.add(Takedown(match_id=match_id, pack_id=pack_id, marketplace=match.listing.marketplace.name,
-                                 reported_at=now, content_hash=match.listing.content_hash, forced_reason=forced))
-    return PackResult(pack_id=pack_id, path=out, items=len(rows), batches=len(batches), refused=refused,
-                      forced=force, weakest=weakest[:WEAKEST_SHOWN])
+        contents = collect_pack(session, settings, plan)
+        written = write_pack(out, plan, contents, actor=actor)
+        record_pack(session, plan, written)
+    return PackResult(pack_id=written.pack_id, path=out, items=len(contents.rows), batches=written.batches,
+                      refused=list(plan.refused), forced=dict(plan.forced), weakest=contents.weakest[:WEAKEST_SHOWN])
 
 
 def update_outcomes(session: Session, settings: Settings, *, now: dt.datetime | None = None) -> dict[str, int]:

@@ -158,8 +158,8 @@ SIGNATURE_STATUSES = ("ok", "failed")
 class ImageSignatureRow(Base):
     """The signature of one stored image, written by the signature stage (``services/signatures.py``).
 
-    ``fields`` is ``matching.images.ImageSignature.stored_fields()`` (hashes as hex, boxes, thumbnail; about
-    2.5 KB of JSON), ``keypoints`` is ``ImageSignature.keypoint_bytes()`` (binary, 68 bytes per keypoint), kept
+    ``fields`` and ``keypoints`` are the two parts ``matching.signature_codec.encode`` writes (hashes as hex,
+    boxes, thumbnail: about 3 KB of JSON; keypoints binary, 36 bytes each), kept
     apart so that hash-only readers never load it. A row whose ``version`` is below the code's
     ``SIGNATURE_VERSION`` is computed again; a ``failed`` row of the current version is not (the failure is
     in the file: truncated, not decodable, too many pixels).
@@ -173,9 +173,9 @@ class ImageSignatureRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     #: One line: why the signature could not be computed (``failed`` only).
     error: Mapped[str | None] = mapped_column(String(500))
-    #: ``ImageSignature.stored_fields()``; ``{}`` when failed.
+    #: ``matching.signature_codec.encode(sig).fields``; ``{}`` when failed.
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: ``ImageSignature.keypoint_bytes()``; None when failed or when the image has no keypoints.
+    #: ``matching.signature_codec.encode(sig).keypoints``; None when failed or when the image has no keypoints.
     keypoints: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: Words read in the image by OCR, space-separated; None when OCR did not run or timed out.
     ocr_text: Mapped[str | None] = mapped_column(Text)
@@ -223,6 +223,7 @@ class Marketplace(Base):
 
 class CrawlRun(Base):
     __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_scan_target", "scan_id", "target_key"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     marketplace_id: Mapped[int | None] = mapped_column(ForeignKey("marketplaces.id", ondelete="SET NULL"), index=True)
     #: Groups the crawls of one scan (one night).
@@ -231,9 +232,12 @@ class CrawlRun(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: ``running``, ``finished``, ``failed``.
     status: Mapped[str] = mapped_column(String(20), default="running")
-    #: What was asked: start URLs, profile, queries.
+    #: Which crawl this is, whatever the run: ``crawlers.run.CrawlRequest.target_key`` (a hash of the start
+    #: URLs, profile and base URL), so a scan finds the runs of each of its targets by equality.
+    target_key: Mapped[str | None] = mapped_column(String(64))
+    #: What was asked: start URLs, profile, queries (for people; programs use ``target_key``).
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: Counts: pages, listings new/changed/unchanged, errors, images, dropped items by reason.
+    #: Counts and outcome, as ``crawlers.stats.CrawlStats.as_json`` writes them (read with ``from_json``).
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from core.settings import Settings, load_settings
-from services.registry import import_registry, load_registry
+from services.registry.load import load_registry
+from services.registry.sync import import_registry
 from storage.db import Database
 from storage.imagestore import ImageStore
 from storage.models import Brand, Listing, Match

@@ -14,8 +14,10 @@ from digest_support import T0, free_port, mail_settings, seed
 from scan_support import full_demo_world, import_demo_registry, slice_world, test_settings
 from sqlalchemy import func, select
 
+from crawlers.stats import CrawlStats
 from data.demo.marketplace import DemoMarketplace
 from services import alerts
+from services.scan import CrawlOutcome
 from storage.db import Database
 from storage.models import Listing, Match
 
@@ -67,9 +69,9 @@ def test_nightly_scan_with_a_refusing_site_ends_failed_and_names_it(
 
 def test_failure_reason_names_each_site_and_cause() -> None:
     crawls = [
-        {"target": "http://a.test/", "marketplace": "a.test", "status": "finished", "stats": {}},
-        {"target": "http://b.test/", "marketplace": None, "status": "failed",
-         "stats": {"error": "connection refused\r\nSubject: injected"}},
+        CrawlOutcome(target="http://a.test/", crawl_run_id=1, marketplace="a.test", status="finished"),
+        CrawlOutcome(target="http://b.test/", crawl_run_id=2, marketplace=None, status="failed",
+                     stats=CrawlStats(error="connection refused\r\nSubject: injected")),
     ]
     failures = alerts.crawl_failures(crawls)
     assert failures == [alerts.SiteFailure("http://b.test/", "connection refused Subject: injected")]

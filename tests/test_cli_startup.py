@@ -116,12 +116,12 @@ def test_a_heavy_command_does_load_its_libraries(tmp_path: Path) -> None:
 def test_help_defaults_equal_the_services_constants() -> None:
     """The CLI writes a few constants out for ``--help``; they must stay those of the services."""
     from cli import brands, match, review, scan, users
-    from services import registry
     from services import scan as scan_service
+    from services.registry import images as registry_images
     from storage import models
 
-    assert brands.IMAGE_FETCH_SECONDS == registry.IMAGE_FETCH_SECONDS
-    assert brands.IMPORT_FETCH_BUDGET == registry.IMPORT_FETCH_BUDGET
+    assert brands.IMAGE_FETCH_SECONDS == registry_images.IMAGE_FETCH_SECONDS
+    assert brands.IMPORT_FETCH_BUDGET == registry_images.IMPORT_FETCH_BUDGET
     assert match.DEFAULT_BATCH_SIZE == scan.DEFAULT_BATCH_SIZE == scan_service.DEFAULT_BATCH_SIZE
     assert review.MATCH_STATUSES == models.MATCH_STATUSES
     from storage import lean
@@ -212,7 +212,8 @@ FILTERS = [{}, {"status": "new"}, {"status": "confirmed"}, {"brand": "fullips"},
 def test_fast_rows_equal_the_orm_rows(db_url: str) -> None:
     """``services.quicklist`` on a DB-API connection gives the rows, order and errors of the ORM services."""
     from core.errors import LookalikeError
-    from services import quicklist, registry, review
+    from services import quicklist, review
+    from services.registry.queries import list_brands
     from storage.db import Database
     from storage.lean import open_reader
 
@@ -224,7 +225,7 @@ def test_fast_rows_equal_the_orm_rows(db_url: str) -> None:
             orm = [quicklist.QueueRow.from_match(m) for m in review.list_matches(session, **filters)]
             assert quicklist.queue_rows(reader, **filters) == orm, filters
         assert len(quicklist.queue_rows(reader)) == 6
-        assert quicklist.brand_rows(reader) == registry.list_brands(session)
+        assert quicklist.brand_rows(reader) == list_brands(session)
         for bad in ({"status": "open"}, {"brand": "nobody"}, {"brand": 9999}):
             with pytest.raises(LookalikeError) as fast:
                 quicklist.queue_rows(reader, **bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from crawlers.pipelines.records import (
     upsert_listings,
 )
 from crawlers.pipelines.storage import StorageListingPipeline, summarize_stats
+from crawlers.stats import CrawlStats, ImageCounts, ListingCounts
 from storage.models import Listing, ListingImage, ListingPrice
 
 
@@ -145,8 +147,37 @@ def test_summarize_stats_shape():
         "netguard/refused/private_address": 2, "robotstxt/forbidden": 4, "finish_reason": "finished",
         "downloader/response_status_count/503": 1,
     })
-    assert summary["pages"] == 5 and summary["listings"]["new"] == 2 and summary["listings_stored"] == 2
-    assert summary["dropped"] == {"no_title": 1}
-    assert summary["images"] == {"ok": 3, "reused": 0, "failed": {"bomb": 1}}
-    assert summary["refused"] == {"private_address": 2, "robots_txt": 4}
-    assert summary["http_status"] == {"503": 1}
+    assert summary.pages == 5 and summary.listings.new == 2 and summary.listings_stored == 2
+    assert summary.dropped == {"no_title": 1}
+    assert summary.images == ImageCounts(ok=3, reused=0, failed={"bomb": 1})
+    assert summary.refused == {"private_address": 2, "robots_txt": 4}
+    assert summary.http_status == {"503": 1} and summary.error is None
+    stored = summary.as_json()  # the crawl_runs.stats shape of docs/crawling.md
+    assert stored["pages"] == 5 and stored["listings"]["new"] == 2 and stored["listings_stored"] == 2
+    assert stored["images"] == {"ok": 3, "reused": 0, "failed": {"bomb": 1}}
+    assert stored["scrapy"]["lookalike/pages"] == 5 and "error" not in stored and "retryable" not in stored
+    assert CrawlStats.from_json(json.loads(json.dumps(stored))) == summary
+
+
+@pytest.mark.parametrize(("stored", "expected"), [
+    (None, CrawlStats()),
+    ({}, CrawlStats()),
+    ({"pages": 3}, CrawlStats(pages=3)),
+    ({"pages": "3", "listings": [1], "images": {"ok": True, "failed": {"x": 2.0}}, "refused": 7},
+     CrawlStats(images=ImageCounts(failed={"x": 2}))),
+    ({"error": "no page answered", "retryable": False, "log": "/l"},
+     CrawlStats(error="no page answered", retryable=False, log="/l")),
+    ({"listings": {"changed": 2, "reappeared": 1, "gone": 4}},
+     CrawlStats(listings=ListingCounts(changed=2, reappeared=1, gone=4))),
+])
+def test_stored_stats_read_back_typed_whatever_the_row_holds(stored, expected) -> None:
+    assert CrawlStats.from_json(stored) == expected
+
+
+def test_a_failure_is_stored_with_its_words_and_whether_to_retry() -> None:
+    failed = CrawlStats(pages=2).failed("robots.txt denied 3 request(s)", retryable=False, log_tail="...")
+    stored = failed.as_json()
+    assert (stored["error"], stored["retryable"], stored["log_tail"]) == ("robots.txt denied 3 request(s)", False, "...")
+    assert "log" not in stored and CrawlStats.from_json(stored).failure == "robots.txt denied 3 request(s)"
+    assert CrawlStats(finish_reason="shutdown").failure == "shutdown" and CrawlStats().failure == "see its log"
+    assert CrawlStats(listings=ListingCounts(changed=2, reappeared=1)).listings.changed_or_reappeared == 3

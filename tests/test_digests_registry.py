@@ -9,7 +9,10 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy import select
 
-from services.registry import RegistryInvalid, import_registry, load_registry
+from services.registry.changes import Change, ChangeKind
+from services.registry.load import load_registry
+from services.registry.specification import RegistryInvalid
+from services.registry.sync import import_registry
 from storage.db import Database
 from storage.imagestore import ImageStore
 from storage.models import Owner
@@ -48,7 +51,9 @@ def test_owner_preferences_are_imported_and_reimport_changes_nothing(db_url: str
     with Database.opened(db_url) as database:
         with database.session() as s:
             report = import_registry(s, registry, store)
-        assert "owner Et Al Beauty: digest_frequency 'daily' -> 'weekly'" in report.changes
+        assert Change(None, "digest_frequency", ChangeKind.DIGEST, "'daily' -> 'weekly'", owner="Et Al Beauty") \
+            in report.changes
+        assert "owner Et Al Beauty: digest_frequency 'daily' -> 'weekly'" in report.lines()
         with database.session() as s:
             owners = {o.name: o for o in s.scalars(select(Owner))}
             etal, zentro = owners["Et Al Beauty"], owners["Zentro Ltd"]
@@ -57,7 +62,7 @@ def test_owner_preferences_are_imported_and_reimport_changes_nothing(db_url: str
             assert (zentro.digest_frequency, zentro.digest_enabled) == ("daily", False)
         with database.session() as s:
             again = import_registry(s, load_registry(write(tmp_path, REGISTRY), store=store), store)
-        assert not [c for c in again.changes if c.startswith("owner ")]
+        assert not [c for c in again.changes if c.owner is not None] and not again.changes
 
 
 @pytest.mark.parametrize(("owners", "problem"), [

@@ -103,7 +103,7 @@ def test_only_crawls_that_ran_and_failed_are_retried() -> None:
     from prefect.states import Failed
 
     from core.errors import LookalikeError
-    from flows.nightly import worth_retrying
+    from flows.common import worth_retrying
     from services.scan import CrawlFailed
 
     assert worth_retrying(None, None, Failed(data=CrawlFailed("site answered 503 to everything")))

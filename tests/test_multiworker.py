@@ -133,15 +133,21 @@ class Cluster:
 
 def test_the_outcome_of_a_crawl_run_elsewhere_is_its_last_crawl_runs_row(database: Database) -> None:
     shop, other = scan.ScanTarget(start_urls=("http://a.example/",)), scan.ScanTarget(profile="ebay")
+    key = shop.crawl_request().target_key  # what crawlers.run.run_crawl stores with each run of the target
     with database.session() as session:
         for scan_id, status in (("scan-1", "failed"), ("scan-1", "finished"), ("scan-2", "failed")):
-            session.add(CrawlRun(scan_id=scan_id, status=status, stats={"pages": 3},
+            session.add(CrawlRun(scan_id=scan_id, status=status, stats={"pages": 3}, target_key=key,
                                  params={"spider": "generic", **shop.as_dict()}))
+        session.add(CrawlRun(scan_id="scan-1", status="failed", stats={}, params={"spider": "search"},
+                             target_key=other.crawl_request().target_key))
     outcome = scan.recorded_outcome(database, scan_id="scan-1", target=shop)
-    assert (outcome.target, outcome.status, outcome.pages) == ("http://a.example/", "finished", 3)  # after a retry
+    assert (outcome.target, outcome.status, outcome.stats.pages) == ("http://a.example/", "finished", 3)  # a retry
     assert scan.recorded_outcome(database, scan_id="scan-2", target=shop).status == "failed"
-    assert scan.recorded_outcome(database, scan_id="scan-1", target=other) is None
+    assert scan.recorded_outcome(database, scan_id="scan-2", target=other) is None
+    assert scan.recorded_outcome(database, scan_id="scan-1", target=other).stats.pages == 0
     assert scan.recorded_outcome(database, scan_id="scan-3", target=shop) is None
+    assert scan.ScanTarget(start_urls=("http://a.example/",), base_url="http://b.example").crawl_request().target_key \
+        != key
 
 
 @pytest.mark.slow

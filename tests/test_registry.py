@@ -11,7 +11,11 @@ import yaml
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
-from services.registry import RegistryInvalid, import_registry, json_schema, list_brands, load_registry
+from services.registry.changes import Change, ChangeKind
+from services.registry.load import load_registry
+from services.registry.queries import list_brands
+from services.registry.specification import RegistryInvalid, check_brand, check_registry, json_schema
+from services.registry.sync import import_registry
 from storage.imagestore import ImageStore
 from storage.models import Brand, Mark, Product, ReferenceImage
 
@@ -79,8 +83,9 @@ def test_import_twice_changes_nothing_the_second_time(database, registry_file: P
     registry = load_registry(registry_file, store=store)
     with database.session() as s:
         first = import_registry(s, registry, store)
-    assert "brand Fullips: created" in first.changes
-    assert "brand Fullips: product FLP-001: added" in first.changes
+    assert Change("Fullips", "", ChangeKind.CREATED, "created") in first.changes
+    assert Change("Fullips", "product FLP-001", ChangeKind.PRODUCT, "added") in first.changes
+    assert "brand Fullips: created" in first.lines() and "brand Fullips: product FLP-001 added" in first.lines()
     with database.session() as s:
         before = counts(s)
         second = import_registry(s, load_registry(registry_file, store=store), store)
@@ -111,12 +116,15 @@ def test_edited_registry_reports_what_changed(database, registry_file: Path, sto
     with database.session() as s:
         report = import_registry(s, load_registry(registry_file, store=store), store)
         assert s.scalar(select(func.count()).select_from(Product)) == 2
-    assert sorted(report.changes) == sorted([
+    assert sorted(report.lines()) == sorted([
         "brand Fullips: mark 'FullLips' added",
         "brand Fullips: authorized seller 'Beauty Depot' added",
         "brand Fullips: product FLP-001: msrp 24.00 -> 22",
         "brand Fullips: product FLP-002 removed",
     ])
+    assert sorted((c.brand, c.kind) for c in report.changes) == sorted([
+        ("Fullips", ChangeKind.MARK), ("Fullips", ChangeKind.AUTHORIZED_SELLER), ("Fullips", ChangeKind.PRODUCT),
+        ("Fullips", ChangeKind.PRODUCT)])
 
 
 BROKEN = """\
@@ -193,6 +201,29 @@ def test_every_mistake_gets_one_clear_message_and_nothing_is_stored(database, tm
     ])
     with database.session() as s:
         assert counts(s) == {"Brand": 0, "Mark": 0, "Product": 0, "ReferenceImage": 0}
+
+
+def test_one_brand_is_checked_by_the_same_rules_as_a_file_with_errors_by_field_path() -> None:
+    """What a form will use: one brand entry at a time, each message keyed by its field's path."""
+    raw = yaml.safe_load(BROKEN)
+    _spec, file_problems = check_registry(raw)
+    cross_brand = "duplicate brand"  # the one rule that needs the other brands of the file
+    for b, entry in enumerate(raw["brands"]):
+        check = check_brand(entry)
+        prefix = f"brands[{b}]"
+        mine = sorted(f"{prefix}.{path}: {m}" if path else f"{prefix}: {m}"
+                      for path, messages in check.errors.items() for m in messages)
+        assert mine == sorted(p for p in file_problems if p.startswith(f"{prefix}.") and cross_brand not in p)
+        assert check.valid == (check.spec is not None) == (not mine)
+    assert [check_brand(entry).valid for entry in raw["brands"]] == [False, False, True]  # the third: a duplicate
+    check = check_brand(raw["brands"][1])
+    assert check.errors["products[0].msrp"] == ["must be a positive number below 10^12"]
+    assert check.errors["products[1].sku"] == ["duplicate sku 'FLP-001' (also products[0])"]
+    assert check.errors["colour"] == ["unknown key"] and check.errors["products[3].currency"]
+    assert check_brand(5).errors == {"": ["must be a mapping"]}
+    good = check_brand({"name": "Fullips", "owner": "Et Al", "products": [
+        {"name": "P", "sku": "S", "msrp": "24.00", "currency": "usd"}]})
+    assert good.valid and good.spec.products[0].currency == "USD" and good.errors == {}
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 from core.settings import load_settings
 from services import rematch
-from services.registry import import_registry, load_registry
+from services.registry.changes import Change, ChangeKind
+from services.registry.load import load_registry
+from services.registry.sync import import_registry
 from storage.db import Database
 from storage.imagestore import ImageStore
 from storage.models import Brand, Listing, Marketplace, Match, RematchJob
@@ -144,12 +146,19 @@ def test_registry_changes_queue_that_brand_alone_and_no_change_queues_nothing(db
         assert jobs(db)[-1][:3] == ("Zentro", "registry changed", "pending") and len(jobs(db)) == 3
 
 
-def test_brands_to_rematch_reads_the_import_report():
-    changes = ["brand A: created", "brand A: product P1: added", "brand B: owner 'x' -> 'y'",
-               "brand B: digest_to ['a'] -> ['b']", "brand C: product P: image 'c.jpg' added",
-               "brand C D: mark 'cd' added"]
-    assert rematch.brands_to_rematch(changes, ["A", "B", "C", "C D"]) == {
+def test_brands_to_rematch_filters_the_import_report_on_kind():
+    K = ChangeKind
+    changes = [Change("A", "", K.CREATED, "created"), Change("A", "product P1", K.PRODUCT, "added"),
+               Change("B", "owner", K.OWNER, "'x' -> 'y'"), Change("B", "digest_to", K.DIGEST, "['a'] -> ['b']"),
+               Change("C", "product P: image 'c.jpg'", K.IMAGE, "added"), Change("C D", "mark 'cd'", K.MARK, "added"),
+               Change(None, "digest_frequency", K.DIGEST, "'daily' -> 'weekly'", owner="C")]
+    assert rematch.brands_to_rematch(changes) == {
         "A": "brand registered", "C": "registry changed", "C D": "registry changed"}
+    # every kind but the owner's and the digest's can change what a brand matches
+    for kind in ChangeKind:
+        expected = {} if kind in (K.OWNER, K.DIGEST) else {"E": "brand registered" if kind is K.CREATED
+                                                            else "registry changed"}
+        assert rematch.brands_to_rematch([Change("E", "x", kind, "y")]) == expected, kind
 
 
 def test_a_killed_rematch_resumes_at_its_cursor(db_url: str, world: Path):

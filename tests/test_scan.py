@@ -18,14 +18,17 @@ from sqlalchemy import func, select
 
 from core.prefect_env import configure_prefect_env, prefect_defaults
 from core.settings import load_settings
+from crawlers.stats import CrawlStats, ListingCounts
+from matching.signature import ImageSignature
 from services import scan
 from services.matchdata import image_signature, listing_input, load_brand_profiles, photo_label
-from services.registry import import_registry, load_registry
+from services.registry.load import load_registry
+from services.registry.sync import import_registry
 from services.review import set_status
 from services.signatures import sign_stored
 from storage.db import Database
 from storage.imagestore import ImageStore, save_image_row
-from storage.models import Listing, ListingImage, Marketplace, Match, MatchEvent
+from storage.models import CrawlRun, Listing, ListingImage, Marketplace, Match, MatchEvent
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -212,7 +215,7 @@ def test_brand_profiles_carry_marks_products_and_labelled_photos(db: Database) -
     (product,) = profile.products
     assert (product.sku, product.msrp, product.currency) == ("GLW-001", Decimal("40.00"), "USD")
     assert [i.label for i in product.images] == ["GLW-001 photo a", "GLW-001 photo b"]
-    assert all(i.signature.get("phash") for i in product.images)
+    assert all(isinstance(i.signature, ImageSignature) and i.signature.keypoints for i in product.images)
     assert photo_label("X", 27) == "X photo 28"
 
 
@@ -229,6 +232,12 @@ def test_listing_input_has_image_signatures_in_order_and_skips_unusable(db: Data
     assert expected is not None
     assert record.title == "Glowmint serum" and record.price == Decimal("9.99") and record.currency == "USD"
     assert record.images == (expected,)
+    with db.session() as session:  # a damaged signature row: that image is left out, never the listing
+        listing = session.get(Listing, listing_id)
+        listing.images[1].image.signature.fields = {**listing.images[1].image.signature.fields, "thumb": "AAAA"}
+        session.flush()
+        assert image_signature(listing.images[1].image) is None
+        assert listing_input(listing).images == ()
 
 
 # -------------------------------------------------------------------------------------------- matching
@@ -334,9 +343,10 @@ def test_summary_counts_crawls_matching_and_open_matches_per_brand(db: Database,
         add_listing(db, n, title)
     stats = scan.match_pending(db, settings=settings)
     crawl = scan.CrawlOutcome(target="https://a.example/", crawl_run_id=1, status="finished",
-                              stats={"pages": 12, "listings": {"new": 3, "changed": 1, "reappeared": 1,
-                                                               "unchanged": 4, "gone": 2}})
-    failed = scan.CrawlOutcome(target="profile demo", crawl_run_id=None, status="failed", stats={"error": "x"})
+                              stats=CrawlStats(pages=12, listings=ListingCounts(new=3, changed=1, reappeared=1,
+                                                                                unchanged=4, gone=2)))
+    failed = scan.failed_outcome(scan.ScanTarget(profile="demo"), "x")
+    assert (failed.target, failed.status, failed.stats.error, failed.crawl_run_id) == ("profile demo", "failed", "x", None)
     summary = scan.scan_summary(db, scan_id="scan-1", crawls=[crawl, failed], matching=stats)
     assert (summary.pages, summary.listings_new, summary.listings_changed, summary.listings_unchanged,
             summary.listings_gone) == (12, 3, 2, 4, 2)
@@ -345,6 +355,7 @@ def test_summary_counts_crawls_matching_and_open_matches_per_brand(db: Database,
     lines = scan.summary_lines(summary)
     assert "12 pages" in lines[0] and "crawl profile demo: failed" in lines
     assert scan.ScanSummary.from_dict(summary.as_dict()) == summary
+    assert summary.failed_crawls == [failed] and summary.as_dict()["crawls"][1]["stats"]["error"] == "x"
 
 
 @pytest.mark.postgres
@@ -422,3 +433,84 @@ def test_profiles_also_search_disguised_spellings(mark: str, expected: list[str]
     from services.scantargets import disguised_spellings
 
     assert disguised_spellings(mark) == expected
+
+
+# ------------------------------------------------------------------------------- crawls run elsewhere
+
+
+def test_waiting_for_runs_elsewhere_polls_until_each_is_final_or_time_is_up() -> None:
+    """The nightly flow's wait for its ``crawl-site`` runs, on a fake clock: each run is read until it is
+    final, never after, and the runs not final at the deadline come back as None."""
+    done = scan.FinalState("Completed", completed=True)
+    final_after = {"a": 1, "b": 3, "c": None}  # the read at which each run is final; c never is
+    reads: list[str] = []
+    now = [0.0]
+
+    def read_final(run_id: str) -> scan.FinalState | None:
+        reads.append(run_id)
+        after = final_after[run_id]
+        return done if after is not None and reads.count(run_id) >= after else None
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    finals = scan.wait_until_final(["a", "b", "c"], read_final, timeout=10, poll=2, clock=lambda: now[0],
+                                   sleep=sleep)
+    assert finals == {"a": done, "b": done, "c": None}
+    assert (reads.count("a"), reads.count("b"), reads.count("c")) == (1, 3, 7) and now[0] == 12
+
+    def no_sleep(_seconds: float) -> None:
+        raise AssertionError("every run was final at the first read: no wait")
+
+    assert scan.wait_until_final(["a"], lambda _r: done, timeout=10, poll=2, sleep=no_sleep) == {"a": done}
+
+
+def test_the_outcome_of_a_run_elsewhere_says_why_it_has_no_crawl(database: Database) -> None:
+    target = scan.ScanTarget(start_urls=("http://a.example/",))
+
+    def outcome(final: scan.FinalState | None) -> scan.CrawlOutcome:
+        return scan.outcome_of_run(database, scan_id="scan-1", target=target, run_name="crawl a", final=final,
+                                   waited=60)
+
+    completed = scan.FinalState("Completed", completed=True)
+    errors = [outcome(None), outcome(scan.FinalState("Crashed", completed=False, message="worker died")),
+              outcome(completed)]
+    assert [(o.status, o.crawl_run_id, o.target) for o in errors] == [("failed", None, "http://a.example/")] * 3
+    assert [o.stats.error for o in errors] == [
+        "flow run crawl a not finished after 60 s", "flow run crawl a ended Crashed: worker died",
+        "flow run crawl a completed but recorded no crawl in scan-1"]
+    with database.session() as session:
+        session.add(CrawlRun(scan_id="scan-1", status="finished", stats={"pages": 4},
+                             target_key=target.crawl_request(scan_id="scan-1").target_key))
+    recorded = outcome(completed)
+    assert (recorded.status, recorded.stats.pages) == ("finished", 4) and recorded.crawl_run_id is not None
+
+
+def test_runs_recorded_before_target_keys_get_theirs_from_params_once(db_url: str) -> None:
+    """Migration 0009 backfills ``crawl_runs.target_key`` from ``params`` (a scan in flight during the
+    upgrade still finds its runs); runs of no scan are left without one."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from storage.db import alembic_config, upgrade
+
+    upgrade(db_url)
+    command.downgrade(alembic_config(db_url), "0009_crawl_target-1")
+    runs = sa.table("crawl_runs", sa.column("scan_id", sa.String), sa.column("started_at", sa.DateTime),
+                    sa.column("status", sa.String), sa.column("params", sa.JSON), sa.column("stats", sa.JSON))
+    target = scan.ScanTarget(profile="demo", base_url="http://127.0.0.1:8000", queries=("fullips",))
+    params = {"spider": "search", "start_urls": [], "profile": "demo", "queries": ["fullips"],
+              "base_url": "http://127.0.0.1:8000", "scope": "search"}
+    with Database(db_url) as database, database.engine.begin() as conn:
+        when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+        conn.execute(sa.insert(runs), [
+            {"scan_id": "scan-1", "started_at": when, "status": "finished", "params": params, "stats": {"pages": 2}},
+            {"scan_id": None, "started_at": when, "status": "finished", "params": params, "stats": {}}])
+    upgrade(db_url)
+    with Database(db_url) as database:
+        assert scan.recorded_outcome(database, scan_id="scan-1", target=target).stats.pages == 2
+        with database.session() as session:
+            assert [r.target_key for r in session.scalars(select(CrawlRun).order_by(CrawlRun.id))] == [
+                target.crawl_request().target_key, None]

@@ -45,9 +45,11 @@ class Scanner:
     def scan(self) -> tuple[scan.CrawlOutcome, scan.MatchStats]:
         with DemoMarketplace(self.world, port=self.port, slow_seconds=0.1) as market:
             self.port = int(market.url.rsplit(":", 1)[1])
-            outcome = scan.crawl_target(self.settings, scan.ScanTarget(start_urls=(market.url + "/",)),
-                                        scan_id=scan.new_scan_id(), database=self.database,
+            target, scan_id = scan.ScanTarget(start_urls=(market.url + "/",)), scan.new_scan_id()
+            outcome = scan.crawl_target(self.settings, target, scan_id=scan_id, database=self.database,
                                         scrapy_overrides=FAST_CRAWL)
+        # What a machine that did not run the crawl reads: the same outcome, found by the target's key.
+        assert scan.recorded_outcome(self.database, scan_id=scan_id, target=target) == outcome
         stats = scan.match_pending(self.database, settings=self.settings)
         return outcome, stats
 
@@ -72,14 +74,14 @@ def test_rescans_keep_the_queue_and_reopen_only_what_changed(demo_world: Path, t
     served = world_listings(world)
 
     first, matched = scanner.scan()
-    assert first.status == "finished" and first.listings_new >= 0.9 * len(served)
-    assert matched.listings == first.listings_new and matched.outcomes.get("created", 0) > 5
+    assert first.status == "finished" and first.stats.listings.new >= 0.9 * len(served)
+    assert matched.listings == first.stats.listings.new and matched.outcomes.get("created", 0) > 5
     queue = match_set(database)
 
     # Unchanged shops: nothing new, nothing changed, nothing rescored.
     second, rematched = scanner.scan()
-    assert (second.listings_new, second.listings_changed) == (0, 0)
-    assert second.listings_unchanged == first.listings_new
+    assert (second.stats.listings.new, second.stats.listings.changed_or_reappeared) == (0, 0)
+    assert second.stats.listings.unchanged == first.stats.listings.new
     assert rematched.listings == 0 and rematched.outcomes == {}
     assert match_set(database) == queue
 
@@ -94,7 +96,7 @@ def test_rescans_keep_the_queue_and_reopen_only_what_changed(demo_world: Path, t
     edit_listing(world, z["id"], title=z["title"] + " (restocked)")
 
     third, changed = scanner.scan()
-    assert third.listings_changed == 2 and third.listings_new == 0
+    assert third.stats.listings.changed_or_reappeared == 2 and third.stats.listings.new == 0
     assert changed.listings == 2
     assert changed.outcomes.get("created", 0) == 0
     assert changed.outcomes.get("reopened") == 1 and changed.outcomes.get("updated") == 1

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import threading
 import zipfile
 from decimal import Decimal
@@ -147,7 +148,9 @@ def test_capture_is_a_warc_with_the_same_bytes_and_outlives_the_listing(database
     with database.session() as s:
         checked, problems = evidence.verify(s, settings)
     assert checked >= 2 and problems == []
-    assert not os.access(warc_path, os.W_OK) or os.geteuid() == 0  # written read-only (root may still write)
+    # Written read-only: no write bit for anyone (the mode itself, which root cannot bypass as it
+    # bypasses os.access).
+    assert stat.S_IMODE(warc_path.stat().st_mode) & 0o222 == 0, oct(warc_path.stat().st_mode)
 
 
 def test_verify_names_the_changed_file(database, tmp_path, shop) -> None:
@@ -200,6 +203,21 @@ def test_each_pack_format_reads_back_with_its_columns(database, tmp_path, shop, 
         assert s.get(Match, ids["fake"]).status == "reported"
         assert s.get(Match, ids["case"]).status == "confirmed"
         assert s.scalars(select(Takedown)).one().match_id == ids["fake"]
+
+
+def test_a_pack_carries_the_seller_url_the_listing_has(database, tmp_path, shop) -> None:
+    """The notice's ``seller_url`` is the stored listing's (it was read from the review snapshot, which never
+    holds it, so every pack had it blank)."""
+    settings = make_settings(tmp_path, database.url)
+    ids = make_world(database, shop)
+    seller_page = "https://bazaarly.test/shop/cheap-seller?ref=1"
+    with database.session() as s:
+        s.get(Match, ids["fake"]).listing.seller_url = seller_page
+    out = tmp_path / "generic.zip"
+    takedowns.build_pack(database, settings, brand="Fullips", out=out)
+    with zipfile.ZipFile(out) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("notices/generic-batch-001.csv").decode())))
+    assert [(row["listing_url"], row["seller_url"]) for row in rows] == [(shop.base + "/p/fake", seller_page)]
 
 
 def test_batches_split_at_the_platform_limit(database, tmp_path, shop, monkeypatch) -> None:

@@ -26,7 +26,7 @@ from data.world2.generate import HELD_OUT_SEEDS, TUNING_SEEDS, generate_world2, 
 from data.world2.scenes import render
 from matching.evaluate import DISGUISE_KINDS, NEGATIVE_KINDS, format_report
 from services.evaluation import evaluate_world_dir, read_listings
-from services.registry import load_registry
+from services.registry.load import load_registry
 from services.signatures import SigningConfig
 from storage.imagestore import ImageStore
 

@@ -224,8 +224,10 @@ def save_images(session: Session, stored_images: Iterable[Any]) -> None:
         save_image_row(session, stored)
 
 
-def start_run(session: Session, *, marketplace_id: int | None, scan_id: str | None, params: dict[str, Any]) -> CrawlRun:
-    run = CrawlRun(marketplace_id=marketplace_id, scan_id=scan_id, params=params, status="running", stats={})
+def start_run(session: Session, *, marketplace_id: int | None, scan_id: str | None, params: dict[str, Any],
+              target_key: str | None = None) -> CrawlRun:
+    run = CrawlRun(marketplace_id=marketplace_id, scan_id=scan_id, params=params, target_key=target_key,
+                   status="running", stats={})
     session.add(run)
     session.flush()
     return run

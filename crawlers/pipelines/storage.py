@@ -37,6 +37,7 @@ from scrapy import signals
 from crawlers.items import Listing as ListingItem
 from crawlers.pipelines import records
 from crawlers.settings import lookalike_settings
+from crawlers.stats import CrawlStats, ImageCounts, ListingCounts
 
 logger = logging.getLogger(__name__)
 
@@ -54,38 +55,35 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
-def summarize_stats(stats: dict[str, Any]) -> dict[str, Any]:
-    """The ``crawl_runs.stats`` shape from a Scrapy stats dict (pure; see docs/crawling.md)."""
+def summarize_stats(stats: dict[str, Any]) -> CrawlStats:
+    """The crawl's :class:`~crawlers.stats.CrawlStats` from a Scrapy stats dict (pure; see docs/crawling.md)."""
 
     def prefixed(prefix: str) -> dict[str, int]:
         return {k[len(prefix):]: int(v) for k, v in sorted(stats.items()) if k.startswith(prefix)}
 
-    listings = {key: int(stats.get(f"lookalike/listings/{key}", 0))
-                for key in ("new", "changed", "unchanged", "reappeared", "missed", "gone")}
-    errors = int(stats.get("log_count/ERROR", 0))
-    return {
-        "pages": int(stats.get("lookalike/pages", 0)),
-        "responses": int(stats.get("downloader/response_count", 0)),
-        "listings": listings,
-        "listings_stored": listings["new"] + listings["changed"] + listings["unchanged"],
-        "errors": errors,
-        "download_errors": prefixed("downloader/exception_type_count/"),
-        "http_status": prefixed("downloader/response_status_count/"),
-        "retries": int(stats.get("retry/count", 0)),
-        "images": {
-            "ok": int(stats.get("lookalike/images/ok", 0)),
-            "reused": int(stats.get("lookalike/images/reused", 0)),
-            "failed": prefixed("lookalike/images/failed/"),
-        },
-        "dropped": prefixed("lookalike/dropped/"),
-        "refused": {**prefixed("netguard/refused/"),
-                    "robots_txt": int(stats.get("robotstxt/forbidden", 0))},
-        "tracking_params_stripped": int(stats.get("tracking/stripped_count", 0)),
-        "page_limit_reached": bool(stats.get("lookalike/page_limit_reached")),
-        "pages_failed": int(stats.get("lookalike/pages_failed", 0)),
-        "gone_check": stats.get("lookalike/gone_check"),
-        "finish_reason": stats.get("finish_reason"),
-    }
+    listings = ListingCounts(**{key: int(stats.get(f"lookalike/listings/{key}", 0))
+                                for key in ("new", "changed", "unchanged", "reappeared", "missed", "gone")})
+    return CrawlStats(
+        pages=int(stats.get("lookalike/pages", 0)),
+        responses=int(stats.get("downloader/response_count", 0)),
+        listings=listings,
+        listings_stored=listings.new + listings.changed + listings.unchanged,
+        errors=int(stats.get("log_count/ERROR", 0)),
+        download_errors=prefixed("downloader/exception_type_count/"),
+        http_status=prefixed("downloader/response_status_count/"),
+        retries=int(stats.get("retry/count", 0)),
+        images=ImageCounts(ok=int(stats.get("lookalike/images/ok", 0)),
+                           reused=int(stats.get("lookalike/images/reused", 0)),
+                           failed=prefixed("lookalike/images/failed/")),
+        dropped=prefixed("lookalike/dropped/"),
+        refused={**prefixed("netguard/refused/"), "robots_txt": int(stats.get("robotstxt/forbidden", 0))},
+        tracking_params_stripped=int(stats.get("tracking/stripped_count", 0)),
+        page_limit_reached=bool(stats.get("lookalike/page_limit_reached")),
+        pages_failed=int(stats.get("lookalike/pages_failed", 0)),
+        gone_check=stats.get("lookalike/gone_check"),
+        finish_reason=stats.get("finish_reason"),
+        scrapy=json_safe(stats),
+    )
 
 
 #: Causes that answer the same way on a retry (a retry would only load the site again).
@@ -306,19 +304,19 @@ class StorageListingPipeline:
             all_stats = {**stats.get_stats(), "finish_reason": reason}
             summary = summarize_stats(all_stats)
             products = sum(self.counts[k] for k in ("new", "changed", "unchanged", "reappeared"))
-            products += sum(summary["dropped"].values())
+            products += sum(summary.dropped.values())
             failure = crawl_failure(
                 all_stats, reason=reason, scope=getattr(spider, "crawl_scope", "search"), products=products,
                 gone_evidence=len(getattr(spider, "gone_evidence", ())), storage_errors=self.storage_errors,
             )
             if failure is not None:
-                summary["error"], summary["retryable"] = failure
+                summary = summary.failed(failure[0], retryable=failure[1])
                 logger.error("crawl failed: %s", failure[0])
             with self.db.session() as session:
                 run = session.get(CrawlRun, self.crawl_run_id)
                 run.finished_at = utcnow()
                 run.status = "failed" if failure else "finished"
-                run.stats = {**summary, "scrapy": json_safe(all_stats)}
+                run.stats = summary.as_json()
         finally:
             self.db.dispose()
 
