@@ -38,12 +38,14 @@ __all__ = [
     "collapse_repeats",
     "fold_confusables",
     "fold_leetspeak",
+    "is_quantity",
     "loose_text",
     "mark_keys",
     "nfkc",
     "skeleton_map",
     "strip_accents",
     "strip_invisible",
+    "variant_shortenings",
 ]
 
 _LEET_L = {"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
@@ -141,6 +143,42 @@ def fold_leetspeak(word: str, *, ambiguous_as: str = "l") -> str:
     if _QUANTITY_RE.fullmatch(word):
         return word
     return "".join(table.get(ch, ch) for ch in word)
+
+
+def is_quantity(word: str) -> bool:
+    """A number, or a number with a unit or ordinal suffix (``50ml``, ``3pcs``, ``2024``, ``11th``): a size or
+    count, not a word or a model name."""
+    return bool(word) and (word.replace(".", "").replace(",", "").isdigit() or bool(_QUANTITY_RE.fullmatch(word)))
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def variant_shortenings(key: str, *, min_length: int, vowel_length: int, any_length: int) -> set[str]:
+    """The spellings one letter shorter that count as the same word as ``key`` (a lower-case word key).
+
+    Spelling variants of one word differ by a letter that the other spelling leaves out: a final vowel
+    (``soya``/``soy``), a vowel inside a longer word (``colour``/``color``), or any one letter of a long word
+    (``yoghurt``/``yogurt``). So a shortening counts when it keeps the first letter and has at least
+    ``min_length`` letters, and the letter left out is: any letter when the shorter form has ``any_length``
+    letters or more; a vowel when it has ``vowel_length`` or more; below that only a final vowel other than a
+    silent ``e``. Short words one letter apart are mostly other words (``tea``/``team``, ``pan``/``pain``,
+    ``cap``/``cape``), which these rules leave apart."""
+    out: set[str] = set()
+    if len(key) - 1 < min_length or not key.isalpha():
+        return out
+    short = len(key) - 1
+    for i in range(1, len(key)):
+        letter = key[i]
+        if short >= any_length:
+            ok = True
+        elif short >= vowel_length:
+            ok = letter in _VOWELS
+        else:
+            ok = i == len(key) - 1 and letter in _VOWELS and letter != "e"
+        if ok:
+            out.add(key[:i] + key[i + 1 :])
+    return out
 
 
 def collapse_repeats(text: str) -> str:

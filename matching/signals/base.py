@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from matching.config import MatchConfig
@@ -12,7 +12,7 @@ from matching.evidence import TextSpan
 from matching.model import BrandProfile, ListingInput
 from matching.normalize import Token, analyse, loose_text
 
-__all__ = ["FIELD_NAMES", "MAX_FIELD_CHARS", "BrandView", "ListingView", "signature_words", "span_of", "stem",
+__all__ = ["FIELD_NAMES", "MAX_FIELD_CHARS", "BrandView", "ListingView", "ProductCues", "signature_words", "span_of", "stem",
            "view_of"]
 
 #: Characters of listing text read per field (bounds the work an adversarial listing can cause).
@@ -57,6 +57,8 @@ class ListingView:
     keys: frozenset[str]
     loose: str
     photo_words: tuple[tuple[str, ...], ...]
+    #: Stemmed keys of the title and brand field only: what the listing says it sells.
+    title_keys: frozenset[str] = frozenset()
 
 
 def view_of(listing: ListingInput) -> ListingView:
@@ -71,9 +73,33 @@ def view_of(listing: ListingInput) -> ListingView:
     own = ("title", "brand", "description")
     keys = {stem(t.key_l) for name in own for t in tokens[name]}
     keys |= {stem(p) for name in own for t in tokens[name] for p in t.pieces_l}
+    title_keys = {stem(k) for name in ("title", "brand") for t in tokens[name] for k in (t.key_l, *t.pieces_l)}
     loose = loose_text(" ".join(fields[name] for name in own))
     photo_words = tuple(signature_words(sig) for sig in listing.images[:MAX_IMAGES])
-    return ListingView(listing, fields, tokens, frozenset(keys), loose, photo_words)
+    return ListingView(listing, fields, tokens, frozenset(keys), loose, photo_words, frozenset(title_keys))
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCues:
+    """What in a listing shows one of the brand's own products, from the registry alone (see
+    :func:`matching.signals.text.product_evidence`).
+
+    ``products``: per product, the stemmed words of its name without its marks, the dictionary words a
+    coined mark is made of (``full``, ``lip`` for Fullips), quantities, model names and filler words;
+    ``nouns``: those words that are not also its keywords or category words (``plumper``, not ``lip``). ``models``: model names and SKUs
+    (keys with letters and digits, or the SKU itself). ``packaging``: words read (OCR) on its official photos,
+    without marks, quantities and filler. ``mark_words``: the words of its marks and the words a coined mark
+    is made of (they explain themselves: "for full lips" is no evidence of Fullips' products).
+    ``marks``: the normalised keys of each whole mark (for wording tied to the brand and photo text);
+    ``ordinary``: the keys of its ordinary-word marks."""
+
+    nouns: frozenset[str] = frozenset()
+    models: frozenset[str] = frozenset()
+    packaging: frozenset[str] = frozenset()
+    mark_words: frozenset[str] = frozenset()
+    marks: tuple[tuple[str, ...], ...] = ()
+    ordinary: frozenset[str] = frozenset()
+    products: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -89,6 +115,8 @@ class BrandView:
     seller_words: frozenset[str]
     mark_keys: frozenset[str]
     product_words: Mapping[str, frozenset[str]]
+    #: The brand's own evidence of its products (:class:`ProductCues`); empty for a brand without products.
+    cues: ProductCues = field(default_factory=lambda: ProductCues())
 
 
 def span_of(field: str, tokens: Sequence[Token], start: int, end: int) -> TextSpan:
