@@ -128,9 +128,9 @@ class Matcher:
                 mark_keys.update(t.key_l for t in analyse(mark))
         marks = frozenset(mark_keys)
         context_text = " ".join([*brand.keywords, brand.category or "", *(p.name for p in brand.products)])
-        context = frozenset(
-            stem(t.key_l) for t in analyse(context_text, max_chars=20000)
-            if len(t.key_l) >= 3 and t.key_l not in marks and t.key_l not in FILLER_WORDS
+        context = frozenset(  # words in the "i" reading: "Insulated", not the mark reading "lnsulated"
+            stem(t.key_i) for t in analyse(context_text, max_chars=20000)
+            if len(t.key_i) >= 3 and t.key_i not in marks and t.key_l not in marks and t.key_i not in FILLER_WORDS
         )
         seller_words = frozenset(
             w for name in brand.authorized_sellers for w in skeleton_words(name)
@@ -226,14 +226,16 @@ class Matcher:
 
     def _photo_text_candidates(self, view: ListingView) -> dict[int, set[int]]:
         """Per listing photo (1-based), the brands whose mark is among the words read in it (mark index search;
-        the signal then checks the edit rule)."""
+        the signal then checks the edit rule). Coined marks first: an ordinary-word mark (read exactly only) names
+        a brand only in a photo that shows no coined mark, where the word may just describe the product."""
         out: dict[int, set[int]] = {}
         for image_no, words in enumerate(view.photo_words, start=1):
             if words:
                 tokens = analyse(" ".join(words), max_chars=2000)
-                hits = self._marks.search(terms_of(tokens, max_words=2, max_length=40))
-                # An ordinary-word mark only read exactly; the signal weighs it with the rest of the listing.
-                brands = {h.mark.owner for h in hits if (not h.mark.ordinary or h.edits == 0) and h.mark.length >= 4}
+                hits = [h for h in self._marks.search(terms_of(tokens, max_words=2, max_length=40))
+                        if h.mark.length >= 4]
+                brands = ({h.mark.owner for h in hits if not h.mark.ordinary}
+                          or {h.mark.owner for h in hits if h.mark.ordinary and h.edits == 0})
                 if brands:
                     out[image_no] = brands
         return out

@@ -200,7 +200,8 @@ class Token:
     joined); ``pieces_l`` the skeleton pieces between separators; ``changes`` names the steps that changed
     it (``zero_width``, ``compat``, ``accents``, ``confusables``, ``leetspeak``, ``separators``,
     ``repeats``); ``substitutions`` lists ``(original, replacement)`` character pairs for reasons;
-    ``start`` and ``end`` are the character offsets ``[start, end)`` of ``raw`` in the analysed text.
+    ``start`` and ``end`` are the character offsets ``[start, end)`` of ``raw`` in the analysed text;
+    ``pieces_i`` are the pieces of the "i" reading.
     """
 
     index: int
@@ -212,6 +213,14 @@ class Token:
     substitutions: tuple[tuple[str, str], ...]
     start: int = 0
     end: int = 0
+    #: The pieces of the "i" reading (a capital I read as i): the token's words as a dictionary spells them.
+    pieces_i: tuple[str, ...] = ()
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The token's key and pieces in the "i" reading, for comparing words (``Insulated`` is
+        ``insulated``, where the "l" reading, made for marks, gives ``lnsulated``)."""
+        return (self.key_i, *self.pieces_i) if len(self.pieces_i) > 1 else (self.key_i,)
 
 
 def _letter_pairs(before: str, after: str) -> list[tuple[str, str]]:
@@ -276,6 +285,7 @@ def _token_keys(raw: str) -> Token | None:
         pieces_l=tuple(variants["l"]),
         changes=frozenset(changes),
         substitutions=tuple(dict.fromkeys(subs)),
+        pieces_i=tuple(variants["i"]),
     )
 
 
@@ -290,7 +300,7 @@ def analyse(text: str, *, max_chars: int = 4000) -> list[Token]:
             continue
         tokens.append(
             Token(len(tokens), token.raw, token.key_l, token.key_i, token.pieces_l, token.changes,
-                  token.substitutions, match.start(), match.end())
+                  token.substitutions, match.start(), match.end(), token.pieces_i)
         )
     return tokens
 

@@ -71,9 +71,9 @@ def view_of(listing: ListingInput) -> ListingView:
     }
     tokens = {name: analyse(text, max_chars=MAX_FIELD_CHARS[name]) for name, text in fields.items()}
     own = ("title", "brand", "description")
-    keys = {stem(t.key_l) for name in own for t in tokens[name]}
-    keys |= {stem(p) for name in own for t in tokens[name] for p in t.pieces_l}
-    title_keys = {stem(k) for name in ("title", "brand") for t in tokens[name] for k in (t.key_l, *t.pieces_l)}
+    # Both readings of a capital I: "l" for marks ("FuIIips"), "i" for words ("Insulated").
+    keys = {stem(k) for name in own for t in tokens[name] for k in (t.key_l, *t.pieces_l, *t.words)}
+    title_keys = {stem(k) for name in ("title", "brand") for t in tokens[name] for k in (t.key_l, *t.pieces_l, *t.words)}
     loose = loose_text(" ".join(fields[name] for name in own))
     photo_words = tuple(signature_words(sig) for sig in listing.images[:MAX_IMAGES])
     return ListingView(listing, fields, tokens, frozenset(keys), loose, photo_words, frozenset(title_keys))

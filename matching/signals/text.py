@@ -307,10 +307,11 @@ def product_cues(profile: BrandProfile, marks: Sequence[MarkEntry], is_word: Cal
     mark_words: set[str] = set()
     for entry in marks:
         for token in _keys_of(entry.text):
-            mark_words.update(stem(k) for k in (token.key_l, *token.pieces_l))
+            mark_words.update(stem(k) for k in (token.key_l, *token.pieces_l, *token.words))
         if not entry.ordinary and entry.words == 1:
             mark_words.update(stem(p) for p in mark_parts(entry.keys[0], is_word))
-    category = {stem(t.key_l) for t in _keys_of(" ".join([*profile.keywords, profile.category or ""]), max_chars=4000)}
+    category = {stem(w) for t in _keys_of(" ".join([*profile.keywords, profile.category or ""]), max_chars=4000)
+                for w in t.words}
     names: list[frozenset[str]] = []
     models: set[str] = set()
     for item in profile.products:
@@ -322,7 +323,7 @@ def product_cues(profile: BrandProfile, marks: Sequence[MarkEntry], is_word: Cal
                 continue
             if any(ch.isdigit() for ch in token.raw):
                 continue  # a size or a count
-            for key in (token.key_l, *token.pieces_l):
+            for key in token.words:
                 word = stem(key)
                 if (key not in mark_keys and word not in mark_words and len(word) >= 3 and word.isalpha()
                         and word not in FILLER_WORDS):
@@ -337,8 +338,8 @@ def product_cues(profile: BrandProfile, marks: Sequence[MarkEntry], is_word: Cal
         for image in item.images:
             for read in signature_words(image.signature):
                 for token in _keys_of(read, max_chars=60):
-                    word = stem(token.key_l)
-                    if (len(word) >= 4 and word.isalpha() and token.key_l not in mark_keys
+                    word = stem(token.key_i)
+                    if (len(word) >= 4 and word.isalpha() and token.key_i not in mark_keys
                             and word not in mark_words and word not in FILLER_WORDS and word not in category):
                         packaging.add(word)
     nouns = frozenset(w for words in names for w in words if w not in category)
@@ -349,7 +350,8 @@ def product_cues(profile: BrandProfile, marks: Sequence[MarkEntry], is_word: Cal
 
 def _photo_keys(view: ListingView) -> set[str]:
     """Stemmed keys of every word read in the listing's photos."""
-    return {stem(t.key_l) for words in view.photo_words for w in words for t in _keys_of(w, max_chars=60)}
+    return {stem(k) for words in view.photo_words for w in words for t in _keys_of(w, max_chars=60)
+            for k in (t.key_l, t.key_i)}
 
 
 def _listing_models(view: ListingView) -> set[str]:
@@ -371,7 +373,7 @@ def product_evidence(view: ListingView, brand: BrandView) -> Evidence | None:
     - in its title or brand field, a word of one of the brand's product names that is neither a word of its
       marks ("for full lips" says nothing about Fullips' products) nor one of its keywords or category words
       ("lip", "gin": the category, which the ordinary sense of a mark goes with), or two words of one product
-      name ("desk fan");
+      name ("desk fan"), or all of them ("building set" for "Dude Building Set");
     - a model name or SKU of the brand anywhere in its text;
     - at least ``packaging_words_min`` words printed on the brand's official photos (not its keywords or
       category words), in its title or read in its photos.
@@ -381,7 +383,7 @@ def product_evidence(view: ListingView, brand: BrandView) -> Evidence | None:
     nouns = shared_words(cues.nouns, view.title_keys, cfg)
     for words in cues.products:
         both = shared_words(words, view.title_keys, cfg)
-        if len(both) >= 2:
+        if len(both) >= 2 or both == words:
             nouns |= both
     models = sorted(cues.models & _listing_models(view)) if cues.models else []
     packaging: list[str] = []
@@ -526,4 +528,5 @@ def photo_text_evidence(view: ListingView, brand: BrandView, *, images: frozense
 
 def product_words(text: str, mark_keys: frozenset[str]) -> frozenset[str]:
     """Stemmed words of a product name, without the brand's marks and words under three letters."""
-    return frozenset(stem(t.key_l) for t in analyse(text) if len(t.key_l) >= 3 and t.key_l not in mark_keys)
+    return frozenset(stem(t.key_i) for t in analyse(text) if len(t.key_i) >= 3 and t.key_i not in mark_keys
+                     and t.key_l not in mark_keys)
