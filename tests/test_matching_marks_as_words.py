@@ -273,3 +273,12 @@ def test_dupe_wording_counts_only_about_the_brand(matcher, title, dupe):
     assert r is not None and r.infringing
     assert any(e.signal == "dupe" for e in r.evidence) == dupe, r.reasons
     assert (r.klass == "lookalike") == dupe
+
+
+def test_a_mark_registered_with_its_own_hyphen_is_written_as_itself():
+    brand = BrandProfile(10, "Gear-Line", ("Gear-Line",), keywords=("bike",), category="cycling",
+                         products=(product("GX-1", "Gear-Line Derailleur Hanger", "19"),))
+    m = Matcher([brand], rates=RATES)
+    r = score(m, "Gear-Line Chain Tool", 10)
+    assert r is not None and r.klass == "other_goods"                  # its own spelling, on other goods
+    assert not any(e.signal == "weak_mark" for e in r.evidence)

@@ -98,8 +98,11 @@ def _disguise(hit: MarkHit) -> str | None:
 def _hyphenated_words(hit: MarkHit, tokens: Sequence[Token], is_everyday: Callable[[str], bool]) -> bool:
     """The hit is one token whose pieces, split by hyphens or other separators, are everyday words of at least
     three letters ("Gear-Line" for Gearline): an ordinary phrase written with a hyphen, not the mark disguised
-    (a disguise splits the mark anywhere: "F.u.l.l.i.p.s", "Full-ips")."""
+    (a disguise splits the mark anywhere: "F.u.l.l.i.p.s", "Full-ips"). A mark registered with a hyphen of its
+    own ("Gear-Line") is written as itself."""
     if hit.term.kind != "token" or "separators" not in hit.term.changes or hit.mark.words != 1:
+        return False
+    if any(not ch.isalnum() for ch in hit.mark.text):
         return False
     pieces = tokens[hit.term.start].pieces_l
     return len(pieces) > 1 and all(len(p) >= _MIN_PART and is_everyday(p) for p in pieces)
