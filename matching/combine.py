@@ -14,6 +14,7 @@ limit                     effect                                                
                                                                                                  seller imitation)
 ``resale``                score at most ``resale_cap`` (class ``resale``)                        (not raised next to replica or dupe wording)
 ``authorized_seller``     score times ``authorized_factor`` (class ``clean``)                    nothing
+``other_goods``           none: below the verdict threshold the class is ``other_goods``         (not raised beside the brand's context words)
 ========================  =====================================================================  ==================
 
 :func:`classify` reads the class from the score and the evidence. Both are pure and deterministic.
@@ -82,7 +83,8 @@ def combine(evidence: Sequence[Evidence], config: MatchConfig) -> float:
 def classify(evidence: Sequence[Evidence], score: float, config: MatchConfig) -> str:
     """The class of the pair: ``clean`` for an authorized seller; ``lookalike`` (dupe wording and no replica
     wording) or ``counterfeit`` at or above ``infringing_threshold``; below it ``accessory`` (nominative use),
-    ``resale`` (second-hand or grey-market wording) or ``clean``."""
+    ``resale`` (second-hand or grey-market wording), ``other_goods`` (the brand's coined mark word for word on
+    goods it does not sell: never dropped as clean, an analyst decides) or ``clean``."""
     signals = {e.signal for e in evidence}
     if "authorized_seller" in signals:
         return "clean"
@@ -92,4 +94,6 @@ def classify(evidence: Sequence[Evidence], score: float, config: MatchConfig) ->
         return "accessory"
     if "resale" in signals:
         return "resale"
+    if "other_goods" in signals:
+        return "other_goods"
     return "clean"

@@ -290,6 +290,37 @@ class MatchConfig:
     authorized_factor: float = 0.1
     """Multiplier of the score when the seller is an authorized seller: the brand's own shop."""
 
+    # --- text: marks that are words, and the brand's products (issue 28; helper detect-text) -------------
+    ordinary_category_factor: float = 0.4
+    """Multiplier of a hit on an ordinary-word mark (a dictionary word, or a phrase of dictionary words) when
+    the listing uses the brand's keywords or category words but shows none of its products (no product noun,
+    model name or SKU, packaging word): the word's ordinary sense goes with the category ("for full lips" on
+    a lip liner), so it stays below the verdict threshold unless a photo, photo text or a seller imitation
+    agrees. With a product of the brand shown the hit counts fully; with nothing, ``no_context_factor``."""
+
+    packaging_words_min: int = 2
+    """Words printed on the brand's official photos (read by OCR at registration; marks, quantities and filler
+    left out) that a listing's title or photo text must share for the packaging to count as evidence of the
+    brand's product. One shared word is often the category noun."""
+
+    variant_min_length: int = 3
+    """Shortest word that a spelling one letter longer can be a variant of (``soy``/``soya``), when product
+    words of a listing and of the brand are compared."""
+
+    variant_vowel_length: int = 5
+    """Length from which the shorter spelling may lack a vowel anywhere after its first letter
+    (``color``/``colour``); shorter words may lack only a final vowel other than a silent e (``pan``/``pain``,
+    ``cap``/``cape`` are other words)."""
+
+    variant_any_length: int = 6
+    """Length from which the shorter spelling may lack any one letter after its first
+    (``yogurt``/``yoghurt``): long words one letter apart are one word."""
+
+    dupe_tie_window: int = 6
+    """Words after dupe wording ("alternative to", "inspired by", "similar to", "smells like") within which one
+    of the brand's marks must follow, and words on either side of a bare "dupe" or "look-alike", for the
+    wording to be about the brand: "alternative to yoghurt" speaks of a category, not of a brand."""
+
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> MatchConfig:
         """A copy with ``overrides`` applied; an unknown key or a value of the wrong type raises
         ``ValueError`` naming it."""

@@ -66,7 +66,7 @@ that spells a compound mark with a space or hyphen; ``phrase_other_goods``: a ma
 SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 """Edges of the reliability and calibration bins (the last bin includes 1.0)."""
-PREDICTED = ("counterfeit", "lookalike", "accessory", "resale", "clean")
+PREDICTED = ("counterfeit", "lookalike", "other_goods", "accessory", "resale", "clean")
 LABELLED = ("counterfeit", "lookalike", "accessory", "resale", "genuine", "clean")
 
 

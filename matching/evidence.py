@@ -11,9 +11,11 @@ Roles:
 - ``identifies``: points at the brand by itself (a mark in the text, a copied official photo, the mark
   printed in a listing photo).
 - ``supports``: makes identifying evidence more telling, never counts alone (replica or dupe wording, a
-  price far below MSRP, a seller imitating an authorized seller, the brand's product words).
+  price far below MSRP, a seller imitating an authorized seller, the brand's product words, one of the
+  brand's own products shown).
 - ``limits``: a lawful reading or a reason for doubt (compatible-with wording, second-hand wording, an
-  authorized seller, another maker named, a mark found only inside an ordinary word).
+  authorized seller, another maker named, a mark found only inside an ordinary word, a coined mark on goods
+  the brand does not sell).
 """
 
 from __future__ import annotations
@@ -52,11 +54,13 @@ SIGNALS: Mapping[str, str] = MappingProxyType({
     "price": SUPPORTS,
     "seller": SUPPORTS,
     "context": SUPPORTS,
+    "product": SUPPORTS,
     "nominative": LIMITS,
     "resale": LIMITS,
     "authorized_seller": LIMITS,
     "other_maker": LIMITS,
     "weak_mark": LIMITS,
+    "other_goods": LIMITS,
 })
 
 _TEXT_FIELDS = ("title", "brand", "description", "seller")

@@ -36,20 +36,29 @@ from matching.signals.image import (
     renamed,
 )
 from matching.signals.text import (
+    FILLER_WORDS,
     context_evidence,
+    has_context,
     mark_evidence,
+    other_goods_evidence,
     other_maker_evidence,
     photo_text_evidence,
+    product_cues,
+    product_evidence,
     product_words,
     registered_maker_evidence,
 )
-from matching.signals.wording import dupe_evidence, nominative_evidence, replica_evidence, resale_evidence
+from matching.signals.wording import (
+    dupe_evidence,
+    nominative_evidence,
+    replica_evidence,
+    resale_evidence,
+    tied_dupe_wording,
+)
 from matching.wording import WordingHit, find_dupe_wording, find_replica_wording, find_resale_wording
 
 __all__ = ["Matcher"]
 
-#: Words of product names too common to tell one brand's context from another's.
-_FILLER_WORDS = frozenset({"and", "the", "for", "with", "set", "kit", "pack", "new", "size", "one", "mini"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +95,13 @@ class Matcher:
         rates: Mapping[str, Decimal] | None = None,
         lexicon: Lexicon | None = None,
         everyday: Callable[[str], bool] | None = None,
+        attested: Callable[[str], bool] | None = None,
     ) -> None:
         self.config = config or MatchConfig()
         self.rates: dict[str, Decimal] = {k.upper(): Decimal(v) for k, v in (rates or {"USD": 1}).items()}
         self._lexicon = lexicon or Lexicon()
         self._everyday = everyday or (lambda word: everyday_lexicon().is_ordinary(word))
+        self._attested = attested or (lambda word: everyday_lexicon().is_attested(word))
         self._marks = MarkIndex(self.config, is_ordinary=self._lexicon.is_ordinary)
         self._brands: list[BrandView] = []
         self._photos = ReferencePhotos(self.config.image)
@@ -105,23 +116,26 @@ class Matcher:
         config = self.config.with_overrides(brand.thresholds)
         slot = len(self._brands)
         mark_keys: set[str] = set()
+        entries = []
         for mark in dict.fromkeys(m for m in (brand.name, *brand.marks) if m and m.strip()):
             entry = self._marks.add(slot, mark)
             if entry is not None:
+                entries.append(entry)
                 mark_keys.update(entry.keys)
                 mark_keys.update(t.key_l for t in analyse(mark))
         marks = frozenset(mark_keys)
         context_text = " ".join([*brand.keywords, brand.category or "", *(p.name for p in brand.products)])
-        context = frozenset(
-            stem(t.key_l) for t in analyse(context_text, max_chars=20000)
-            if len(t.key_l) >= 3 and t.key_l not in marks and t.key_l not in _FILLER_WORDS
+        context = frozenset(  # words in the "i" reading: "Insulated", not the mark reading "lnsulated"
+            stem(t.key_i) for t in analyse(context_text, max_chars=20000)
+            if len(t.key_i) >= 3 and t.key_i not in marks and t.key_l not in marks and t.key_i not in FILLER_WORDS
         )
         seller_words = frozenset(
             w for name in brand.authorized_sellers for w in skeleton_words(name)
             if w not in GENERIC_SELLER_WORDS and len(w) >= 2
         )
         products = {p.sku: product_words(p.name, marks) for p in brand.products}
-        self._brands.append(BrandView(slot, brand, config, context, seller_words, marks, products))
+        cues = product_cues(brand, entries, self._everyday)
+        self._brands.append(BrandView(slot, brand, config, context, seller_words, marks, products, cues))
         for word in seller_words:
             self._seller_words.setdefault(word, []).append(slot)
         for product in brand.products:
@@ -154,7 +168,7 @@ class Matcher:
         view = view_of(listing, max_images=self.config.image.max_listing_images)
         marks = self._mark_hits(view)
         raw_images = [self._unless_renamed(h, listing, view) for h in self._photos.search(listing.images)]
-        consistent = {h.ref.brand for h in raw_images if self._brands[h.ref.brand].context & view.keys}
+        consistent = {h.ref.brand for h in raw_images if has_context(view, self._brands[h.ref.brand])}
         images: dict[int, list[ImageHit]] = {}
         for hit in exclusive(raw_images, named=set(marks), consistent=consistent):
             images.setdefault(hit.ref.brand, []).append(hit)
@@ -206,13 +220,16 @@ class Matcher:
 
     def _photo_text_candidates(self, view: ListingView) -> dict[int, set[int]]:
         """Per listing photo (1-based), the brands whose mark is among the words read in it (mark index search;
-        the signal then checks the edit rule)."""
+        the signal then checks the edit rule). Coined marks first: an ordinary-word mark (read exactly only) names
+        a brand only in a photo that shows no coined mark, where the word may just describe the product."""
         out: dict[int, set[int]] = {}
         for image_no, words in enumerate(view.photo_words, start=1):
             if words:
                 tokens = analyse(" ".join(words), max_chars=2000)
-                hits = self._marks.search(terms_of(tokens, max_words=2, max_length=40))
-                brands = {h.mark.owner for h in hits if not h.mark.ordinary and h.mark.length >= 4}
+                hits = [h for h in self._marks.search(terms_of(tokens, max_words=2, max_length=40))
+                        if h.mark.length >= 4]
+                brands = ({h.mark.owner for h in hits if not h.mark.ordinary}
+                          or {h.mark.owner for h in hits if h.mark.ordinary and h.edits == 0})
                 if brands:
                     out[image_no] = brands
         return out
@@ -249,24 +266,30 @@ class Matcher:
                 ) -> tuple[list[Evidence], ProductRef | None]:
         """Every signal's evidence for this brand, and the product the listing most likely offers."""
         context = context_evidence(view, brand)
+        shown = product_evidence(view, brand)
         found = mark_evidence(view, brand, hits=marks, has_context=context is not None,
-                              seller_authorized=verdict.status == "authorized", is_everyday=self._everyday)
+                              seller_authorized=verdict.status == "authorized", is_everyday=self._everyday,
+                              has_product=shown is not None)
         mark = next((e for e in found if e.signal == "mark"), None)
-        # Firm: not weak, not an ordinary word without context, not two words read as a one-word mark.
+        # Firm: not weak, not an ordinary word without the brand's product, not two words read as a one-word mark.
         firm_mark = mark is not None and not mark.details.get("weak") and (
-            context is not None or not mark.details.get("ordinary_word")) and not (
+            shown is not None or not mark.details.get("ordinary_word")) and not (
             mark.details.get("kind") == "joined" and " " not in str(mark.details.get("mark", "")))
         image = image_evidence(view, brand, hits=images, has_mark=firm_mark, has_context=context is not None)
         photo_text = photo_text_evidence(
             view, brand, images=frozenset(n for n, slot in wording.photo_only.items() if slot == brand.slot),
-            has_context=context is not None)
+            has_context=context is not None, has_product=shown is not None)
         identifying = [e for e in (mark, image, photo_text) if e is not None]
         strong = max((e.strength for e in identifying), default=0.0) >= brand.config.strong_evidence
         seller = seller_evidence(view, brand, verdict=verdict, brand_evidence=bool(identifying))
         replica = replica_evidence(brand, replica=wording.replica, strong=strong)
-        dupe = dupe_evidence(brand, dupe=wording.dupe, mark=mark, strong=strong)
+        dupe = dupe_evidence(brand, dupe=tied_dupe_wording(view, brand, wording.dupe) if wording.dupe else [],
+                             mark=mark, strong=strong)
         copy_talk = replica is not None or dupe is not None
-        nominative = nominative_evidence(brand, mark=mark, blocked=copy_talk or seller is not None)
+        # An ordinary word in its ordinary sense ("for full lips") names no brand: no accessory of it.
+        names_brand = mark is not None and (shown is not None or not mark.details.get("ordinary_word"))
+        nominative = nominative_evidence(brand, mark=mark if names_brand else None,
+                                         blocked=copy_talk or seller is not None)
         resale = resale_evidence(brand, resale=wording.resale, points_at_brand=strong,
                                  blocked=copy_talk or nominative is not None)
         others = [self._brands[s].profile.name for s in sorted(wording.firm - {brand.slot})]
@@ -276,8 +299,9 @@ class Matcher:
         price = price_evidence(view, brand, product=product, rates=self.rates,
                                counts=strong or verdict.status == "imitation")
         authorized = authorized_evidence(view, brand, verdict=verdict)
+        elsewhere = other_goods_evidence(brand, mark=mark, has_context=context is not None, attested=self._attested)
         evidence = [*found, image, photo_text, seller, replica, dupe, nominative, resale, other, price, authorized,
-                    context]
+                    context, shown, elsewhere]
         return [e for e in evidence if e is not None], product
 
 

@@ -34,21 +34,25 @@ __all__ = [
 ]
 
 #: The classes a (listing, brand) pair can get, most serious first.
-CLASSES: tuple[str, ...] = ("counterfeit", "lookalike", "accessory", "resale", "clean")
+CLASSES: tuple[str, ...] = ("counterfeit", "lookalike", "other_goods", "accessory", "resale", "clean")
 #: What each class means, for people (the review app, digests, ``review list``).
 CLASS_LABELS: Mapping[str, str] = MappingProxyType({
     "counterfeit": "counterfeit: passes itself off as the brand",
     "lookalike": "lookalike: sells its own product by likening it to the brand",
+    "other_goods": "mark on other goods: the brand's coined mark, word for word, on goods the brand does not sell",
     "accessory": "accessory: compatible or refill, not infringing by itself",
     "resale": "resale: genuine item offered second-hand or grey-market, not infringing by itself",
     "clean": "clean: nothing for this brand",
 })
-#: Queue order: suspects first, then accessories, then resales (lower is shown first; ties by score).
+#: Queue order: suspects first, then the brand's coined mark on other goods, then accessories, then resales
+#: (lower is shown first; ties by score).
 CLASS_RANK: Mapping[str, int] = MappingProxyType({name: rank for rank, name in enumerate(CLASSES)})
 #: Classes that infringe the brand by themselves.
 INFRINGING_CLASSES = frozenset({"counterfeit", "lookalike"})
 #: Classes a takedown notice may name without forcing: only infringing ones. An accessory names the brand
-#: lawfully and a resale sells a genuine item; a notice against either costs the brand its standing.
+#: lawfully and a resale sells a genuine item; a notice against either costs the brand its standing. A mark on
+#: other goods may infringe (a coined mark is strong) but whether it does depends on the goods and the
+#: registration's classes: an analyst decides, and forces the notice.
 NOTICE_SAFE_CLASSES = INFRINGING_CLASSES
 
 

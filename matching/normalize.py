@@ -38,12 +38,14 @@ __all__ = [
     "collapse_repeats",
     "fold_confusables",
     "fold_leetspeak",
+    "is_quantity",
     "loose_text",
     "mark_keys",
     "nfkc",
     "skeleton_map",
     "strip_accents",
     "strip_invisible",
+    "variant_shortenings",
 ]
 
 _LEET_L = {"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
@@ -143,6 +145,42 @@ def fold_leetspeak(word: str, *, ambiguous_as: str = "l") -> str:
     return "".join(table.get(ch, ch) for ch in word)
 
 
+def is_quantity(word: str) -> bool:
+    """A number, or a number with a unit or ordinal suffix (``50ml``, ``3pcs``, ``2024``, ``11th``): a size or
+    count, not a word or a model name."""
+    return bool(word) and (word.replace(".", "").replace(",", "").isdigit() or bool(_QUANTITY_RE.fullmatch(word)))
+
+
+_VOWELS = frozenset("aeiouy")
+
+
+def variant_shortenings(key: str, *, min_length: int, vowel_length: int, any_length: int) -> set[str]:
+    """The spellings one letter shorter that count as the same word as ``key`` (a lower-case word key).
+
+    Spelling variants of one word differ by a letter that the other spelling leaves out: a final vowel
+    (``soya``/``soy``), a vowel inside a longer word (``colour``/``color``), or any one letter of a long word
+    (``yoghurt``/``yogurt``). So a shortening counts when it keeps the first letter and has at least
+    ``min_length`` letters, and the letter left out is: any letter when the shorter form has ``any_length``
+    letters or more; a vowel when it has ``vowel_length`` or more; below that only a final vowel other than a
+    silent ``e``. Short words one letter apart are mostly other words (``tea``/``team``, ``pan``/``pain``,
+    ``cap``/``cape``), which these rules leave apart."""
+    out: set[str] = set()
+    if len(key) - 1 < min_length or not key.isalpha():
+        return out
+    short = len(key) - 1
+    for i in range(1, len(key)):
+        letter = key[i]
+        if short >= any_length:
+            ok = True
+        elif short >= vowel_length:
+            ok = letter in _VOWELS
+        else:
+            ok = i == len(key) - 1 and letter in _VOWELS and letter != "e"
+        if ok:
+            out.add(key[:i] + key[i + 1 :])
+    return out
+
+
 def collapse_repeats(text: str) -> str:
     """Runs of three or more of the same letter become two (``Fulllllips`` → ``Fullips``)."""
     return re.sub(r"(\w)\1{2,}", r"\1\1", text)
@@ -162,7 +200,8 @@ class Token:
     joined); ``pieces_l`` the skeleton pieces between separators; ``changes`` names the steps that changed
     it (``zero_width``, ``compat``, ``accents``, ``confusables``, ``leetspeak``, ``separators``,
     ``repeats``); ``substitutions`` lists ``(original, replacement)`` character pairs for reasons;
-    ``start`` and ``end`` are the character offsets ``[start, end)`` of ``raw`` in the analysed text.
+    ``start`` and ``end`` are the character offsets ``[start, end)`` of ``raw`` in the analysed text;
+    ``pieces_i`` are the pieces of the "i" reading.
     """
 
     index: int
@@ -174,6 +213,14 @@ class Token:
     substitutions: tuple[tuple[str, str], ...]
     start: int = 0
     end: int = 0
+    #: The pieces of the "i" reading (a capital I read as i): the token's words as a dictionary spells them.
+    pieces_i: tuple[str, ...] = ()
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The token's key and pieces in the "i" reading, for comparing words (``Insulated`` is
+        ``insulated``, where the "l" reading, made for marks, gives ``lnsulated``)."""
+        return (self.key_i, *self.pieces_i) if len(self.pieces_i) > 1 else (self.key_i,)
 
 
 def _letter_pairs(before: str, after: str) -> list[tuple[str, str]]:
@@ -238,6 +285,7 @@ def _token_keys(raw: str) -> Token | None:
         pieces_l=tuple(variants["l"]),
         changes=frozenset(changes),
         substitutions=tuple(dict.fromkeys(subs)),
+        pieces_i=tuple(variants["i"]),
     )
 
 
@@ -252,7 +300,7 @@ def analyse(text: str, *, max_chars: int = 4000) -> list[Token]:
             continue
         tokens.append(
             Token(len(tokens), token.raw, token.key_l, token.key_i, token.pieces_l, token.changes,
-                  token.substitutions, match.start(), match.end())
+                  token.substitutions, match.start(), match.end(), token.pieces_i)
         )
     return tokens
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["NOMINATIVE_BEFORE", "WordingHit", "find_dupe_wording", "find_maker_names", "find_replica_wording",
+__all__ = ["DUPE_EITHER_SIDE", "NOMINATIVE_BEFORE", "WordingHit", "dupe_object", "find_dupe_wording", "find_maker_names", "find_replica_wording",
            "find_resale_wording", "nominative_phrase", "style_after"]
 
 # Counterfeit-trade wording: the listing says it is a copy of the real thing.
@@ -111,12 +111,20 @@ _COMPILED_REPLICA = tuple((name, re.compile(p)) for name, p in _REPLICA_PATTERNS
 _COMPILED_DUPE = tuple((name, re.compile(p)) for name, p in _DUPE_PATTERNS)
 
 
+#: Dupe wording that may stand on either side of what it likens the product to ("Fullips dupe", "dupe of
+#: Fullips"); the other families name it after them ("inspired by Fullips", "alternative to Fullips").
+DUPE_EITHER_SIDE = frozenset({"dupe", "look-alike", "平替", "аналог"})
+
+
 @dataclass(frozen=True, slots=True)
 class WordingHit:
-    """A wording pattern found: its family name and the matched text."""
+    """A wording pattern found: its family name, the matched text and where it sits in the loose text
+    (``[start, end)``)."""
 
     name: str
     text: str
+    start: int = 0
+    end: int = 0
 
 
 def _find(patterns: tuple[tuple[str, re.Pattern[str]], ...], loose: str) -> list[WordingHit]:
@@ -124,7 +132,18 @@ def _find(patterns: tuple[tuple[str, re.Pattern[str]], ...], loose: str) -> list
     for name, pattern in patterns:
         match = pattern.search(loose)
         if match:
-            hits.append(WordingHit(name, match.group().strip()))
+            hits.append(WordingHit(name, match.group().strip(), match.start(), match.end()))
+    return hits
+
+
+def _find_all(patterns: tuple[tuple[str, re.Pattern[str]], ...], loose: str, *, limit: int = 8
+              ) -> list[WordingHit]:
+    hits = []
+    for name, pattern in patterns:
+        for match in pattern.finditer(loose):
+            hits.append(WordingHit(name, match.group().strip(), match.start(), match.end()))
+            if len(hits) >= limit:
+                return hits
     return hits
 
 
@@ -134,8 +153,17 @@ def find_replica_wording(loose: str) -> list[WordingHit]:
 
 
 def find_dupe_wording(loose: str) -> list[WordingHit]:
-    """Dupe wording in a loose text ("dupe", "inspired by", "alternative to", ...)."""
-    return _find(_COMPILED_DUPE, loose)
+    """Dupe wording in a loose text ("dupe", "inspired by", "alternative to", ...): every occurrence (at most
+    eight), so that each can be tied to what follows it (:func:`dupe_object`)."""
+    return _find_all(_COMPILED_DUPE, loose)
+
+
+def dupe_object(loose: str, hit: WordingHit, *, words: int) -> tuple[str, str]:
+    """The text dupe wording is about: up to ``words`` words after it, and for the families of
+    :data:`DUPE_EITHER_SIDE` also up to ``words`` words before it (else ``""``)."""
+    after = " ".join(loose[hit.end :].split()[:words])
+    before = " ".join(loose[: hit.start].split()[-words:]) if hit.name in DUPE_EITHER_SIDE else ""
+    return before, after
 
 
 def find_resale_wording(loose: str) -> list[WordingHit]:

@@ -108,7 +108,7 @@ def test_the_world_is_scored_through_the_production_path(tmp_path, eval_env):
     assert by_id["L4"].brand_class == "accessory" and by_id["L7"].brand_class == "resale"
     text = format_report(report)
     assert "| tiny | all | 7 | 1.000 | 1.000 | 1.000 | 0.000 |" in text
-    assert "| resale | 0 | 0 | 0 | 1 | 0 | 1.000 (1/1) |" in text
+    assert "| resale | 0 | 0 | 0 | 0 | 1 | 0 | 1.000 (1/1) |" in text  # a column for other_goods
     assert "Threshold for precision >= 0.97 on dev:" in text
 
 

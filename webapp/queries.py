@@ -21,7 +21,7 @@ from sqlalchemy import Select, and_, case, exists, false, func, or_, select, tru
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
-from matching.model import CLASS_RANK
+from matching.model import CLASS_RANK, CLASSES
 from services.accounts import Principal
 from services.export import iso_utc, price_text, rows_of_matches
 from services.review import as_utc
@@ -59,7 +59,7 @@ SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
     for name, (label, key, desc) in SORT_KEYS.items()
 }
 #: Match classes in the order the queue offers them (others found in the data are listed after these).
-KNOWN_CLASSES = ("counterfeit", "lookalike", "accessory", "resale", "clean")
+KNOWN_CLASSES = CLASSES
 #: Status filter values: a review status, ``any``, or the default ``new`` (open work).
 STATUS_CHOICES = ("new", "confirmed", "dismissed", "reported", "removed", "any")
 

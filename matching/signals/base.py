@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from matching.config import MatchConfig
 from matching.evidence import TextSpan
 from matching.model import BrandProfile, ListingInput
 from matching.normalize import Token, analyse, loose_text
+from matching.signature import ImageSignature
 
-__all__ = ["FIELD_NAMES", "MAX_FIELD_CHARS", "BrandView", "ListingView", "span_of", "stem", "view_of"]
+__all__ = ["FIELD_NAMES", "MAX_FIELD_CHARS", "BrandView", "ListingView", "ProductCues", "signature_words", "span_of", "stem",
+           "view_of"]
 
 #: Characters of listing text read per field (bounds the work an adversarial listing can cause).
 MAX_FIELD_CHARS: Mapping[str, int] = {"title": 500, "brand": 200, "description": 4000, "seller": 200}
@@ -29,6 +31,11 @@ def stem(key: str) -> str:
     return key
 
 
+def signature_words(sig: ImageSignature) -> tuple[str, ...]:
+    """The OCR words of an image signature; () when none were read."""
+    return tuple(sig.text or ())
+
+
 @dataclass(frozen=True, slots=True)
 class ListingView:
     """One listing, analysed once for every brand: bounded field texts, their tokens, the stemmed word keys
@@ -42,6 +49,8 @@ class ListingView:
     keys: frozenset[str]
     loose: str
     photo_words: tuple[tuple[str, ...], ...]
+    #: Stemmed keys of the title and brand field only: what the listing says it sells.
+    title_keys: frozenset[str] = frozenset()
 
 
 def view_of(listing: ListingInput, *, max_images: int) -> ListingView:
@@ -55,11 +64,35 @@ def view_of(listing: ListingInput, *, max_images: int) -> ListingView:
     }
     tokens = {name: analyse(text, max_chars=MAX_FIELD_CHARS[name]) for name, text in fields.items()}
     own = ("title", "brand", "description")
-    keys = {stem(t.key_l) for name in own for t in tokens[name]}
-    keys |= {stem(p) for name in own for t in tokens[name] for p in t.pieces_l}
+    # Both readings of a capital I: "l" for marks ("FuIIips"), "i" for words ("Insulated").
+    keys = {stem(k) for name in own for t in tokens[name] for k in (t.key_l, *t.pieces_l, *t.words)}
+    title_keys = {stem(k) for name in ("title", "brand") for t in tokens[name] for k in (t.key_l, *t.pieces_l, *t.words)}
     loose = loose_text(" ".join(fields[name] for name in own))
-    photo_words = tuple(sig.text or () for sig in listing.images[:max_images])
-    return ListingView(listing, fields, tokens, frozenset(keys), loose, photo_words)
+    photo_words = tuple(signature_words(sig) for sig in listing.images[:max_images])
+    return ListingView(listing, fields, tokens, frozenset(keys), loose, photo_words, frozenset(title_keys))
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCues:
+    """What in a listing shows one of the brand's own products, from the registry alone (see
+    :func:`matching.signals.text.product_evidence`).
+
+    ``products``: per product, the stemmed words of its name without its marks, the dictionary words a
+    coined mark is made of (``full``, ``lip`` for Fullips), quantities, model names and filler words;
+    ``nouns``: those words that are not also its keywords or category words (``plumper``, not ``lip``). ``models``: model names and SKUs
+    (keys with letters and digits, or the SKU itself). ``packaging``: words read (OCR) on its official photos,
+    without marks, quantities and filler. ``mark_words``: the words of its marks and the words a coined mark
+    is made of (they explain themselves: "for full lips" is no evidence of Fullips' products).
+    ``marks``: the normalised keys of each whole mark (for wording tied to the brand and photo text);
+    ``ordinary``: the keys of its ordinary-word marks."""
+
+    nouns: frozenset[str] = frozenset()
+    models: frozenset[str] = frozenset()
+    packaging: frozenset[str] = frozenset()
+    mark_words: frozenset[str] = frozenset()
+    marks: tuple[tuple[str, ...], ...] = ()
+    ordinary: frozenset[str] = frozenset()
+    products: tuple[frozenset[str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -75,6 +108,8 @@ class BrandView:
     seller_words: frozenset[str]
     mark_keys: frozenset[str]
     product_words: Mapping[str, frozenset[str]]
+    #: The brand's own evidence of its products (:class:`ProductCues`); empty for a brand without products.
+    cues: ProductCues = field(default_factory=lambda: ProductCues())
 
 
 def span_of(field: str, tokens: Sequence[Token], start: int, end: int) -> TextSpan:

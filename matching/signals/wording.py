@@ -1,17 +1,20 @@
 """Wording signals: replica and dupe talk (support), nominative and resale wording (limits).
 
 Replica and dupe wording speak about a brand only when the listing already points at it clearly
-(``strong``: a mark or copied photo of strength at least 0.5); the word lists are in :mod:`matching.wording`.
+(``strong``: a mark or copied photo of strength at least 0.5), and dupe wording only when one of the brand's
+marks is what it likens the product to (:func:`tied_dupe_wording`); the word lists are in
+:mod:`matching.wording`.
 """
 
 from __future__ import annotations
 
 from core.text import quoted
 from matching.evidence import Evidence
-from matching.signals.base import BrandView
-from matching.wording import WordingHit
+from matching.signals.base import BrandView, ListingView
+from matching.signals.text import mentions_mark
+from matching.wording import WordingHit, dupe_object
 
-__all__ = ["dupe_evidence", "nominative_evidence", "replica_evidence", "resale_evidence"]
+__all__ = ["dupe_evidence", "nominative_evidence", "replica_evidence", "resale_evidence", "tied_dupe_wording"]
 
 
 def replica_evidence(brand: BrandView, *, replica: list[WordingHit], strong: bool) -> Evidence | None:
@@ -23,9 +26,25 @@ def replica_evidence(brand: BrandView, *, replica: list[WordingHit], strong: boo
                     details={"words": [h.text[:40] for h in replica[:5]]})
 
 
+def tied_dupe_wording(view: ListingView, brand: BrandView, dupe: list[WordingHit]) -> list[WordingHit]:
+    """The dupe wording that is about this brand: one of its marks within ``dupe_tie_window`` words after it
+    ("inspired by Fullips", "alternative to the Fullips plumper"), or on either side of a bare "dupe" or
+    "look-alike" ("Fullips dupe"). "A creamy alternative to yoghurt" likens the product to a category, not to a
+    brand, whatever brand the rest of the listing points at."""
+    window = brand.config.dupe_tie_window
+    tied = []
+    for hit in dupe:
+        before, after = dupe_object(view.loose, hit, words=window)
+        if mentions_mark(after, brand, max_words=window) or (before and mentions_mark(before, brand,
+                                                                                         max_words=window)):
+            tied.append(hit)
+    return tied
+
+
 def dupe_evidence(brand: BrandView, *, dupe: list[WordingHit], mark: Evidence | None, strong: bool
                   ) -> Evidence | None:
-    """``dupe`` (weight ``dupe_weight``) for dupe wording, or "<mark> style" right after the mark."""
+    """``dupe`` (weight ``dupe_weight``) for dupe wording tied to the brand (:func:`tied_dupe_wording`), or
+    "<mark> style" right after the mark."""
     style = mark.details.get("style") if mark is not None else None
     if not strong or not (dupe or style):
         return None

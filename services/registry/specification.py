@@ -146,7 +146,7 @@ class BrandSpec(_Strict):
 
 
 #: Match classes an owner may ask its digest for (``digest.classes``).
-DIGEST_CLASSES = ("counterfeit", "lookalike", "accessory", "resale")
+DIGEST_CLASSES = ("counterfeit", "lookalike", "other_goods", "accessory", "resale")
 
 
 class DigestPrefs(_Strict):
@@ -156,7 +156,7 @@ class DigestPrefs(_Strict):
     min_score: float | None = Field(
         default=None, ge=0, le=1, description="Lowest score (0..1) reported as a new item; unset: every suspect."
     )
-    classes: list[Literal["counterfeit", "lookalike", "accessory", "resale"]] = Field(
+    classes: list[Literal["counterfeit", "lookalike", "other_goods", "accessory", "resale"]] = Field(
         default_factory=list, description="Classes reported as new items; empty: every suspect class."
     )
     enabled: bool = Field(default=True, description="false: send this owner no digest.")
