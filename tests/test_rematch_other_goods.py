@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from core.settings import load_settings
 from matching.model import may_report
 from services import rematch, review
-from services.registry import import_registry, load_registry
+from services.registry.load import load_registry
+from services.registry.sync import import_registry
 from storage.db import Database
 from storage.imagestore import ImageStore
 from storage.models import Brand, Listing, Marketplace, Match
