@@ -81,27 +81,24 @@ def playwright_selector(spec: SelectorSpec) -> str:
     return f"css={spec.css}" if spec.css is not None else f"xpath={spec.xpath}"
 
 
-async def wait_for_render(page: Page, selector: str | None, timeout_ms: float) -> bool:
+async def render(page: Page, selector: str | None, timeout_ms: float, max_chars: int) -> bool:
     """Wait until ``selector`` is in the DOM (or, without one, until the network is idle), at most
-    ``timeout_ms``; False when the wait ran out (the page is then read as it is: an empty result list
-    is an answer too)."""
+    ``timeout_ms``, then measure the rendered DOM in the browser, before it is copied out of it.
+
+    Returns False when the wait ran out (the page is then read as it is: an empty result list is an
+    answer too); raises :class:`PageTooLarge` when the DOM has more than ``max_chars`` characters."""
+    rendered = True
     try:
         if selector:
             await page.wait_for_selector(selector, state="attached", timeout=timeout_ms)
         else:
             await page.wait_for_load_state("networkidle", timeout=timeout_ms)
     except PlaywrightTimeoutError:
-        return False
-    return True
-
-
-async def check_dom_size(page: Page, max_chars: int) -> int:
-    """The rendered DOM's length in characters; raises :class:`PageTooLarge` above ``max_chars`` (checked in
-    the browser, before the DOM is copied out of it)."""
+        rendered = False
     length = await page.evaluate("() => document.documentElement ? document.documentElement.outerHTML.length : 0")
     if not isinstance(length, int) or length > max_chars:
         raise PageTooLarge(f"the rendered page has {length} characters, more than {max_chars}")
-    return length
+    return rendered
 
 
 def browser_meta(profile: Profile, *, max_page_bytes: int) -> dict[str, Any]:
@@ -110,10 +107,7 @@ def browser_meta(profile: Profile, *, max_page_bytes: int) -> dict[str, Any]:
     selector = playwright_selector(spec.wait_for) if spec.wait_for is not None else None
     return {
         "playwright": True,
-        "playwright_page_methods": [
-            PageMethod(wait_for_render, selector, spec.wait_seconds * 1000),
-            PageMethod(check_dom_size, max_page_bytes),
-        ],
+        "playwright_page_methods": [PageMethod(render, selector, spec.wait_seconds * 1000, max_page_bytes)],
         _LOAD_KEY: list(spec.load),
     }
 

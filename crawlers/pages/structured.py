@@ -36,37 +36,18 @@ _CDATA = re.compile(r"^\s*(<!\[CDATA\[|<!--)|(\]\]>|-->)\s*$")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
-#: schema.org types the readers look for, so that a type written in another case (``"product"``,
-#: ``"OFFER"``: JSON-LD is case-sensitive, shops are not) is read as the type it means.
-KNOWN_TYPES = (
-    "Product", "ProductGroup", "ProductModel", "IndividualProduct", "SomeProducts", "Vehicle", "Car", "Motorcycle",
-    "Book", "MobileApplication", "SoftwareApplication", "Offer", "AggregateOffer", "OfferForPurchase",
-    "OfferForLease", "Demand", "ItemList", "ListItem", "Brand", "Organization", "Person", "PriceSpecification",
-    "UnitPriceSpecification", "CompoundPriceSpecification", "ImageObject", "BreadcrumbList", "WebPage",
-    "ItemPage", "AggregateRating", "Review", "PropertyValue", "QuantitativeValue",
-)
-_CANONICAL_TYPES = {name.lower(): name for name in KNOWN_TYPES}
-
-
 def short_type(value: object) -> str:
-    """``"http://schema.org/Product"`` / ``"schema:Product"`` -> ``"Product"`` (types and property names)."""
+    """``"http://schema.org/Product"`` / ``"schema:Product"`` -> ``"Product"``."""
     if not isinstance(value, str):
         return ""
     return re.split(r"[/#:]", value.strip().rstrip("/"))[-1]
-
-
-def type_name(value: object) -> str:
-    """A type's short name in schema.org's case (``"product"`` -> ``"Product"``); property names keep theirs
-    (``brand`` the property is not ``Brand`` the type)."""
-    name = short_type(value)
-    return _CANONICAL_TYPES.get(name.lower(), name)
 
 
 def types_of(node: dict[str, Any]) -> set[str]:
     """The short type names of a node (``@type`` may be a string or a list)."""
     raw = node.get("@type")
     values = raw if isinstance(raw, list) else [raw]
-    return {type_name(v) for v in values if isinstance(v, str)}
+    return {short_type(v) for v in values if isinstance(v, str)}
 
 
 # -------------------------------------------------------------------------------------------- JSON-LD
@@ -185,7 +166,7 @@ def _microdata_to_node(item: Any, depth: int) -> Any:
     node: dict[str, Any] = {}
     raw_type = item.get("type")
     types = raw_type if isinstance(raw_type, list) else [raw_type]
-    node["@type"] = [type_name(t) for t in types if isinstance(t, str)]
+    node["@type"] = [short_type(t) for t in types if isinstance(t, str)]
     if item.get("id"):
         node["@id"] = item["id"]
     for key, value in (item.get("properties") or {}).items():
@@ -245,7 +226,7 @@ def _in_document_order(node: dict[str, Any], text: str) -> dict[str, Any]:
 
 
 def _rdfa_to_node(raw: dict[str, Any], by_id: dict[Any, Any], *, depth: int, seen: frozenset) -> dict[str, Any]:
-    node: dict[str, Any] = {"@type": [type_name(t) for t in _as_list(raw.get("@type"))]}
+    node: dict[str, Any] = {"@type": [short_type(t) for t in _as_list(raw.get("@type"))]}
     if raw.get("@id"):
         node["@id"] = raw["@id"]
     for key, values in raw.items():
