@@ -22,6 +22,11 @@ def test_the_javascript_marketplace_catalogue() -> None:
     hits = market.search("lip plumper")
     assert hits and all("lip plumper" in (h["title"] + " " + h["description"]).casefold() for h in hits)
     assert market.search("") == [] and market.search("no-such-word-anywhere") == []
+    # The index folds case and compatibility forms and drops invisible characters, not other scripts' letters.
+    hidden = JsMarket([{"id": "L0001", "title": "x"}, {"id": "L0002", "title": "Su\u2060mmit ＢＯＴＴＬＥ"},
+                       {"id": "L0003", "title": "x"}, {"id": "L0004", "title": "x"},
+                       {"id": "L0005", "title": "Ѕummit bottle"}], filler=0)
+    assert [h["id"] for h in hidden.search("summit bottle")] == ["j-l0002"]
     status, kind, body, _ = market.respond("/js/api/search", {"q": ["item 29"]}, origin="http://m")
     assert status == 200 and kind == "application/json" and b'"total": 1' in body
     assert market.respond("/elsewhere", {}, origin="http://m") is None

@@ -18,8 +18,10 @@ Paths (``<base>`` is ``/js``):
 Catalogue: the world's listings at positions ``CROSS_LISTED_EVERY`` apart (every third: sellers list on
 several marketplaces), with ids ``j-<world id>``, and the filler, ids ``j-f<n>``, titled from the demo's
 product types with generic sellers and photos of the world's clean listings.  Search matches every word of
-the query in a listing's title, description, brand or seller (case-insensitive); listings whose title
-holds every word come first, then catalogue order.  Each page also calls an analytics address outside the
+the query in a listing's title, description, brand or seller, as a marketplace's index does after
+folding case and compatibility forms (NFKC) and dropping invisible format characters (``Su\u2060mmit``
+is found by "summit"; look-alike letters of other scripts are not folded); listings whose title holds
+every word come first, then catalogue order.  Each page also calls an analytics address outside the
 marketplace (``analytics_url``), which the crawler's network policy refuses.
 """
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 import html
 import json
 import random
+import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -67,14 +70,14 @@ class JsMarket:
         self.items += _filler(filler, seed=seed, pictures=pictures)
         random.Random(seed).shuffle(self.items)
         self.by_id = {item["id"]: item for item in self.items}
-        self._haystacks = [(item, " ".join(str(item.get(k) or "") for k in ("title", "description", "brand_text",
-                                                                            "seller")).casefold(),
-                            str(item.get("title") or "").casefold()) for item in self.items]
+        self._haystacks = [(item, search_form(" ".join(str(item.get(k) or "") for k in ("title", "description",
+                                                                                          "brand_text", "seller"))),
+                            search_form(str(item.get("title") or ""))) for item in self.items]
 
     # ------------------------------------------------------------------------------------ catalogue
     def search(self, query: str) -> list[dict[str, Any]]:
         """Listings matching every word of ``query``: title matches first, then catalogue order."""
-        tokens = [t for t in query.casefold().split() if t]
+        tokens = [t for t in search_form(query).split() if t]
         if not tokens:
             return []
         in_title, elsewhere = [], []
@@ -164,6 +167,11 @@ class JsMarket:
                     f'<div class="description">{_e(item["description"])}</div></div>')
             return _html(_static_page(body))
         return 404, "text/html; charset=utf-8", b"<h1>Not found</h1>", {}
+
+
+def search_form(text: str) -> str:
+    """``text`` as the search index holds it: NFKC, invisible format characters dropped, case folded."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf").casefold()
 
 
 def _filler(count: int, *, seed: int, pictures: list[str]) -> list[dict[str, Any]]:
