@@ -47,6 +47,7 @@ class TreeMemory:
     def __init__(self) -> None:
         self.peak_pss = self.peak_rss = self.peak_child_rss = 0
         self.peak_processes = 0
+        self.samples: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="tree-memory")
 
@@ -73,6 +74,7 @@ class TreeMemory:
                 rss += info.rss
                 if direct:
                     child = max(child, info.rss)
+            self.samples.append(pss)
             self.peak_pss = max(self.peak_pss, pss)
             self.peak_rss = max(self.peak_rss, rss)
             self.peak_child_rss = max(self.peak_child_rss, child)
@@ -96,12 +98,15 @@ def html_twin(profile_dir: Path) -> Path:
     return path
 
 
-def crawl(kind: str, *, profile: str, base_url: str, folder: Path, pages: int) -> dict[str, Any]:
+def crawl(kind: str, *, profile: str, base_url: str, folder: Path, pages: int,
+          browser_args: list[str] | None = None) -> dict[str, Any]:
     settings = load_settings(data_dir=folder, db_url=f"sqlite:///{folder / 'bench.db'}")
-    request = CrawlRequest(profile=profile, base_url=base_url, queries=queries(), images=False, scrapy_overrides={
-        "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "LOG_LEVEL": "INFO",
-        "CLOSESPIDER_PAGECOUNT": pages + 1,  # robots.txt is a response too
-    })
+    overrides: dict[str, Any] = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "LOG_LEVEL": "INFO",
+                                 "CLOSESPIDER_PAGECOUNT": pages + 1}  # robots.txt is a response too
+    if browser_args:
+        overrides["PLAYWRIGHT_LAUNCH_OPTIONS"] = {"args": list(browser_args)}
+    request = CrawlRequest(profile=profile, base_url=base_url, queries=queries(), images=False,
+                           scrapy_overrides=overrides)
     started = time.perf_counter()
     with TreeMemory() as memory:
         run_id = run_crawl(settings, request)
@@ -114,6 +119,9 @@ def crawl(kind: str, *, profile: str, base_url: str, folder: Path, pages: int) -
             "seconds": round(elapsed, 1), "pages_per_s": round(crawled / elapsed, 2) if elapsed else 0.0,
             "peak_pss_mb": round(memory.peak_pss / 2**20), "peak_rss_mb": round(memory.peak_rss / 2**20),
             "crawler_rss_mb": round(memory.peak_child_rss / 2**20), "processes": memory.peak_processes,
+            # the tree's PSS at the end of each quarter of the crawl's time: growth with pages shows here
+            "pss_by_quarter_mb": [round(max(memory.samples[: max(1, len(memory.samples) * q // 4)]) / 2**20)
+                                  for q in (1, 2, 3, 4)] if memory.samples else [],
             "blocked": int((stats.get("browser") or {}).get("blocked", 0))}
 
 
@@ -123,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", choices=("html", "browser"), help="run one of the two crawls")
+    parser.add_argument("--browser-arg", action="append", default=[], help="an extra Chromium flag (repeatable)")
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="lookalike-bench-browser-") as tmp:
@@ -137,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         with DemoMarketplace(world, slow_seconds=0.0) as market:
             for n in range(args.repeat):
                 for kind, profile in (("html", str(twin)), ("browser", "jsdemo")):
+                    if args.only and kind != args.only:
+                        continue
                     row = crawl(kind, profile=profile, base_url=market.url, folder=root / f"{kind}-{n}",
-                                pages=args.pages)
+                                pages=args.pages, browser_args=args.browser_arg)
                     rows.append(row)
                     print(json.dumps(row), flush=True)
     by_kind = {kind: [r for r in rows if r["kind"] == kind] for kind in ("html", "browser")}
@@ -147,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(f"{row['kind']:<8} {row['pages']:>6} {row['seconds']:>7} {row['pages_per_s']:>8} "
               f"{row['peak_pss_mb']:>12} {row['peak_rss_mb']:>12} {row['crawler_rss_mb']:>15} {row['processes']:>10}")
-    for n in range(args.repeat):
+    for n in range(args.repeat if not args.only else 0):
         html, browser = by_kind["html"][n], by_kind["browser"][n]
         print(f"run {n + 1}: browser / html peak PSS {browser['peak_pss_mb'] / max(html['peak_pss_mb'], 1):.2f}, "
               f"pages/s {browser['pages_per_s'] / max(html['pages_per_s'], 0.01):.2f}")
