@@ -11,7 +11,8 @@ own page markup:
 Paths: ``/`` (shop list and search form), ``/shop/<slug>/`` (categories), ``/shop/<slug>/c/<cat>?page=N``,
 ``/shop/<slug>/p/<id>`` (product; ``<id>`` is the listing id in lower case; category cards show prices
 as real shops do; ``card_prices=False`` hides them), ``/search?q=&page=``
-(all shops; ``a.result-link`` and ``a[rel=next]``), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
+(all shops; ``a.result-link`` and ``a[rel=next]``), ``/js/...`` and ``/jsr/...`` (the search-only
+JavaScript marketplace of :mod:`data.demo.jsmarket`, linked from nowhere), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
 (an index of ``/sitemaps/<slug>.xml``, listing categories and every second product, so the rest must be
 found through the category pages), and disallowed paths that pages link to (``/cart/...``,
 ``/private/...``).
