@@ -157,7 +157,7 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
                                  extra=self.config.launch_options)
         # Every connection through the guard proxy; Playwright adds Chromium's "<-loopback>" rule, so
         # loopback addresses go through it too.
-        options["proxy"] = {"server": self.proxy.bind()}
+        options["proxy"] = self.proxy.browser_credentials()
         self.config.launch_options = options
         self._guarded_contexts: set[int] = set()
         crawler.signals.connect(self._start_proxy, signal=signals.engine_started)

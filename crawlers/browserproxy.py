@@ -19,6 +19,11 @@ Tunnels are closed after ``timeout`` seconds without traffic.  Request heads are
 (:data:`HEAD_LIMIT`), request bodies are forwarded only with a ``Content-Length`` up to
 ``max_response_bytes``.  Credentials of an upstream proxy travel only in ``Proxy-Authorization`` to it and
 are never logged.
+
+The proxy answers only its own browser: it asks for a random secret of its own (``Proxy-Authorization:
+Basic``, answered ``407`` without it), given to Chromium in its launch options, so another process of
+the machine cannot use it to reach the crawl's trusted hosts or to ride on the operator's proxy
+credentials.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hmac
 import logging
+import secrets
 import socket
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -123,6 +130,14 @@ class GuardProxy:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._start_lock = asyncio.Lock()
+        #: The browser's credentials for this proxy (``browser_credentials``); a fresh secret per crawl.
+        self.username = "lookalike"
+        self.password = secrets.token_urlsafe(24)
+        self._expected = "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode("ascii")
+
+    def browser_credentials(self) -> dict[str, str]:
+        """Playwright's ``proxy`` launch option for this proxy: server, username and password."""
+        return {"server": self.bind(), "username": self.username, "password": self.password}
 
     def bind(self) -> str:
         """Reserve a free port on 127.0.0.1; returns the proxy's URL (``http://127.0.0.1:PORT``)."""
@@ -178,6 +193,14 @@ class GuardProxy:
             return
         headers = [(name.strip(), value.strip()) for name, sep, value in (line.partition(":") for line in lines[1:])
                    if sep and name.strip()]
+        given = next((v for n, v in headers if n.lower() == "proxy-authorization"), "")
+        if not hmac.compare_digest(given.encode("latin-1", "replace"), self._expected.encode("ascii")):
+            self.count("browser/proxy/unauthenticated")
+            writer.write(_head("HTTP/1.1 407 Proxy Authentication Required", [
+                ("Proxy-Authenticate", 'Basic realm="lookalike"'), ("Content-Length", "0"), ("Connection", "close")]))
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.drain()
+            return
         self.count("browser/proxy/connections")
         if method.upper() == "CONNECT":
             await self._tunnel(target, reader, writer)

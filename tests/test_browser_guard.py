@@ -69,6 +69,13 @@ def _policy(table: dict[str, list[str]], *, trusted: set[tuple[str, int | None]]
     return BrowserPolicy(allow_private=allow_private, trusted=lambda: set(trusted), resolver=resolve)
 
 
+def _authorized(proxy: GuardProxy, data: bytes) -> bytes:
+    """``data`` with the proxy's own credentials added after the request line (as Chromium sends them)."""
+    line, sep, rest = data.partition(b"\r\n")
+    token = base64.b64encode(f"{proxy.username}:{proxy.password}".encode())
+    return line + sep + b"Proxy-Authorization: Basic " + token + b"\r\n" + rest
+
+
 async def _exchange(proxy_url: str, data: bytes) -> bytes:
     host, port = proxy_url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
@@ -79,8 +86,8 @@ async def _exchange(proxy_url: str, data: bytes) -> bytes:
     return answer
 
 
-def _run_proxy(policy: BrowserPolicy, requests: list[bytes], **options: Any) -> tuple[list[bytes], list[tuple[str, str]],
-                                                                                      dict[str, int]]:
+def _run_proxy(policy: BrowserPolicy, requests: list[bytes], *, authorize: bool = True,
+               **options: Any) -> tuple[list[bytes], list[tuple[str, str]], dict[str, int]]:
     refused: list[tuple[str, str]] = []
     counts: dict[str, int] = {}
 
@@ -90,7 +97,8 @@ def _run_proxy(policy: BrowserPolicy, requests: list[bytes], **options: Any) -> 
         url = proxy.bind()
         await proxy.start()
         try:
-            return [await _exchange(url, request) for request in requests]
+            return [await _exchange(url, _authorized(proxy, request) if authorize else request)
+                    for request in requests]
         finally:
             await proxy.close()
 
@@ -142,12 +150,21 @@ def test_a_refused_target_gets_403_and_no_connection(origin: Origin) -> None:
     assert origin.connections == 0
 
 
+def test_only_its_own_browser_may_use_the_proxy(origin: Origin) -> None:
+    policy = _policy({}, trusted={("127.0.0.1", origin.port)})
+    request = f"GET http://127.0.0.1:{origin.port}/p/1 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    answers, _, counts = _run_proxy(policy, [request, request.replace(b"Host: x", b"Proxy-Authorization: Basic eDp5")],
+                                    authorize=False)
+    assert all(a.startswith(b"HTTP/1.1 407") and b'Proxy-Authenticate: Basic realm="lookalike"' in a for a in answers)
+    assert counts["browser/proxy/unauthenticated"] == 2 and origin.connections == 0
+
+
 def test_an_allowed_request_goes_to_the_checked_address_once(origin: Origin) -> None:
     # "shop.test" exists only in the policy's resolver: the proxy connects to the address it checked.
     policy = _policy({"shop.test": ["127.0.0.1"]}, trusted={("shop.test", origin.port)})
     answers, refused, counts = _run_proxy(policy, [
         f"GET http://shop.test:{origin.port}/p/1?x=1 HTTP/1.1\r\nHost: shop.test:{origin.port}\r\n"
-        "Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic c2VjcmV0\r\n\r\n"
+        "Proxy-Connection: keep-alive\r\n\r\n"
         # A second request on the same connection is never forwarded (one request per connection).
         f"GET http://shop.test:{origin.port}/p/2 HTTP/1.1\r\nHost: shop.test:{origin.port}\r\n\r\n".encode(),
     ])
@@ -200,8 +217,8 @@ def test_tunnels_go_through_the_operators_proxy_after_the_policy(origin: Origin)
         url = proxy.bind()
         await proxy.start()
         try:
-            return [await _exchange(url, b"CONNECT shop.test:443 HTTP/1.1\r\n\r\nhello"),
-                    await _exchange(url, b"CONNECT inside.test:443 HTTP/1.1\r\n\r\n")]
+            return [await _exchange(url, _authorized(proxy, b"CONNECT shop.test:443 HTTP/1.1\r\n\r\nhello")),
+                    await _exchange(url, _authorized(proxy, b"CONNECT inside.test:443 HTTP/1.1\r\n\r\n"))]
         finally:
             await proxy.close()
             server.close()
