@@ -11,8 +11,10 @@ scheme at :class:`GuardedBrowserHandler`, a scrapy-playwright download handler t
   before a request is made; images, fonts and media aborted unless the profile loads them);
 - bounds every page: ``DOWNLOAD_TIMEOUT`` seconds for the whole render, ``DOWNLOAD_MAXSIZE`` bytes
   received by the page (all its resources, counted from Chromium's network events) and the same for the
-  rendered DOM; pages per context ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` (the profile's ``concurrency``),
-  one context (``PLAYWRIGHT_MAX_CONTEXTS``), popups closed at once, service workers and downloads off;
+  rendered DOM; pages at once ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` (the profile's ``concurrency``); each
+  context used for ``LOOKALIKE_BROWSER_PAGES_PER_CONTEXT`` pages, then closed when its last page is done
+  while the next one takes over (``PLAYWRIGHT_MAX_CONTEXTS`` open at most); popups closed at once, service workers and
+  downloads off;
 - owns its pages: a page is closed when its response is built, on an error, on a timeout, always; no
   callback ever receives a live page (scrapy-playwright's ``playwright_include_page`` is used only so that
   this handler, not a callback, holds the page and closes it).
@@ -22,7 +24,8 @@ The response is the rendered DOM as HTML, so the spider hands it to the same pag
 
 Stats (besides scrapy-playwright's ``playwright/...``): ``browser/pages``, ``browser/pages_opened``,
 ``browser/pages_closed``, ``browser/page_timeouts``, ``browser/over_page_budget``,
-``browser/render_wait_timeouts``, ``browser/popups_closed``, ``browser/aborted/<type>``, and the refusals
+``browser/render_wait_timeouts``, ``browser/popups_closed``, ``browser/contexts_recycled``,
+``browser/aborted/<type>``, and the refusals
 ``browser/blocked`` (see :mod:`crawlers.middlewares.browserguard`).
 """
 
@@ -70,6 +73,10 @@ CHROMIUM_ARGS = (
 """Chromium flags of every launch: no traffic of its own, no UDP around the proxy, /dev/shm not relied on."""
 _STATE_KEY = "lookalike_browser_state"
 _LOAD_KEY = "lookalike_browser_load"
+_GENERATION_KEY = "lookalike_browser_generation"
+CONTEXT_OPTIONS = {"service_workers": "block", "accept_downloads": False}
+"""Every browser context's options: service workers would fetch outside the pages' routes; downloads are
+not pages."""
 
 
 class PageTooLarge(Exception):
@@ -151,7 +158,8 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
         self.proxy = GuardProxy(
             policy, on_refused=lambda reason, target: self.guard.count_refusal(reason, target, where="proxy"),
             count=crawler.stats.inc_value, upstreams=UpstreamProxies(os.environ),
-            timeout=self.page_timeout, max_response_bytes=self.max_page_bytes,
+            # A backstop above the page's own budget, which is counted first and drops the page.
+            timeout=self.page_timeout, max_response_bytes=2 * self.max_page_bytes,
         )
         options = launch_options(settings.get("LOOKALIKE_BROWSER_EXECUTABLE") or "/usr/bin/chromium",
                                  extra=self.config.launch_options)
@@ -160,6 +168,12 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
         options["proxy"] = self.proxy.browser_credentials()
         self.config.launch_options = options
         self._guarded_contexts: set[int] = set()
+        #: Contexts are used for a bounded number of pages, then closed once their last page is done and a
+        #: fresh one takes over (memory a context gathers, caches and history, goes with it).
+        self.pages_per_context = max(1, settings.getint("LOOKALIKE_BROWSER_PAGES_PER_CONTEXT") or 200)
+        self._generation = 0
+        self._assigned = 0
+        self._pending: dict[int, int] = {}
         crawler.signals.connect(self._start_proxy, signal=signals.engine_started)
 
     async def _start_proxy(self) -> None:
@@ -177,6 +191,9 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
         await self.proxy.start()
         state = PageState(load=frozenset(request.meta.pop(_LOAD_KEY, None) or ()), max_bytes=self.max_page_bytes)
         request.meta[_STATE_KEY] = state
+        request.meta[_GENERATION_KEY] = generation = self._next_generation()
+        request.meta["playwright_context"] = f"lookalike-{generation}"
+        request.meta["playwright_context_kwargs"] = dict(CONTEXT_OPTIONS)
         request.meta["playwright_include_page"] = True  # so that this handler holds the page and closes it
         request.meta["playwright_page_init_callback"] = self._init_page
         stats = self.crawler.stats
@@ -202,8 +219,18 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
             stats.inc_value("browser/render_wait_timeouts")
         return response
 
+    def _next_generation(self) -> int:
+        """The context generation of the next page: a new one after ``pages_per_context`` pages."""
+        if self._assigned >= self.pages_per_context:
+            self._generation += 1
+            self._assigned = 0
+        self._assigned += 1
+        self._pending[self._generation] = self._pending.get(self._generation, 0) + 1
+        return self._generation
+
     async def _release(self, request: Request, state: PageState) -> None:
-        """Close the request's page, whatever happened; nothing live stays in the request's meta."""
+        """Close the request's page, whatever happened; nothing live stays in the request's meta.  The last
+        page of a retired context generation closes the context too."""
         page = request.meta.pop("playwright_page", None) or state.page
         request.meta.pop("playwright_page_init_callback", None)
         request.meta.pop(_STATE_KEY, None)
@@ -211,6 +238,17 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
         if page is not None and not page.is_closed():
             with contextlib.suppress(PlaywrightError):
                 await page.close()
+        generation = request.meta.pop(_GENERATION_KEY, None)
+        if generation is None:
+            return
+        self._pending[generation] -= 1
+        if self._pending[generation] <= 0 and generation < self._generation:
+            del self._pending[generation]
+            wrapper = self.context_wrappers.get(f"lookalike-{generation}")
+            if wrapper is not None:
+                self.crawler.stats.inc_value("browser/contexts_recycled")
+                with contextlib.suppress(PlaywrightError):
+                    await wrapper.context.close()
 
     async def _init_page(self, page: Page, request: Request) -> None:
         """Guard a new page before it loads anything (scrapy-playwright calls this right after creating it)."""

@@ -110,12 +110,15 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOOKALIKE_BROWSER_EXECUTABLE = "/usr/bin/chromium"
 """The system Chromium (``Settings.browser_executable``); Playwright never downloads a browser of its own."""
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-PLAYWRIGHT_MAX_CONTEXTS = 1
-"""One browser context per crawl; its pages are bounded by PLAYWRIGHT_MAX_PAGES_PER_CONTEXT."""
+PLAYWRIGHT_MAX_CONTEXTS = 3
+"""Browser contexts open at once: the one in use and those retiring (closed when their last page is
+done); contexts change every LOOKALIKE_BROWSER_PAGES_PER_CONTEXT pages, so more than two is rare."""
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 """Pages rendering at once (a profile's ``concurrency`` lowers it)."""
-PLAYWRIGHT_CONTEXTS = {"default": {"service_workers": "block", "accept_downloads": False}}
-"""Service workers would fetch outside the pages' routes; downloads are not pages."""
+PLAYWRIGHT_CONTEXTS: dict[str, Any] = {}
+"""No context at start-up: the handler opens its own, with ``crawlers.browser.CONTEXT_OPTIONS``."""
+LOOKALIKE_BROWSER_PAGES_PER_CONTEXT = 200
+"""Pages a browser context serves before it is closed (when its last page is done) and a fresh one opens."""
 PLAYWRIGHT_DOWNLOAD_TIMEOUT = 5_000
 """Milliseconds scrapy-playwright waits for a download a navigation started (downloads are refused)."""
 PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True

@@ -66,7 +66,7 @@ def test_a_refused_sub_request_is_counted_as_blocked_and_never_made(tmp_path: Pa
     try:
         run, listings = _crawl(tmp_path, CrawlRequest(
             profile=str(_profile(tmp_path)), base_url=shop.url, queries=["glowmint"], images=False,
-            scrapy_overrides={**FAST_CRAWL, "RETRY_TIMES": 0}))
+            scrapy_overrides={**FAST_CRAWL, "RETRY_TIMES": 0, "LOOKALIKE_BROWSER_PAGES_PER_CONTEXT": 2}))
     finally:
         shop.close()
         recorder.close()
@@ -79,6 +79,7 @@ def test_a_refused_sub_request_is_counted_as_blocked_and_never_made(tmp_path: Pa
     assert browser["blocked"] == browser["blocked_at/route"] + browser["blocked_at/proxy"]
     assert run.stats["refused"]["private_address"] >= browser["blocked_at/route"]
     assert browser["pages_opened"] == browser["pages_closed"] == browser["pages"] == 4
+    assert browser["contexts_recycled"] == 1  # 2 pages a context: the first closed, the second at the end
     # The rendered DOM went to the ordinary page classes: the listings the script built, not empty shells.
     assert [(row.title, row.price, row.currency, row.seller, row.sku) for row in listings] == [
         ("Glowmint Night Cream", Decimal("24.50"), "GBP", "Blue Fox", "GM-NC50"),
