@@ -12,8 +12,8 @@ scheme at :class:`GuardedBrowserHandler`, a scrapy-playwright download handler t
 - bounds every page: ``DOWNLOAD_TIMEOUT`` seconds for the whole render, ``DOWNLOAD_MAXSIZE`` bytes
   received by the page (all its resources, counted from Chromium's network events) and the same for the
   rendered DOM; pages at once ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT`` (the profile's ``concurrency``); each
-  context used for ``LOOKALIKE_BROWSER_PAGES_PER_CONTEXT`` pages, then closed when its last page is done
-  while the next one takes over (``PLAYWRIGHT_MAX_CONTEXTS`` open at most); popups closed at once, service workers and
+  context used for ``LOOKALIKE_BROWSER_PAGES_PER_CONTEXT`` pages, then closed when its last page is done,
+  the next context's pages waiting for that (one context at a time, ``PLAYWRIGHT_MAX_CONTEXTS``); popups closed at once, service workers and
   downloads off;
 - owns its pages: a page is closed when its response is built, on an error, on a timeout, always; no
   callback ever receives a live page (scrapy-playwright's ``playwright_include_page`` is used only so that
@@ -174,6 +174,9 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
         self._generation = 0
         self._assigned = 0
         self._pending: dict[int, int] = {}
+        #: Set when a retired generation's last page is done and its context closed: the next generation's
+        #: pages wait for it, so two contexts never run side by side.
+        self._drained: dict[int, asyncio.Event] = {}
         crawler.signals.connect(self._start_proxy, signal=signals.engine_started)
 
     async def _start_proxy(self) -> None:
@@ -192,6 +195,9 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
         state = PageState(load=frozenset(request.meta.pop(_LOAD_KEY, None) or ()), max_bytes=self.max_page_bytes)
         request.meta[_STATE_KEY] = state
         request.meta[_GENERATION_KEY] = generation = self._next_generation()
+        previous = self._drained.get(generation - 1)
+        if previous is not None:
+            await previous.wait()
         request.meta["playwright_context"] = f"lookalike-{generation}"
         request.meta["playwright_context_kwargs"] = dict(CONTEXT_OPTIONS)
         request.meta["playwright_include_page"] = True  # so that this handler holds the page and closes it
@@ -222,6 +228,8 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
     def _next_generation(self) -> int:
         """The context generation of the next page: a new one after ``pages_per_context`` pages."""
         if self._assigned >= self.pages_per_context:
+            if self._pending.get(self._generation):
+                self._drained[self._generation] = asyncio.Event()
             self._generation += 1
             self._assigned = 0
         self._assigned += 1
@@ -245,10 +253,15 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
         if self._pending[generation] <= 0 and generation < self._generation:
             del self._pending[generation]
             wrapper = self.context_wrappers.get(f"lookalike-{generation}")
-            if wrapper is not None:
-                self.crawler.stats.inc_value("browser/contexts_recycled")
-                with contextlib.suppress(PlaywrightError):
-                    await wrapper.context.close()
+            try:
+                if wrapper is not None:
+                    self.crawler.stats.inc_value("browser/contexts_recycled")
+                    with contextlib.suppress(PlaywrightError):
+                        await wrapper.context.close()
+            finally:
+                drained = self._drained.pop(generation, None)
+                if drained is not None:
+                    drained.set()
 
     async def _init_page(self, page: Page, request: Request) -> None:
         """Guard a new page before it loads anything (scrapy-playwright calls this right after creating it)."""

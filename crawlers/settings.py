@@ -110,9 +110,9 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOOKALIKE_BROWSER_EXECUTABLE = "/usr/bin/chromium"
 """The system Chromium (``Settings.browser_executable``); Playwright never downloads a browser of its own."""
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
-PLAYWRIGHT_MAX_CONTEXTS = 3
-"""Browser contexts open at once: the one in use and those retiring (closed when their last page is
-done); contexts change every LOOKALIKE_BROWSER_PAGES_PER_CONTEXT pages, so more than two is rare."""
+PLAYWRIGHT_MAX_CONTEXTS = 1
+"""One browser context at a time: a context serves LOOKALIKE_BROWSER_PAGES_PER_CONTEXT pages, and the
+next one's pages wait until its last page is done and it is closed (crawlers.browser)."""
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 """Pages rendering at once (a profile's ``concurrency`` lowers it)."""
 PLAYWRIGHT_CONTEXTS: dict[str, Any] = {}
