@@ -198,6 +198,7 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
         previous = self._drained.get(generation - 1)
         if previous is not None:
             await previous.wait()
+        await self._close_retired()
         request.meta["playwright_context"] = f"lookalike-{generation}"
         request.meta["playwright_context_kwargs"] = dict(CONTEXT_OPTIONS)
         request.meta["playwright_include_page"] = True  # so that this handler holds the page and closes it
@@ -247,10 +248,14 @@ class GuardedBrowserHandler(ScrapyPlaywrightDownloadHandler):
             with contextlib.suppress(PlaywrightError):
                 await page.close()
         generation = request.meta.pop(_GENERATION_KEY, None)
-        if generation is None:
-            return
-        self._pending[generation] -= 1
-        if self._pending[generation] <= 0 and generation < self._generation:
+        if generation is not None:
+            self._pending[generation] -= 1
+            await self._close_retired()
+
+    async def _close_retired(self) -> None:
+        """Close the contexts of retired generations whose pages are all done, and let the pages waiting
+        for them go on (a generation may retire while busy, or idle: both end here)."""
+        for generation in [g for g, count in self._pending.items() if count <= 0 and g < self._generation]:
             del self._pending[generation]
             wrapper = self.context_wrappers.get(f"lookalike-{generation}")
             try:

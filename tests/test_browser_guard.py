@@ -241,3 +241,64 @@ def test_proxy_variables() -> None:
         UpstreamProxies({"https_proxy": "https://tls.proxy:443"})
     assert split_host_port("[::1]:443") == ("::1", 443) and split_host_port("Shop.Test:8443") == ("shop.test", 8443)
     assert split_host_port("nohost") is None and split_host_port("x:99999") is None
+
+
+# ------------------------------------------------------------------------------ context generations
+class _Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str) -> None:
+        self.values[key] = self.values.get(key, 0) + 1
+
+
+class _Context:
+    def __init__(self) -> None:
+        self.closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _generations(pages_per_context: int):
+    from types import SimpleNamespace
+
+    from crawlers.browser import GuardedBrowserHandler
+
+    handler = object.__new__(GuardedBrowserHandler)  # the generation logic alone, no browser
+    handler.pages_per_context = pages_per_context
+    handler._generation, handler._assigned, handler._pending, handler._drained = 0, 0, {}, {}
+    handler.context_wrappers = {}
+    handler.crawler = SimpleNamespace(stats=_Stats())
+    return handler, SimpleNamespace
+
+
+def test_a_context_serves_a_bounded_number_of_pages_and_never_overlaps_the_next() -> None:
+    handler, namespace = _generations(2)
+
+    async def main() -> list[str]:
+        events: list[str] = []
+        first = _Context()
+        handler.context_wrappers["lookalike-0"] = namespace(context=first)
+        assert [handler._next_generation(), handler._next_generation()] == [0, 0]
+        assert handler._next_generation() == 1            # the third page: a new generation...
+        waiting = handler._drained[0]                     # ...that waits while the first has pages open
+        assert not waiting.is_set() and not first.closed
+        handler._pending[0] -= 1
+        await handler._close_retired()
+        assert not first.closed                            # one page of generation 0 still open
+        handler._pending[0] -= 1
+        await handler._close_retired()
+        events.append(f"closed={first.closed} released={waiting.is_set()}")
+        # An idle switch: generation 1 has no page open when the next generation starts.
+        second = _Context()
+        handler.context_wrappers["lookalike-1"] = namespace(context=second)
+        handler._pending[1] = 0
+        handler._assigned = 2
+        assert handler._next_generation() == 2 and 1 not in handler._drained
+        await handler._close_retired()
+        events.append(f"idle closed={second.closed}")
+        return events
+
+    assert asyncio.run(main()) == ["closed=True released=True", "idle closed=True"]
+    assert handler.crawler.stats.values == {"browser/contexts_recycled": 2}
