@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ocr
 	$(BIN)/python -m bench.matching 1000 10000 100000
 	LOOKALIKE_SIGNATURE_OCR=false $(BIN)/python -m bench.scale --listings 10000 --match-sample 2000
+	$(BIN)/python -m bench.browser --pages 500
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

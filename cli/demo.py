@@ -1,8 +1,9 @@
 """``lookalike demo``: the whole nightly scan on the demo world, start to finish, in one command.
 
 Generates the demo world into ``<data_dir>/demo-world`` (once), imports its brand registry, serves it
-with the demo marketplace on 127.0.0.1, runs the nightly scan over it, and prints the summary, the top
-suspects with their reasons, and where to look next.  The marketplace keeps its port between runs
+with the demo marketplace on 127.0.0.1, runs the nightly scan over it (its shops crawled whole, its
+search-only JavaScript marketplace searched through the ``jsdemo`` browser profile), and prints the
+summary, the top suspects with their reasons, and where to look next.  The marketplace keeps its port between runs
 (saved in ``<data_dir>/demo-port``) so a second run finds the same listings at the same URLs.
 """
 
@@ -113,7 +114,9 @@ def demo_command(
     console.print(f"Registry: {report.brands} brand(s), {len(report.changes)} change(s).")
     with start_marketplace(folder, settings.data_dir / "demo-port") as market:
         console.print(f"Demo marketplace serving on {market.url}/ ; scanning it...")
-        summary = run_scan_flow(settings, start_urls=[market.url + "/"], profiles=[], base_url=None,
+        # The shops are crawled whole; the search-only JavaScript marketplace (/js) is searched through
+        # its browser profile for the registry's queries.
+        summary = run_scan_flow(settings, start_urls=[market.url + "/"], profiles=["jsdemo"], base_url=market.url,
                                 targets_file=None, verbose=verbose)
     print_summary(console, summary)
     print_top_suspects(console, settings, top=top)

@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         default=None,
         description="Extra folder of marketplace profile YAML files, beside the built-in ones.",
     )
+    browser_executable: Path = Field(
+        default=Path("/usr/bin/chromium"),
+        description="Chromium that renders the pages of profiles with render: browser (Playwright's own "
+        "browser download is never used).",
+    )
 
     # --- the signature stage: image work off the crawl's path (docs/performance.md) ----------------------
     signature_workers: int = Field(

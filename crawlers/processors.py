@@ -145,6 +145,9 @@ _UNAMBIGUOUS_SYMBOLS = {
     "₽.": "RUB", "грн": "UAH", "лв": "BGN", "ر.س": "SAR", "﷼": "SAR", "د.إ": "AED", "rm": "MYR",
     "rp": "IDR", "s/": "PEN", "s/.": "PEN", "tl": "TRY", "chf": "CHF", "fr.": "CHF", "sfr": "CHF",
     "din": "RSD", "дин": "RSD", "ден": "MKD", "сом": "KGS", "br": "BYN",
+    # East Asian forms: Korean won, Chinese renminbi, Taiwan and Hong Kong dollars written out.
+    "원": "KRW", "rmb": "CNY", "人民币": "CNY", "人民幣": "CNY", "新台幣": "TWD", "新臺幣": "TWD", "台幣": "TWD",
+    "臺幣": "TWD", "港幣": "HKD", "港币": "HKD", "港元": "HKD",
 }
 # Symbols shared by several currencies: the country decides, else the first listed.
 _AMBIGUOUS_SYMBOLS: dict[str, tuple[str, dict[str, str]]] = {
@@ -154,6 +157,7 @@ _AMBIGUOUS_SYMBOLS: dict[str, tuple[str, dict[str, str]]] = {
     "kr": ("SEK", {"SE": "SEK", "NO": "NOK", "DK": "DKK", "IS": "ISK", "FO": "DKK", "GL": "DKK"}),
     "kr.": ("DKK", {"SE": "SEK", "NO": "NOK", "DK": "DKK", "IS": "ISK"}),
     "¥": ("JPY", {"CN": "CNY", "JP": "JPY"}),
+    "￥": ("JPY", {"CN": "CNY", "JP": "JPY"}),
     "元": ("CNY", {"CN": "CNY", "TW": "TWD", "HK": "HKD"}),
     "円": ("JPY", {}),
     "р.": ("RUB", {"BY": "BYN", "RU": "RUB"}),
@@ -232,10 +236,22 @@ def normalize_currency(value: object, *, country: str | None = None) -> str | No
         parsed = None
     if parsed and parsed.strip() and parsed.strip().lower() != symbol:
         return normalize_currency(parsed, country=country)
-    for sym in ("€", "£", "₹", "₽", "$", "¥", "₴", "₺", "₩", "₪", "₸"):
+    for sym in _SYMBOLS_IN_TEXT:
         if sym in text:
             return _symbol_currency(sym, country)
     return None
+
+
+def _symbol_not_word(symbol: str) -> bool:
+    """A currency sign (``€``, ``$``) or an East Asian currency word (``元``, ``원``): safe to look for inside
+    a price string, unlike abbreviations in alphabets with words (``kr``, ``дин`` in ``один``)."""
+    return all(not ch.isalpha() or ord(ch) >= 0x2E80 for ch in symbol) and any(not ch.isascii() or ch == "$"
+                                                                               for ch in symbol)
+
+
+#: Symbols found inside a price string ("最低價$99元", "30,000원~"), longest first.
+_SYMBOLS_IN_TEXT = sorted((sym for sym in [*_UNAMBIGUOUS_SYMBOLS, *_AMBIGUOUS_SYMBOLS] if _symbol_not_word(sym)),
+                          key=len, reverse=True)
 
 
 def _symbol_currency(symbol: str, country: str | None) -> str | None:

@@ -103,6 +103,26 @@ LOOKALIKE_STORAGE_BATCH_SIZE = 50
 LOOKALIKE_STRIP_TRACKING = True
 """Drop tracking query parameters (utm_*, fbclid...) from followed links (see middlewares.tracking)."""
 
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+"""Scrapy's default since 2.13, spelled out: scrapy-playwright (render: browser) needs the asyncio reactor."""
+
+# ---------------------------------------------- the browser, for profiles with render: browser (crawlers.browser)
+LOOKALIKE_BROWSER_EXECUTABLE = "/usr/bin/chromium"
+"""The system Chromium (``Settings.browser_executable``); Playwright never downloads a browser of its own."""
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_MAX_CONTEXTS = 1
+"""One browser context at a time: a context serves LOOKALIKE_BROWSER_PAGES_PER_CONTEXT pages, and the
+next one's pages wait until its last page is done and it is closed (crawlers.browser)."""
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+"""Pages rendering at once (a profile's ``concurrency`` lowers it)."""
+PLAYWRIGHT_CONTEXTS: dict[str, Any] = {}
+"""No context at start-up: the handler opens its own, with ``crawlers.browser.CONTEXT_OPTIONS``."""
+LOOKALIKE_BROWSER_PAGES_PER_CONTEXT = 200
+"""Pages a browser context serves before it is closed (when its last page is done) and a fresh one opens."""
+PLAYWRIGHT_DOWNLOAD_TIMEOUT = 5_000
+"""Milliseconds scrapy-playwright waits for a download a navigation started (downloads are refused)."""
+PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
+
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 60.0
 FEED_EXPORT_ENCODING = "utf-8"
@@ -134,6 +154,7 @@ def derived_settings(settings: Any) -> dict[str, Any]:
         HTTPCACHE_ENABLED=settings.http_cache,
         HTTPCACHE_DIR=str(settings.data_dir / "httpcache"),
         LOOKALIKE_ALLOW_PRIVATE_NETWORK=settings.allow_private_network,
+        LOOKALIKE_BROWSER_EXECUTABLE=str(settings.browser_executable),
         LOOKALIKE_DATABASE_URL=settings.database_url,
         LOOKALIKE_SETTINGS_JSON=settings.model_dump_json(),
     )

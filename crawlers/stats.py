@@ -59,6 +59,8 @@ class CrawlStats:
     dropped: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)
     tracking_params_stripped: int = 0
+    #: what the browser did in a ``render: browser`` crawl (``blocked/<reason>``, ``aborted/<kind>``...)
+    browser: dict[str, int] = field(default_factory=dict)
     page_limit_reached: bool = False
     pages_failed: int = 0
     #: ``done (full)``, ``skipped: <why>``...; None before the spider closed
@@ -116,6 +118,7 @@ class CrawlStats:
             dropped=_counts(data.get("dropped")),
             refused=_counts(data.get("refused")),
             tracking_params_stripped=_int(data.get("tracking_params_stripped")),
+            browser=_counts(data.get("browser")),
             page_limit_reached=data.get("page_limit_reached") is True,
             pages_failed=_int(data.get("pages_failed")),
             gone_check=_text(data.get("gone_check")),

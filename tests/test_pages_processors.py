@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import lxml.html
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawlers import processors as p
+from crawlers.pages.labels import html_availability, labelled_values
 
 
 @pytest.mark.parametrize(
@@ -73,6 +75,17 @@ def test_parse_price(raw: object, structured: bool, expected: str | None) -> Non
         ("₹", None, "INR"),
         ("¥", "CN", "CNY"),
         ("¥", "JP", "JPY"),
+        # East Asian forms: the won written out, 元 by country, full-width yen, renminbi in words
+        ("30,000원~", None, "KRW"),
+        ("원", "KR", "KRW"),
+        ("99元", "TW", "TWD"),
+        ("99元", "CN", "CNY"),
+        ("最低價$99元起/包", "TW", "TWD"),
+        ("￥1,280", "JP", "JPY"),
+        ("RMB 50", None, "CNY"),
+        ("人民币 50", None, "CNY"),
+        ("100 港元", None, "HKD"),
+        ("один 5", None, None),
         ("EUR 12", None, "EUR"),
         ("12,00 €", None, "EUR"),
         ("$1,234.56", "CA", "CAD"),
@@ -262,3 +275,35 @@ def test_three_capitals_are_a_currency_only_when_iso(text: str, expected: str | 
 
     match = _real_price_text(text)
     assert (match.group(0).strip() if match else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ("<p>Brand: Hidecraft</p>", {"brand": "Hidecraft"}),
+        ("<table><tr><td>Kaubamärk</td><td><a href='/b'>Bosch</a></td></tr></table>", {"brand": "Bosch"}),
+        ("<p>品牌：好食光</p><p>商品編號：HS-2231</p>", {"brand": "好食光", "sku": "HS-2231"}),
+        ("<dl><dt>브랜드</dt><dd>바람솔</dd><dt>모델명</dt><dd>BS-300K</dd><dt>판매자</dt><dd>바로상사</dd></dl>",
+         {"brand": "바람솔", "mpn": "BS-300K", "seller": "바로상사"}),
+        ("<p>品番: AB-123</p><p>メーカー: ミズホ</p>", {"sku": "AB-123", "brand": "ミズホ"}),
+        ("<p>Referencia: RUN-AZ-43</p><p>Valmistaja: Fiskars</p>", {"sku": "RUN-AZ-43", "brand": "Fiskars"}),
+    ],
+)
+def test_labelled_values_in_many_languages(html: str, expected: dict[str, str]) -> None:
+    tree = lxml.html.fromstring(f"<html><body>{html}</body></html>")
+    assert labelled_values(tree) == expected
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<div class="stock">現貨供應</div>', "InStock"),
+        ('<div class="stock">已售完</div>', "OutOfStock"),
+        ('<span class="availability">品切れ</span>', "OutOfStock"),
+        ('<span class="availability">재고 있음</span>', "InStock"),
+        ('<span class="stock-state">Laos</span>', "InStock"),
+        ('<span class="stock-state">Nincs raktáron</span>', "OutOfStock"),
+    ],
+)
+def test_availability_in_many_languages(html: str, expected: str) -> None:
+    assert html_availability(lxml.html.fromstring(f"<html><body>{html}</body></html>")) == expected

@@ -28,3 +28,15 @@ def test_real_pages_meet_the_floors(real_pages_dir: Path) -> None:
         if scores[field].precision < floor
     ]
     assert not low, "\n".join(low) + "\n" + table
+
+
+def test_the_split_is_by_site_and_fixed() -> None:
+    from crawlers.pages.evaluate import site_of, split_of
+
+    assert site_of("https://www.ebay.co.uk/itm/1") == site_of("https://www.ebay.ie/itm/2") == "ebay"
+    assert site_of("https://pokupki.market.yandex.ru/product/x") == "yandex"
+    # Pages of the dev folder are dev; every other page falls by its site's name, the same way every time.
+    assert split_of("abc", "https://www.ikea.com/p/1", dev_ids=frozenset({"abc"})) == "dev"
+    assert split_of("x", "https://www.ebay.co.uk/itm/1", dev_ids=frozenset()) == "tune"
+    assert split_of("y", "https://www.johnlewis.com/p/2", dev_ids=frozenset()) == "heldout"
+    assert split_of("z", "https://www.ebay.ie/itm/3", dev_ids=frozenset()) == "tune"

@@ -14,20 +14,42 @@ MAX_TEXT_NODES = 30000
 LABELS = {
     "seller": ("sold by", "seller", "sold and shipped by", "ships from and sold by", "verkauft von",
                "verkäufer", "vendu par", "vendeur", "venduto da", "venditore", "vendido por", "vendedor",
-               "verkocht door", "verkoper", "sprzedawca", "продавец", "sprzedający"),
+               "verkocht door", "verkoper", "sprzedawca", "продавец", "sprzedający",
+               # Nordic, Baltic, central and south-east European, Greek, Turkish, Hebrew, Arabic
+               "säljare", "sælger", "selger", "myyjä", "müüja", "pārdevējs", "pardavėjas", "prodejce",
+               "predajca", "eladó", "vânzător", "продавач", "продавець", "πωλητής", "satıcı", "מוכר", "البائع",
+               # Chinese, Japanese, Korean
+               "賣家", "卖家", "商家", "店家", "販売元", "販売者", "出品者", "판매자", "판매처"),
     "sku": ("sku", "item #", "item number", "item no", "product code", "product id", "art.-nr.", "art.nr.",
             "artikelnummer", "artikel-nr.", "art. no", "article number", "référence", "ref.", "código",
             "codice", "codice articolo", "kód", "kod", "код", "артикул", "asin", "ebay item number",
             "numero oggetto", "numéro de l'objet", "número de artículo", "bestellnummer", "art. nr.",
             "item code", "stock code", "part no", "item id", "post id", "ad id", "listing id", "šifra",
-            "šifra izdelka", "šifra artikla", "kod produktu", "kód produktu", "product number"),
+            "šifra izdelka", "šifra artikla", "kod produktu", "kód produktu", "product number",
+            "code produit", "réf.", "référence produit", "codice prodotto", "cod. articolo", "referencia",
+            "código de producto", "referência", "código do produto", "ref", "productcode", "varenummer",
+            "varenr.", "tuotekoodi", "tuotenumero", "tootekood", "preces kods", "artikuls", "prekės kodas",
+            "cikkszám", "termékkód", "cod produs", "код на продукта", "код товара", "код товару",
+            "κωδικός", "κωδικός προϊόντος", "ürün kodu", "stok kodu", 'מק"ט', "رقم المنتج", "رمز المنتج",
+            "商品編號", "商品编号", "商品代碼", "商品代码", "產品編號", "产品编号", "貨號", "货号", "料號", "料号",
+            "商品番号", "商品コード", "品番", "상품번호", "상품코드", "품번"),
     "brand": ("brand", "marke", "marque", "marca", "merk", "značka", "marka", "бренд", "brand name",
               "manufacturer", "hersteller", "fabricant", "produttore", "fabricante", "výrobca", "výrobce",
-              "proizvajalec", "proizvođač", "producent", "производитель", "gyártó"),
+              "proizvajalec", "proizvođač", "producent", "производитель", "gyártó",
+              "marchio", "fabrikant", "märke", "varumärke", "tillverkare", "mærke", "merke", "produsent",
+              "merkki", "tuotemerkki", "valmistaja", "kaubamärk", "bränd", "tootja", "zīmols", "ražotājs",
+              "prekės ženklas", "gamintojas", "márka", "marcă", "producător", "марка", "производител",
+              "виробник", "μάρκα", "κατασκευαστής", "üretici", "מותג", "יצרן", "العلامة التجارية", "الماركة",
+              "الشركة المصنعة", "znamka", "blagovna znamka",
+              "品牌", "牌子", "廠牌", "厂牌", "製造商", "制造商", "ブランド", "メーカー", "브랜드", "제조사", "제조회사"),
     "mpn": ("mpn", "manufacturer part number", "part number", "herstellernummer", "model number",
             "item model number", "numero modello articolo", "modellnummer", "numéro du modèle de l'article",
-            "número de modelo del producto", "produktové číslo", "modelové číslo"),
-    "gtin": ("ean", "gtin", "upc", "ean-13", "ean13", "barcode", "isbn", "isbn-13"),
+            "número de modelo del producto", "produktové číslo", "modelové číslo", "référence fabricant",
+            "numéro de modèle", "número de modelo", "numero di modello", "modelnummer", "katalogové číslo",
+            "numer katalogowy", "型號", "型号", "型番", "モデル番号", "모델명", "모델번호"),
+    "gtin": ("ean", "gtin", "upc", "ean-13", "ean13", "barcode", "isbn", "isbn-13", "ean code", "ean-code",
+             "jan", "janコード", "條碼", "条码", "바코드", "штрихкод", "штрих-код", "kod kreskowy",
+             "código de barras", "codice a barre"),
 }
 _LABEL_TO_FIELD = {label: field for field, labels in LABELS.items() for label in labels}
 _LABEL_INLINE = re.compile(
@@ -114,14 +136,18 @@ def looks_like_identifier(value: str) -> bool:
 
 _IN_STOCK = re.compile(
     r"\b(in stock|available|auf lager|lieferbar|en stock|disponible|disponibile|op voorraad|na skladě|"
-    r"skladom|na stanju|na zalogi|dostępny|в наличии|em estoque|i lager|på lager|varastossa)\b",
+    r"skladom|na stanju|na zalogi|dostępny|в наличии|em estoque|i lager|på lager|varastossa|em stock|"
+    r"disponível|raktáron|în stoc|σε απόθεμα|stokta|במלאי|متوفر|в наявності|noliktavā|sandėlyje|laos)\b"
+    r"|有現貨|有现货|現貨供應|现货供应|有庫存|有库存|在庫あり|在庫有り|재고있음|재고 있음",
     re.IGNORECASE,
 )
 _OUT_OF_STOCK = re.compile(
     r"\b(out of stock|sold out|currently unavailable|unavailable|not available|nicht verfügbar|"
     r"nicht auf lager|ausverkauft|rupture de stock|épuisé|indisponible|non disponibile|esaurito|agotado|"
     r"no disponible|niet op voorraad|uitverkocht|nedostupn|vypredan|нет в наличии|esgotado|indisponível|"
-    r"slutsåld|udsolgt|loppu)",
+    r"slutsåld|udsolgt|loppu|nincs raktáron|stoc epuizat|εξαντλημένο|stokta yok|tükendi|אזל מהמלאי|"
+    r"غير متوفر|немає в наявності|izpārdots|išparduota|rasprodano|otsas)"
+    r"|缺貨|缺货|售完|售罄|完售|無現貨|无现货|無庫存|无库存|品切れ|在庫切れ|売り切れ|품절|재고없음|재고 없음",
     re.IGNORECASE,
 )
 # contains() without translate(): matches "availability", "Availability", "stock", "inStock"... and is

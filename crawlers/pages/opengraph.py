@@ -45,12 +45,14 @@ def opengraph_fields(tags: dict[str, list[str]]) -> Fields:
         ("product:price:amount", "product:price:currency"),
         ("og:price:amount", "og:price:currency"),
         ("product:price", "product:currency"),
+        ("og:price", "og:currency"),
     )
     for amount_key, currency_key in price_keys:
         amount = _first(tags, amount_key)
         if amount:
             fields.price = amount
-            fields.currency = _first(tags, currency_key, "product:price:currency", "og:price:currency")
+            # Without a currency tag, the amount's own symbol ("30,000원~") says it, if it has one.
+            fields.currency = _first(tags, currency_key, "product:price:currency", "og:price:currency") or amount
             break
     fields.brand = _first(tags, "product:brand", "og:brand")
     fields.availability = _first(tags, "product:availability", "og:availability")

@@ -37,15 +37,18 @@ _SUPERSEDED_TEXT = re.compile(
     r"precio anterior|prezzo consigliato|unverb|preisempf|you save|sie sparen|vous économisez|risparmi)\b",
     re.IGNORECASE,
 )
+_SUPERSEDED_CJK = re.compile(r"原價|原价|定價|定价|市價|市价|建議售價|建议售价|參考價|参考价|原本|現省|现省|節省|节省|"
+                             r"定価|希望小売|参考価格|通常価格|정가|소비자가|시중가|할인전")
+"""Old, list and saved-amount wording in Chinese, Japanese and Korean (no word boundaries to rely on)."""
 _POSITIVE_WORDS = re.compile(
     r"sale|current|final|now|actual|special|offer|our|main|big|value|amount|new|buy", re.IGNORECASE
 )
 _VARIANT_WORDS = re.compile(r"swatch|variant|variation|option|size|colou?r|choice", re.IGNORECASE)
 _CURRENCY_IN_TEXT = re.compile(
-    r"[$€£¥₹₽₴₩₺₪฿₫₱₸]|\b(?:[A-Z]{3}|zł|kr|Kč|Ft|lei|Lei|kn|Kn|тг|руб|грн|лв|R\$|RM|Rp)(?=[\s\d.,]|$)|ر\.س"
+    r"[$€£¥₹₽₴₩₺₪฿₫₱₸￥]|[元円원](?![A-Za-z])|\bRMB\b|\b(?:[A-Z]{3}|zł|kr|Kč|Ft|lei|Lei|kn|Kn|тг|руб|грн|лв|R\$|RM|Rp)(?=[\s\d.,]|$)|ر\.س"
 )
 _PRICE_TEXT = re.compile(
-    r"(?:[$€£¥₹₽₴₩₺₪฿₫₱₸]|\b[A-Z]{3}\b|R\$)\s?\d[\d\s.,'’]*\d?|\d[\d\s.,'’]*\s?(?:[$€£¥₹₽₴₩₺₪฿₫₱₸]|"
+    r"(?:[$€£¥₹₽₴₩₺₪฿₫₱₸￥]|\b[A-Z]{3}\b|R\$)\s?\d[\d\s.,'’]*\d?|\d[\d\s.,'’]*\s?(?:[$€£¥₹₽₴₩₺₪฿₫₱₸￥元円원]|"
     r"\b[A-Z]{3}\b|zł|kr|Kč|Ft|lei|Lei|kn|Kn|тг|руб|грн|лв)"
 )
 _NUMBER = re.compile(r"\d[\d\s.,'’]*")
@@ -167,7 +170,7 @@ def price_candidates(
             score += 1  # a unique price widget, not one of a numbered list
         if _in_variant_selector(element):
             score -= 3
-        if _looks_superseded(element) or _SUPERSEDED_TEXT.search(text):
+        if _looks_superseded(element) or _SUPERSEDED_TEXT.search(text) or _SUPERSEDED_CJK.search(text):
             # An old/list price always sits beside the current one; alone, the word is just a class name.
             score -= 4 if _competing_amounts(element) else 1
         if _in_other_product(element):
@@ -199,6 +202,8 @@ def looks_like_product_list(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlEleme
     strip still has its own price outside the cards and ranks it first).
     """
     candidates = price_candidates(tree, h1)
+    if h1 is not None and _own_price_beside_title(tree, h1, candidates):
+        return False
     if candidates and _in_other_product(candidates[0][3]):
         return True
     elements = [(amount, element) for _, amount, _, element in candidates]
@@ -225,15 +230,44 @@ def looks_like_product_list(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlEleme
     return any(len(amounts) >= 3 for amounts in amounts_by_block.values())
 
 
+def _own_price_beside_title(tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement,
+                            candidates: list[tuple[float, Any, Any, lxml.html.HtmlElement]]) -> bool:
+    """The page's price sits in the title's own block (a parent or grandparent of both, no link around
+    it): the page sells that one product, whatever strips of other products it also shows."""
+    best = candidates[0] if candidates and candidates[0][0] > -6 else None
+    element = best[3] if best is not None and best[0] >= 0 else None
+    if element is None:
+        found = _text_price_found(h1, url=None)
+        element = found[2] if found else (best[3] if best is not None else None)
+    return element is not None and _beside_title(element, h1)
+
+
+def _beside_title(element: lxml.html.HtmlElement, h1: lxml.html.HtmlElement) -> bool:
+    """``element`` shares a parent or grandparent with the title and is in no link or card."""
+    if _in_other_product(element):
+        return False
+    title_block = [h1, *(a for _, a in zip(range(2), h1.iterancestors(), strict=False))]
+    price_block = [a for _, a in zip(range(2), element.iterancestors(), strict=False)]
+    return any(node is block for node in price_block for block in title_block
+               if block.tag not in ("body", "html"))
+
+
 def html_price(
     tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None, *, url: str | None = None
 ) -> tuple[Any, Any]:
     """(price, currency text) of the best price candidate, else a currency-and-number text near the
-    title; (None, None) when none is found.  ``url``: the page's own, so that prices of other
+    title (which also wins over a candidate scoring below zero when it sits in the title's own block);
+    (None, None) when none is found.  ``url``: the page's own, so that prices of other
     products' cards are never taken (see :func:`price_candidates`)."""
     candidates = price_candidates(tree, h1, url=url)
-    if candidates and candidates[0][0] > -6:
-        return candidates[0][1], candidates[0][2]
+    best = candidates[0] if candidates and candidates[0][0] > -6 else None
+    if (best is None or best[0] < 0) and h1 is not None:
+        # A doubtful best candidate loses to an amount with its currency right beside the title.
+        found = _text_price_found(h1, url=url)
+        if found and _beside_title(found[2], h1):
+            return found[0], found[1]
+    if best is not None:
+        return best[1], best[2]
     return _text_price_near(tree, h1, url=url)
 
 
@@ -253,23 +287,35 @@ def _text_price_near(
     tree: lxml.html.HtmlElement, h1: lxml.html.HtmlElement | None, *, url: str | None = None
 ) -> tuple[Any, Any]:
     """A currency-and-number text in the 400 elements after the title."""
+    found = _text_price_found(h1, url=url)
+    return (found[0], found[1]) if found else (None, None)
+
+
+def _text_price_found(h1: lxml.html.HtmlElement | None, *, url: str | None) -> tuple[Any, Any, Any] | None:
+    """(amount, currency text, element) of the first currency-and-number text after the title."""
     if h1 is None:
-        return None, None
+        return None
     foreign = ForeignRegions(url) if url else None
     seen = 0
     for element in h1.itersiblings():
         for node in element.iter():
             seen += 1
             if seen > 400:
-                return None, None
+                return None
             if not isinstance(node.tag, str) or node.tag in SKIP_TAGS or _has_struck_ancestor(node):
                 continue
             text = " ".join((node.text or "").split())
             match = _real_price_text(text) if text and len(text) < 60 else None
+            if match is None and text and len(node):
+                # An amount split over inline elements: "最低價$<span>99</span>元起" is one price text.
+                text = visible_text(node, limit=80)
+                match = _real_price_text(text) if len(text) < 40 else None
+            if match and (_SUPERSEDED_TEXT.search(text) or _SUPERSEDED_CJK.search(text)):
+                continue
             if match and not _in_other_product(node) and not (
                     foreign and (foreign.region_is_foreign(node) or in_product_card(node, h1, foreign))):
                 amount = parse_price(match.group(0))
                 if amount:
                     currency = _CURRENCY_IN_TEXT.search(match.group(0))
-                    return amount, currency.group(0) if currency else None
-    return None, None
+                    return amount, currency.group(0) if currency else None, node
+    return None

@@ -78,6 +78,7 @@ def summarize_stats(stats: dict[str, Any]) -> CrawlStats:
         dropped=prefixed("lookalike/dropped/"),
         refused={**prefixed("netguard/refused/"), "robots_txt": int(stats.get("robotstxt/forbidden", 0))},
         tracking_params_stripped=int(stats.get("tracking/stripped_count", 0)),
+        browser=prefixed("browser/"),
         page_limit_reached=bool(stats.get("lookalike/page_limit_reached")),
         pages_failed=int(stats.get("lookalike/pages_failed", 0)),
         gone_check=stats.get("lookalike/gone_check"),

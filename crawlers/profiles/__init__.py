@@ -16,6 +16,11 @@ A profile file ``<name>.yaml``::
     parser: structured                # or selectors per field for the selector parser, e.g.
                                       #   parser: {title: "css:h1::text", price_text: "css:.price::text",
                                       #            fallback: true}   # fields it misses: structured data
+    render: html                      # or browser: pages are rendered by Chromium (crawlers.browser)
+    browser:                          # only with render: browser, every key optional
+      wait_for: {css: "a.result-link, h1"}  # rendered when this appears (default: the network idle)
+      wait_seconds: 10                # longest wait for it; the page is read as it is then
+      load: []                        # heavy resources to load: image, font, media (default none)
 
 Built-in profiles live beside this module; ``Settings.profiles_dir`` adds (and may override) more.
 """
@@ -74,6 +79,25 @@ class SearchSpec(BaseModel):
         return value
 
 
+class BrowserSpec(BaseModel):
+    """How a ``render: browser`` profile's pages are rendered (see :mod:`crawlers.browser`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    wait_for: SelectorSpec | None = Field(
+        default=None, description="A selector that appears once the page has rendered (a CSS selector without "
+        "::text/::attr, or an XPath); default: wait until the network is idle.")
+    wait_seconds: float = Field(default=10.0, gt=0, le=60, description="Longest wait for wait_for, in seconds.")
+    load: tuple[Literal["image", "font", "media"], ...] = Field(
+        default=(), description="Heavy resource types the pages load (default: none of image, font, media).")
+
+    @field_validator("wait_for")
+    @classmethod
+    def _element_selector(cls, value: SelectorSpec | None) -> SelectorSpec | None:
+        if value is not None and value.css is not None and "::" in value.css:
+            raise ValueError("wait_for selects elements: no ::text or ::attr() pseudo-elements")
+        return value
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")
@@ -84,6 +108,9 @@ class Profile(BaseModel):
     requests_per_minute: float = Field(default=60, ge=0)
     concurrency: int = Field(default=2, ge=1, le=32)
     parser: str | dict[str, Any] = "structured"
+    render: Literal["html", "browser"] = Field(
+        default="html", description="html: pages as served; browser: rendered by Chromium (JavaScript sites).")
+    browser: BrowserSpec = Field(default_factory=BrowserSpec)
     source: str | None = Field(default=None, exclude=True, description="The file the profile came from.")
 
     @field_validator("base_url")
@@ -97,6 +124,8 @@ class Profile(BaseModel):
     def _search_needed(self) -> Profile:
         if self.kind == "marketplace" and self.search is None:
             raise ValueError("a marketplace profile needs a search section")
+        if self.render != "browser" and self.browser != BrowserSpec():
+            raise ValueError("the browser section needs render: browser")
         if isinstance(self.parser, str) and self.parser != "structured":
             raise ValueError("parser must be 'structured' or a mapping of selectors")
         if isinstance(self.parser, dict):

@@ -4,6 +4,10 @@ Nightly scans use it instead of crawling whole marketplaces.  Navigation comes f
 URL template, result-link and next-page selectors, limits per query); the listing pages are read by the
 profile's parser.  Its scope is ``search``: a listing missing from today's results is not "gone".
 
+A profile with ``render: browser`` has its pages rendered by Chromium (:mod:`crawlers.browser`): the
+spider only adds the rendering meta to its requests and switches the site's download handler; the
+responses are the rendered DOM, navigated and parsed exactly like served HTML.
+
 ``scrapy crawl search -a profile=demo -a base_url=http://127.0.0.1:8000 -a queries=fullips,ful1ips``
 """
 
@@ -79,7 +83,20 @@ class ProfileSearchSpider(LookalikeSpider):
                                  crawler.settings.getfloat("DOWNLOAD_DELAY")), priority="spider")
         crawler.settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", min(profile.concurrency,
                              crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")), priority="spider")
+        if profile.render == "browser":
+            # Imported here: Playwright loads only for crawls that render pages.
+            from crawlers.browser import browser_crawl_settings
+
+            crawler.settings.setdict(browser_crawl_settings(profile, crawler.settings), priority="spider")
         return spider
+
+    def render_meta(self) -> dict[str, Any]:
+        """``Request.meta`` for a page of the profile: the browser's for ``render: browser``, else none."""
+        if self.profile.render != "browser":
+            return {}
+        from crawlers.browser import browser_meta
+
+        return browser_meta(self.profile, max_page_bytes=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
 
     async def start(self) -> AsyncIterator[Any]:
         for query in self.queries:
@@ -89,6 +106,7 @@ class ProfileSearchSpider(LookalikeSpider):
                 callback=self.parse_results,
                 cb_kwargs={"query": query, "page": 1},
                 dont_filter=True,
+                meta=self.render_meta(),
             )
 
     def parse_results(self, response: Response, query: str, page: int) -> Iterator[Any]:
@@ -109,13 +127,14 @@ class ProfileSearchSpider(LookalikeSpider):
             self.results_taken[query] = taken + 1
             self.crawler.stats.inc_value("lookalike/search/results")
             # Several queries find the same listing: the dupe filter fetches it once.
-            yield scrapy.Request(strip_tracking(url), callback=self.parse_listing)
+            yield scrapy.Request(strip_tracking(url), callback=self.parse_listing, meta=self.render_meta())
         if search.next_page is None or page >= search.max_pages_per_query:
             return
         if self.results_taken.get(query, 0) >= search.max_results_per_query:
             return
         for url in select_urls(response.selector, search.next_page, base_url=response.url)[:1]:
-            yield scrapy.Request(url, callback=self.parse_results, cb_kwargs={"query": query, "page": page + 1})
+            yield scrapy.Request(url, callback=self.parse_results, cb_kwargs={"query": query, "page": page + 1},
+                                 meta=self.render_meta())
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("lookalike/pages")

@@ -11,7 +11,8 @@ own page markup:
 Paths: ``/`` (shop list and search form), ``/shop/<slug>/`` (categories), ``/shop/<slug>/c/<cat>?page=N``,
 ``/shop/<slug>/p/<id>`` (product; ``<id>`` is the listing id in lower case; category cards show prices
 as real shops do; ``card_prices=False`` hides them), ``/search?q=&page=``
-(all shops; ``a.result-link`` and ``a[rel=next]``), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
+(all shops; ``a.result-link`` and ``a[rel=next]``), ``/js/...`` and ``/jsr/...`` (the search-only
+JavaScript marketplace of :mod:`data.demo.jsmarket`, linked from nowhere), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
 (an index of ``/sitemaps/<slug>.xml``, listing categories and every second product, so the rest must be
 found through the category pages), and disallowed paths that pages link to (``/cart/...``,
 ``/private/...``).
@@ -49,6 +50,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from data.demo.jsmarket import JsMarket
 
 ROBOTS_DISALLOWED = ("/cart/", "/private/")
 CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
@@ -264,6 +267,7 @@ class DemoMarketplace:
         self.crawl_delay = crawl_delay
         self.requests: list[RequestRecord] = []
         self._lock = threading.Lock()
+        self._jsmarket: JsMarket | None = None
         self._server = _QuietServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
@@ -305,6 +309,14 @@ class DemoMarketplace:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def jsmarket(self) -> JsMarket:
+        """The search-only JavaScript marketplace under ``/js/`` (:mod:`data.demo.jsmarket`), built on first use."""
+        with self._lock:
+            if self._jsmarket is None:
+                self._jsmarket = JsMarket(self.world.listings)
+            return self._jsmarket
 
     def record(self, entry: RequestRecord) -> None:
         with self._lock:
@@ -356,6 +368,10 @@ class DemoMarketplace:
             slug = path[len("/sitemaps/"):-4]
             if slug in world.shop_by_slug:
                 return 200, "application/xml", self.shop_sitemap(slug).encode(), {}
+        if path.startswith(("/js/", "/jsr/")) or path in ("/js", "/jsr"):
+            answer = self.jsmarket.respond(path, query, origin=self.url)
+            if answer is not None:
+                return answer
         if path == "/":
             return self.html(self.home_page())
         if path == "/search":

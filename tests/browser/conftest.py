@@ -35,3 +35,10 @@ def browser():
                                       args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """The system Chromium, for tests that launch it themselves (crawls of ``render: browser`` profiles)."""
+    _require_browser()
+    return CHROMIUM
