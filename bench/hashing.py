@@ -47,11 +47,11 @@ def _write_images(folder: Path, count: int) -> list[Path]:
 
 
 def _ours(path: Path) -> str:
-    return compute_image_signature(path, max_pixels=MAX_PIXELS).hashes.phash
+    return str(compute_image_signature(path, max_pixels=MAX_PIXELS).hashes.phash)
 
 
 def _ours_hashes(path: Path) -> str:
-    return compute_image_signature(path, max_pixels=MAX_PIXELS, keypoints=False).hashes.phash
+    return str(compute_image_signature(path, max_pixels=MAX_PIXELS, keypoints=False).hashes.phash)
 
 
 def _plain_set(path: Path) -> None:

@@ -156,31 +156,32 @@ def _random_signature(rng, n_keypoints: int = 256):  # noqa: ANN001, ANN202
     """A signature with random hashes, thumbnail and keypoints (no image decoded: this measures the index)."""
     import numpy as np
 
-    from matching.images import SIGNATURE_VERSION, HashSet, ImageSignature, Keypoints
+    from matching.signature import SIGNATURE_VERSION, Hash64, HashSet, ImageSignature, Keypoints
 
-    def hexes() -> HashSet:
-        return HashSet(*(f"{int(v):016x}" for v in rng.integers(0, 2**64, size=6, dtype=np.uint64)))
+    def hashes() -> HashSet:
+        return HashSet(*(Hash64(int(v)) for v in rng.integers(0, 2**64, size=6, dtype=np.uint64)))
 
     kp = Keypoints(rng.uniform(0, 320, size=(n_keypoints, 2)).astype(np.float32),
                    rng.integers(0, 256, size=(n_keypoints, 32), dtype=np.uint8))
-    return ImageSignature(SIGNATURE_VERSION, 1200, 1200, (320, 320), hexes(), None, None,
-                          rng.integers(0, 256, size=24 * 24 * 3, dtype=np.uint8).tobytes(), (), kp,
-                          Keypoints(kp.xy[:128], kp.descriptors[:128]))
+    return ImageSignature(version=SIGNATURE_VERSION, width=1200, height=1200, analysed_size=(320, 320),
+                          hashes=hashes(), trimmed=None, content_box=None,
+                          thumb=rng.integers(0, 256, size=24 * 24 * 3, dtype=np.uint8).tobytes(), keypoints=kp,
+                          keypoints_mirrored=Keypoints(kp.xy[:128], kp.descriptors[:128]))
 
 
 def _edited(sig, rng):  # noqa: ANN001, ANN202
     """A near copy: a few hash bits and descriptor bits flipped, keypoints jittered, a quarter of them lost."""
     import numpy as np
 
-    from matching.images import HashSet, Keypoints
+    from matching.signature import HASH_FIELDS, Hash64, HashSet, Keypoints
 
-    def near(h: str) -> str:
-        value = int(h, 16)
+    def near(h: Hash64) -> Hash64:
+        value = int(h)
         for b in rng.choice(64, size=3, replace=False):
             value ^= 1 << int(b)
-        return f"{value:016x}"
+        return Hash64(value)
 
-    hashes = HashSet(*(near(v) for v in sig.hashes.as_dict().values()))
+    hashes = HashSet(*(near(getattr(sig.hashes, k)) for k in HASH_FIELDS))
     keep = rng.random(len(sig.keypoints)) > 0.25
     desc = sig.keypoints.descriptors[keep].copy()
     desc[np.arange(len(desc)), rng.integers(0, 32, size=len(desc))] ^= 1
@@ -251,7 +252,7 @@ def _hash_query_ms(refs: list, rng, n_queries: int = 2000) -> float:  # noqa: AN
     from matching.image_index import HashIndex
 
     index = HashIndex()
-    stored = [sig.hashes.value("phash") for sig in refs]
+    stored = [int(sig.hashes.phash) for sig in refs]
     for slot, value in enumerate(stored):
         index.add(value, slot)
     index.query(0, 12)  # the tables are built outside the clock

@@ -48,7 +48,8 @@ def measure(images: list[Image.Image], passes: tuple[tuple[str, ...], ...]) -> t
 def measure_resign(blobs: list[bytes]) -> list[tuple[str, float, int]]:
     """(run, wall ms per image, images whose words the run stored) for a fresh OCR signature and a re-sign
     that reuses its words, fresh / reuse / fresh / reuse (so that a change in load shows)."""
-    from services.signatures import reusable_text, sign_bytes
+    from matching.signature_codec import reusable_text
+    from services.signatures import sign_bytes
 
     budget = 40_000_000
     firsts = [sign_bytes(str(i), blob, max_pixels=budget, ocr=True, ocr_timeout_s=60)

@@ -14,6 +14,10 @@ from decimal import Decimal
 
 import attrs
 
+#: Most image URLs one listing carries (main image first): every parser and platform adapter stops there. The
+#: crawl downloads at most ``LOOKALIKE_MAX_IMAGES_PER_LISTING`` of them (``crawlers/settings.py``).
+MAX_IMAGE_URLS = 20
+
 
 @attrs.define(kw_only=True)
 class Listing:
@@ -43,7 +47,7 @@ class Listing:
     brand: str | None = None
     """The brand as the page states it (may itself be a fake)."""
     image_urls: list[str] = attrs.field(factory=list)
-    """Absolute image URLs, main image first, without duplicates."""
+    """Absolute image URLs, main image first, without duplicates; at most :data:`MAX_IMAGE_URLS`."""
     availability: str | None = None
     source: str | None = None
     """Which extractor produced the item: ``json-ld``, ``microdata``, ``rdfa``, ``opengraph``, ``html``,

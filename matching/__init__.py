@@ -5,6 +5,8 @@ Public API::
     from matching import Matcher, MatchConfig, BrandProfile, ProductRef, ReferenceImage, ListingInput
     from matching import Evidence, combine, classify, may_report
     from matching.images import compute_image_signature, ImageDecodeError
+    from matching.signature import ImageSignature          # the one type of an image, stage to matcher
+    from matching.signature_codec import encode, decode    # its stored form (an image_signatures row)
 
 See ``docs/matching.md``.
 """

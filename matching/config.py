@@ -19,10 +19,11 @@ __all__ = ["ImageMatchConfig", "MatchConfig"]
 
 @dataclass(frozen=True, slots=True)
 class ImageMatchConfig:
-    """Thresholds of comparing one listing photo with one official photo (:func:`matching.image_match.compare_images`
-    and the reference index). Distances are bits of a 64-bit hash; shares are 0-1; pixels are analysed-image
-    pixels (shorter side 320). Nested in :class:`MatchConfig` as ``image``; global to a matcher (a listing photo
-    is compared once with every brand's photos), so a brand cannot override them."""
+    """Thresholds, scores and caps of comparing listing photos with official photos
+    (:func:`matching.image_match.compare_images` and the reference index). Distances are bits of a 64-bit hash
+    (or of a 256-bit ORB descriptor where said); shares are 0-1; pixels are analysed-image pixels (shorter side
+    320). Nested in :class:`MatchConfig` as ``image``; global to a matcher (a listing photo is compared once with
+    every brand's photos), so a brand cannot override them."""
 
     hash_max_distance: int = 10
     """Largest Hamming distance at which one perceptual hash counts as agreeing."""
@@ -81,6 +82,76 @@ class ImageMatchConfig:
     max_keypoint_checks: int = 8
     """Most references verified by RANSAC per listing image (in the index: the best voted ones)."""
 
+    min_votes: int = 6
+    """Fewest keypoint votes (shared LSH keys) that make a reference worth verifying by RANSAC when its hashes
+    did not propose it: unrelated images collect a few by chance."""
+
+    voting_descriptors: int = 96
+    """Descriptors of each reference that vote in the index (its strongest): enough to find an edited copy, and
+    the vote tables stay a fixed small size per reference (4 tables x 8 bytes x 96 = 3 KB)."""
+
+    ratio_test: float = 0.8
+    """Lowe's ratio test of the keypoint stage: a reference keypoint's nearest listing descriptor is a
+    tentative match only when its distance is below this share of the second nearest's (a repeated texture
+    has many near twins and proves nothing) and at most ``ratio_max_distance``."""
+
+    ratio_max_distance: int = 64
+    """Largest Hamming distance (of 256) of a tentative match that passed the ratio test."""
+
+    lone_match_distance: int = 40
+    """Largest Hamming distance of a tentative match for a reference keypoint with a single candidate (no
+    second nearest to test the ratio against): stricter, since nothing shows it is distinctive."""
+
+    ransac_reprojection: float = 6.0
+    """RANSAC's reprojection threshold: largest distance (analysed pixels) between where the similarity
+    transform puts a reference keypoint and its tentative match for the pair to be an inlier."""
+
+    ransac_max_iterations: int = 2000
+    """Most RANSAC draws per keypoint verification."""
+
+    ransac_confidence: float = 0.99
+    """Confidence at which RANSAC stops drawing early (OpenCV's ``confidence``)."""
+
+    ransac_refine_iterations: int = 5
+    """Levenberg-Marquardt refinement steps of the RANSAC transform on its inliers."""
+
+    collage_cell_share: float = 0.36
+    """A hash-stage match whose listing part is smaller than this share of the matched reference area is a
+    collage cell: too few keypoints lie in it for guided coverage, so agreeing colours confirm it instead
+    (``color_max_changed``)."""
+
+    same_photo_score: float = 1.0
+    """Score of the same photo: hashes within ``same_photo_distance`` and no edit seen."""
+
+    copy_score_max: float = 0.95
+    """Highest score of an edited copy (kept below ``same_photo_score``)."""
+
+    hash_copy_score: float = 0.75
+    """Score of an edited copy confirmed at the hash stage: this plus ``hash_copy_coverage_score`` times its
+    guided coverage, at most ``copy_score_max``."""
+
+    hash_copy_coverage_score: float = 0.4
+    """See ``hash_copy_score``."""
+
+    keypoint_copy_score: float = 0.6
+    """Score of an edited copy found by keypoints: this plus ``keypoint_copy_inlier_score`` times the share of
+    three times ``min_inliers`` its inliers reach (at most 1), at most ``copy_score_max``."""
+
+    keypoint_copy_inlier_score: float = 0.35
+    """See ``keypoint_copy_score``."""
+
+    similar_style_score: float = 0.25
+    """Score of a similar style: the hashes or keypoints agree but the details do not, or the label carries
+    another name (weighted further by ``similar_style_factor``)."""
+
+    max_listing_images: int = 12
+    """Listing photos looked at, the first in listing order: compared with the official photos and read for
+    marks (photo text). How many a listing has at all is the crawl's cap (``crawlers.items.MAX_IMAGE_URLS``,
+    of which ``LOOKALIKE_MAX_IMAGES_PER_LISTING`` are downloaded)."""
+
+    max_hits_per_photo: int = 8
+    """Most official photos a listing photo is reported to copy (the best first)."""
+
 
 @dataclass(frozen=True, slots=True)
 class MatchConfig:
@@ -93,6 +164,11 @@ class MatchConfig:
 
     report_threshold: float = 0.05
     """Smallest score for which a result is returned at all (weaker evidence is dropped as noise)."""
+
+    strong_evidence: float = 0.5
+    """Strength from which identifying evidence (a mark, a copied photo, a mark read in a photo) points clearly
+    at the brand: then replica, dupe and resale wording speak about the brand, and so does a price far below
+    MSRP."""
 
     # --- text: marks ---------------------------------------------------------------------------------
     short_mark_length: int = 4

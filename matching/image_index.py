@@ -25,7 +25,7 @@ import numpy as np
 
 from matching.config import ImageMatchConfig
 from matching.image_match import DEFAULT_CONFIG, ImageComparison, compare_images
-from matching.images import ImageSignature
+from matching.signature import HASH_KINDS, ImageSignature
 
 __all__ = ["CompactKeypointIndex", "HashIndex", "KeypointIndex", "ReferenceImageIndex"]
 
@@ -275,16 +275,10 @@ class ReferenceImageIndex:
     Keys are the caller's integers (e.g. reference-image ids). References may be added at any time.
     """
 
-    #: Fewest keypoint votes that make a reference worth verifying (unrelated images collect a few by chance).
-    MIN_VOTES = 6
-    #: Descriptors of each reference that vote (its strongest): enough to find an edited copy, and the LSH
-    #: tables stay a fixed small size per reference (4 tables x 8 bytes x 96 = 3 KB).
-    VOTING_DESCRIPTORS = 96
-
     def __init__(self, config: ImageMatchConfig = DEFAULT_CONFIG) -> None:
         #: The image thresholds (``MatchConfig.image``).
         self.config = config
-        self._hashes = {kind: HashIndex(max_chunk_flips=2) for kind in ("phash", "dhash", "whash")}
+        self._hashes = {kind: HashIndex(max_chunk_flips=2) for kind in HASH_KINDS}
         self._keypoints = CompactKeypointIndex()
         self._signatures: list[ImageSignature] = []
         self._keys: list[int] = []
@@ -304,9 +298,9 @@ class ReferenceImageIndex:
             if hashes is None:
                 continue
             for kind, index in self._hashes.items():
-                index.add(hashes.value(kind), slot)
+                index.add(int(hashes.of(kind)), slot)
         if sig.keypoints is not None and len(sig.keypoints):
-            self._keypoints.add(sig.keypoints.descriptors[: self.VOTING_DESCRIPTORS], slot)
+            self._keypoints.add(sig.keypoints.descriptors[: self.config.voting_descriptors], slot)
 
     def _hash_candidates(self, listing: ImageSignature) -> list[int]:
         """Slots whose hashes agree with the listing image's: every variant (whole, content box, collage cells),
@@ -316,7 +310,7 @@ class ReferenceImageIndex:
         radius = self.config.hash_index_radius
         found = []
         for kind, index in self._hashes.items():
-            values = [h.value(kind, mirrored=m) for h in variants for m in (False, True)]
+            values = [int(h.of(kind, mirrored=m)) for h in variants for m in (False, True)]
             found.append(index.query_many(values, radius)[1])
         slots, hits = np.unique(np.concatenate(found), return_counts=True)
         keep = hits >= self.config.hash_min_agreeing
@@ -343,7 +337,7 @@ class ReferenceImageIndex:
         2. a ``same_photo`` among them is decisive: the search stops there;
         3. otherwise the keypoint stage (ratio-test matching and RANSAC) runs on every hash
            candidate the hash stage did not confirm, the best voted first, and on the references the keypoint
-           votes alone propose (at least ``MIN_VOTES``; the best ``max_keypoint_checks``)."""
+           votes alone propose (at least ``min_votes``; the best ``max_keypoint_checks``)."""
         found: dict[int, ImageComparison] = {}
         doubtful: list[int] = []
         for slot in self._hash_candidates(listing):
@@ -355,7 +349,7 @@ class ReferenceImageIndex:
         if listing.keypoints is not None and not any(r.kind == "same_photo" for r in found.values()):
             votes = self._votes(listing)
             proposed = set(doubtful) | found.keys()
-            by_votes = sorted((s for s, n in votes.items() if n >= self.MIN_VOTES and s not in proposed),
+            by_votes = sorted((s for s, n in votes.items() if n >= self.config.min_votes and s not in proposed),
                               key=lambda s: (-votes[s], s))[: self.config.max_keypoint_checks]
             ranked = sorted(doubtful, key=lambda s: (-votes.get(s, 0), s)) + by_votes
             for slot in ranked:

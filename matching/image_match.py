@@ -31,7 +31,7 @@ import numpy as np
 from rapidfuzz.distance import OSA
 
 from matching.config import ImageMatchConfig
-from matching.images import HASH_KINDS, HashSet, ImageSignature, Keypoints, thumb_array
+from matching.signature import HashSet, ImageSignature, Keypoints
 
 __all__ = ["KINDS", "ImageComparison", "ImageMatchConfig", "color_changed", "compare_images", "guided_coverage",
            "ocr_near", "text_conflict"]
@@ -45,13 +45,15 @@ Box = tuple[float, float, float, float]
 DEFAULT_CONFIG = ImageMatchConfig()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImageComparison:
     """How a listing image relates to one reference image. Boxes are (left, top, right, bottom) as
-    fractions 0-1 of each image's width and height."""
+    fractions 0-1 of each image's width and height. Built with keywords only."""
 
     score: float
-    """0-1: 1.0 for the same photo, 0.6-0.95 for an edited copy, 0.25 for a similar style, 0 otherwise."""
+    """0-1, by kind (the bands are :class:`~matching.config.ImageMatchConfig` fields): ``same_photo_score``
+    (1.0); an edited copy from ``hash_copy_score`` or ``keypoint_copy_score`` up to ``copy_score_max`` (0.6-0.95);
+    ``similar_style_score`` (0.25); 0 for different."""
     kind: str
     """One of :data:`KINDS`."""
     method: str
@@ -93,8 +95,10 @@ class ImageComparison:
 
 
 def _different(listing: ImageSignature, reference: ImageSignature, reason: str = "no agreement") -> ImageComparison:
-    return ImageComparison(0.0, "different", "none", None, None, (), 0, 0.0, 0.0, 1.0,
-                           listing.text or (), reference.text or (), False, reason)
+    return ImageComparison(score=0.0, kind="different", method="none", listing_box=None, reference_box=None,
+                           edits=(), inliers=0, coverage=0.0, rotation=0.0, scale=1.0,
+                           listing_words=listing.text or (), reference_words=reference.text or (),
+                           text_conflict=False, reason=reason)
 
 
 # --- geometry helpers ----------------------------------------------------------------------------------------
@@ -221,7 +225,7 @@ def color_changed(listing: ImageSignature, reference: ImageSignature, to_listing
     mapped points mostly fall outside the listing image. With ``on_details`` the points are the reference's
     keypoints in ``ref_part`` (at least 20 of them; the grid otherwise): the product's own colours, not a
     background that a copy may have replaced."""
-    rgrid, lgrid = thumb_array(reference), thumb_array(listing)
+    rgrid, lgrid = reference.thumb_array(), listing.thumb_array()
     n = rgrid.shape[0]
     (rw, rh), (lw, lh) = reference.analysed_size, listing.analysed_size
     pts = _detail_points(reference, ref_part) if on_details else None
@@ -258,17 +262,20 @@ def _hash_variants(sig: ImageSignature, *, listing: bool) -> list[tuple[str, Box
 
 
 def _best_hash_pair(listing: ImageSignature, reference: ImageSignature, config: ImageMatchConfig):
+    """The variant pair (and mirroring) whose hashes agree best: most kinds within ``hash_max_distance``, then
+    the smallest summed distance; None below ``hash_min_agreeing``."""
     best = None
+    listing_variants = [(name, box, mirrored, hashes.mirrored() if mirrored else hashes)
+                        for name, box, hashes in _hash_variants(listing, listing=True) for mirrored in (False, True)]
     for r_name, r_box, r_hashes in _hash_variants(reference, listing=False):
-        for l_name, l_box, l_hashes in _hash_variants(listing, listing=True):
-            for mirrored in (False, True):
-                d = [(l_hashes.value(k, mirrored=mirrored) ^ r_hashes.value(k)).bit_count() for k in HASH_KINDS]
-                agreeing = sum(x <= config.hash_max_distance for x in d)
-                if agreeing < config.hash_min_agreeing:
-                    continue
-                key = (agreeing, -sum(d))
-                if best is None or key > best[0]:
-                    best = (key, d, r_name, r_box, l_name, l_box, mirrored)
+        for l_name, l_box, mirrored, hashes in listing_variants:
+            d = hashes - r_hashes  # (pHash, dHash, wHash) Hamming distances
+            agreeing = sum(x <= config.hash_max_distance for x in d)
+            if agreeing < config.hash_min_agreeing:
+                continue
+            key = (agreeing, -sum(d))
+            if best is None or key > best[0]:
+                best = (key, d, r_name, r_box, l_name, l_box, mirrored)
     return best
 
 
@@ -365,8 +372,9 @@ def _ransac(listing: ImageSignature, reference: ImageSignature, mirrored: bool, 
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(rkp.descriptors, lkp.descriptors, k=2)
     good = []
     for pair in pairs:
-        unique = len(pair) == 2 and pair[0].distance < 0.8 * pair[1].distance and pair[0].distance <= 64
-        if unique or (len(pair) == 1 and pair[0].distance <= 40):
+        unique = (len(pair) == 2 and pair[0].distance < config.ratio_test * pair[1].distance
+                  and pair[0].distance <= config.ratio_max_distance)
+        if unique or (len(pair) == 1 and pair[0].distance <= config.lone_match_distance):
             good.append(pair[0])
     if len(good) < config.min_inliers:
         return None
@@ -375,8 +383,10 @@ def _ransac(listing: ImageSignature, reference: ImageSignature, mirrored: bool, 
     # RANSAC draws from OpenCV's per-thread generator: seed it so that a score never depends on which thread,
     # process or earlier call ran before.
     cv2.setRNGSeed(RANSAC_SEED)
-    transform, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=6.0,
-                                                  maxIters=2000, confidence=0.99, refineIters=5)
+    transform, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=config.ransac_reprojection,
+        maxIters=config.ransac_max_iterations, confidence=config.ransac_confidence,
+        refineIters=config.ransac_refine_iterations)
     if transform is None or mask is None:
         return None
     keep = mask.ravel().astype(bool)
@@ -442,7 +452,7 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
             t = flip @ t
         changed = color_changed(listing, reference, t, r_box, config=config)
         cov = guided_coverage(listing, reference, t, r_box, mirrored=mirrored, config=config) if keypoints else None
-        small = _area(l_box) < 0.36 * _area(r_box)  # a collage cell: too few keypoints there to count
+        small = _area(l_box) < config.collage_cell_share * _area(r_box)  # too few keypoints there to count
         by_colours = cov is None or small
         doubt = None
         if by_colours:
@@ -465,21 +475,28 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
                                                   recoloured=changed > config.color_max_changed
                                                   and _spans(l_box, listing, config.recolour_min_span))
             same = sum(d) <= config.same_photo_distance and not edits
-            score = 1.0 if same else min(0.95, 0.75 + 0.4 * coverage)
+            score = config.same_photo_score if same else min(
+                config.copy_score_max, config.hash_copy_score + config.hash_copy_coverage_score * coverage)
             what = "the same photo as" if same else "an edited copy of"
             reason = (f"{what} the reference (pHash {d[0]}, dHash {d[1]}, wHash {d[2]} bits of 64"
                       + (f", {found} keypoints in place" if cov is not None else "")
                       + (f"; {', '.join(edits)}" if edits else "") + ")")
-            return ImageComparison(score, "same_photo" if same else "edited_copy", "hashes",
-                                   _fractions(lbox, listing.analysed_size), _fractions(r_box, reference.analysed_size),
-                                   edits, found, coverage, rotation, scale, lw, rw, conflict, reason)
+            return ImageComparison(score=score, kind="same_photo" if same else "edited_copy", method="hashes",
+                                   listing_box=_fractions(lbox, listing.analysed_size),
+                                   reference_box=_fractions(r_box, reference.analysed_size), edits=edits,
+                                   inliers=found, coverage=coverage, rotation=rotation, scale=scale,
+                                   listing_words=lw, reference_words=rw, text_conflict=conflict, reason=reason)
         why = "another name on the label" if conflict else (
             f"{changed:.0%} of its colours changed" if by_colours else
             f"{doubt:.0%} of its colours changed with only {coverage:.0%} of its details in place" if doubt is not None else
             f"only {coverage:.0%} of its details in place")
-        style_hint = ImageComparison(0.25, "similar_style", "hashes", _fractions(_clip(_bbox(_apply(t, _corners(r_box))), listing.analysed_size), listing.analysed_size),
-                                     _fractions(r_box, reference.analysed_size), (), found, coverage, 0.0, 1.0, lw, rw,
-                                     conflict, f"looks like the reference (hashes agree) but {why}")
+        seen = _clip(_bbox(_apply(t, _corners(r_box))), listing.analysed_size)
+        style_hint = ImageComparison(score=config.similar_style_score, kind="similar_style", method="hashes",
+                                     listing_box=_fractions(seen, listing.analysed_size),
+                                     reference_box=_fractions(r_box, reference.analysed_size), edits=(),
+                                     inliers=found, coverage=coverage, rotation=0.0, scale=1.0,
+                                     listing_words=lw, reference_words=rw, text_conflict=conflict,
+                                     reason=f"looks like the reference (hashes agree) but {why}")
     if keypoints and keypoint_stage:
         result = _keypoint_stage(listing, reference, config)
         if result is not None and (result.copied or style_hint is None):
@@ -520,18 +537,24 @@ def _keypoint_stage(listing: ImageSignature, reference: ImageSignature, config: 
                                       and visible is not None and _spans(visible, listing, config.recolour_min_span))
     conflict = text_conflict(listing, reference, None if mirrored else t)
     if conflict:
-        return ImageComparison(0.25, "similar_style", "keypoints", _fractions(lbox, listing.analysed_size),
-                               _fractions(part, reference.analysed_size), edits, inliers, coverage, rotation, scale,
-                               lw, rw, True, f"shares {inliers} keypoints with the reference but another name on the label")
-    score = min(0.95, 0.6 + 0.35 * min(1.0, inliers / (3 * config.min_inliers)))
+        return ImageComparison(score=config.similar_style_score, kind="similar_style", method="keypoints",
+                               listing_box=_fractions(lbox, listing.analysed_size),
+                               reference_box=_fractions(part, reference.analysed_size), edits=edits,
+                               inliers=inliers, coverage=coverage, rotation=rotation, scale=scale,
+                               listing_words=lw, reference_words=rw, text_conflict=True,
+                               reason=f"shares {inliers} keypoints with the reference but another name on the label")
+    score = min(config.copy_score_max, config.keypoint_copy_score
+                + config.keypoint_copy_inlier_score * min(1.0, inliers / (3 * config.min_inliers)))
     geometry = [e if e != "rotated" else f"rotated {rotation:.0f}°" for e in edits]
     if scale < 0.8 or scale > 1.25:
         geometry.append(f"scaled {scale:.2f}x")
     reason = (f"contains the reference ({inliers} matching keypoints of {n_matches}"
               + (f"; {', '.join(geometry)}" if geometry else "") + ")")
-    return ImageComparison(score, "edited_copy", "keypoints", _fractions(lbox, listing.analysed_size),
-                           _fractions(part, reference.analysed_size), edits, inliers, coverage, rotation, scale,
-                           lw, rw, conflict, reason)
+    return ImageComparison(score=score, kind="edited_copy", method="keypoints",
+                           listing_box=_fractions(lbox, listing.analysed_size),
+                           reference_box=_fractions(part, reference.analysed_size), edits=edits, inliers=inliers,
+                           coverage=coverage, rotation=rotation, scale=scale, listing_words=lw, reference_words=rw,
+                           text_conflict=conflict, reason=reason)
 
 
 #: Seed of the RANSAC sampling in keypoint verification (any fixed value: only repeatability matters).

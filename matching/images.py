@@ -1,35 +1,31 @@
-"""Image signatures: everything matching ever learns about an image, computed from one decode.
+"""Computing image signatures: everything matching ever learns about an image, from one decode.
 
 :func:`compute_image_signature` decodes an image once (JPEG through ``Image.draft``, so a 1200x1200 photo is
-decoded at a quarter of its size), reduces it to the *analysed image* (shorter side :data:`ANALYSIS_SIZE`
-pixels, see :func:`analysis_size`) and computes from that one array:
+decoded at a quarter of its size: :func:`jpeg_draft_scale`), reduces it to the *analysed image* (shorter side
+:data:`ANALYSIS_SIZE` pixels, see :func:`analysis_size`) and computes from that one array the parts of a
+:class:`~matching.signature.ImageSignature` (the type, :mod:`matching.signature`):
 
-* :class:`HashSet`: pHash, dHash and wHash (64 bits each, 16 hex digits) of the image and of its mirror, all
-  from one 64x64 grey reduction with numpy. They equal ``imagehash.phash``/``dhash``/``whash(image_scale=64)``
-  of that 64x64 image bit for bit (pinned in the tests);
+* the :class:`~matching.signature.HashSet`: pHash, dHash and wHash (64 bits each) of the image and of its
+  mirror, all from one 64x64 grey reduction with numpy. They equal ``imagehash.phash``/``dhash``/
+  ``whash(image_scale=64)`` of that 64x64 image bit for bit (pinned in the tests);
 * the same of the *content box* when a uniform border (padding) surrounds the content, and of each *region*:
   the cells of a collage, found where uniform gutters cut the image, or, for tiles that touch, as a grid whose
   inner borders are all seams;
 * a 24x24 mean-RGB thumbnail for colour checks;
-* ORB :class:`Keypoints` (at most :data:`ORB_FEATURES`, strongest first) of the analysed image and of its
-  mirror (ORB descriptors are not mirror-invariant);
+* ORB :class:`~matching.signature.Keypoints` (at most :data:`ORB_FEATURES`, strongest first) of the analysed
+  image and of its mirror (ORB descriptors are not mirror-invariant);
 * optionally the words printed in the photo (:mod:`matching.ocr`).
 
-The result is a frozen :class:`ImageSignature`. Storage keeps :meth:`ImageSignature.stored_fields` (small JSON)
-apart from :meth:`ImageSignature.keypoint_bytes` (compact binary) and rebuilds it with
-:meth:`ImageSignature.from_stored`. Version-1 signatures (one JSON dict, keypoints in base64) are converted by
-:func:`upgrade_legacy_signature`. During the switch of the matcher, a signature also answers the version-1 dict
-keys read-only (``sig["phash"]``, ``sig.get("orb")``): see :meth:`ImageSignature.legacy`.
+The grey image everything is computed from is the HSL lightness (:func:`lightness`). A change here that
+computes other values bumps :data:`matching.signature.SIGNATURE_VERSION`. Storing a signature is
+:mod:`matching.signature_codec`'s business.
 """
 
 from __future__ import annotations
 
-import base64
 import io
 import struct
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,322 +33,44 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from matching.signature import (
+    MAX_REGIONS,
+    SIGNATURE_VERSION,
+    THUMB_SIZE,
+    Hash64,
+    HashSet,
+    ImageSignature,
+    Keypoints,
+    Region,
+)
+
 __all__ = [
     "ANALYSIS_SIZE",
-    "HASH_KINDS",
-    "COMPARABLE_SINCE",
-    "LEGACY_UPGRADE_VERSION",
+    "OCR_DECODE_SIDE",
     "ORB_FEATURES",
-    "SIGNATURE_VERSION",
-    "THUMB_SIZE",
-    "HashSet",
     "ImageDecodeError",
-    "ImageSignature",
-    "Keypoints",
-    "Region",
     "analysis_size",
     "compute_image_signature",
-    "decode_orb",
-    "decode_thumb",
+    "hash_set",
+    "jpeg_draft_scale",
     "lightness",
-    "upgrade_legacy_signature",
 ]
 
-#: Version of :func:`compute_image_signature`'s output; stored signatures of another version are recomputed by
-#: the signature stage. 3: collages without gutters split as grids (:func:`_grid_cells`), up to 16 cells.
-#: 4: hashes and keypoints of HSL lightness (:func:`lightness`) instead of luma.
-SIGNATURE_VERSION = 4
-#: Oldest version whose hashes and keypoints compare with the current ones (the same grey channel): what
-#: :meth:`ImageSignature.from_stored` reads by default. An older row is left out of matching (never compared
-#: wrongly) until the signature stage, which recomputes every older version, replaces it.
-COMPARABLE_SINCE = 4
-#: The version :func:`upgrade_legacy_signature` gives a converted version-1 signature (luma, no grid cells).
-LEGACY_UPGRADE_VERSION = 2
 #: Shorter side, in pixels, of the analysed image every hash and keypoint is computed from.
 ANALYSIS_SIZE = 320
-#: The 64-bit perceptual hashes in a signature; each also exists mirrored (``<kind>_m``).
-HASH_KINDS: tuple[str, ...] = ("phash", "dhash", "whash")
-HASH_FIELDS: tuple[str, ...] = tuple(k + s for s in ("", "_m") for k in HASH_KINDS)
-#: Side of the colour thumbnail (pixels) kept for colour checks.
-THUMB_SIZE = 24
+#: Longer side, in pixels, of the decode OCR reads (Tesseract wants about 1000 pixels a side); a JPEG read
+#: for OCR is draft-decoded no smaller than 3/4 of this.
+OCR_DECODE_SIDE = 1000
 #: Most ORB keypoints kept per image (the mirror image keeps half as many).
 ORB_FEATURES = 256
-#: Most regions (collage cells) hashed per image (a 4x4 grid).
-MAX_REGIONS = 16
 #: A border is "uniform" when its pixels differ from the background estimate by at most this (0-255).
 _BORDER_TOLERANCE = 24
 #: The content box must be smaller than this fraction of the image area to count as trimmed.
 _TRIM_MIN_GAIN = 0.94
-_KEYPOINT_MAGIC = b"LKP"
-_KEYPOINT_FORMAT = 1
 
 
 class ImageDecodeError(ValueError):
     """The bytes are not a decodable image, are truncated, or exceed the pixel limit."""
-
-
-# --- value objects -----------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class HashSet:
-    """Six 64-bit perceptual hashes as 16 lower-case hex digits: of an image and (``_m``) of its mirror."""
-
-    phash: str
-    dhash: str
-    whash: str
-    phash_m: str
-    dhash_m: str
-    whash_m: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {k: getattr(self, k) for k in HASH_FIELDS}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HashSet:
-        """Raises ValueError unless every field is 16 hex digits."""
-        values = {}
-        for k in HASH_FIELDS:
-            v = data.get(k) if isinstance(data, Mapping) else None
-            if not isinstance(v, str) or len(v) != 16:
-                raise ValueError(f"hash {k!r} is not 16 hex digits")
-            int(v, 16)
-            values[k] = v.lower()
-        return cls(**values)
-
-    def value(self, kind: str, *, mirrored: bool = False) -> int:
-        """One hash as an unsigned 64-bit integer."""
-        return int(getattr(self, kind + ("_m" if mirrored else "")), 16)
-
-
-@dataclass(frozen=True, slots=True)
-class Region:
-    """A part of the image hashed on its own (a collage cell): ``box`` in analysed-image pixels
-    (left, top, right, bottom), ``hashes`` of that part."""
-
-    box: tuple[int, int, int, int]
-    hashes: HashSet
-
-
-@dataclass(frozen=True, eq=False)
-class Keypoints:
-    """ORB features, strongest first: ``xy`` float32 (n, 2) positions in analysed-image pixels (stored to 1/8
-    pixel), ``descriptors`` uint8 (n, 32), 256-bit binary descriptors."""
-
-    xy: np.ndarray
-    descriptors: np.ndarray
-
-    def __post_init__(self) -> None:
-        if self.xy.shape != (len(self.descriptors), 2) or self.descriptors.shape[1:] != (32,):
-            raise ValueError("keypoints: xy must be (n, 2) and descriptors (n, 32)")
-
-    def __len__(self) -> int:
-        return len(self.descriptors)
-
-    def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Keypoints) and np.array_equal(self.xy, other.xy)
-                and np.array_equal(self.descriptors, other.descriptors))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    @classmethod
-    def empty(cls) -> Keypoints:
-        return cls(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
-
-
-@dataclass(frozen=True)
-class ImageSignature:
-    """What matching knows about one image (see the module doc). Sizes and boxes are pixels; ``box``
-    tuples are (left, top, right, bottom) in the analysed image, whose size is ``analysed_size`` (w, h)."""
-
-    version: int
-    width: int
-    """Original width, pixels."""
-    height: int
-    """Original height, pixels."""
-    analysed_size: tuple[int, int]
-    hashes: HashSet
-    trimmed: HashSet | None
-    """Hashes of ``content_box`` (uniform padding cut off), or None when there was no such padding."""
-    content_box: tuple[int, int, int, int] | None
-    thumb: bytes
-    """THUMB_SIZE x THUMB_SIZE x 3 bytes, row-major mean RGB of the analysed image (aspect not kept)."""
-    regions: tuple[Region, ...] = ()
-    keypoints: Keypoints | None = None
-    keypoints_mirrored: Keypoints | None = None
-    text: tuple[str, ...] | None = None
-    """Words read in the image (normalised by :func:`matching.ocr.normalise_words`); None when OCR did not
-    run or timed out, () when it found nothing."""
-    text_boxes: tuple[tuple[float, float, float, float], ...] | None = None
-    """Where each word of ``text`` was read: (left, top, right, bottom) as fractions 0-1 of the image; None
-    when unknown (text given without places)."""
-    _legacy_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    # -- persistence --------------------------------------------------------------------------------
-    def stored_fields(self) -> dict[str, Any]:
-        """A small JSON-able dict (no keypoints; about 2.5 KB with the thumbnail)::
-
-            {"v": 2, "width": 1200, "height": 1200, "size": [320, 320],
-             "hashes": {"phash": "<16 hex>", ..., "whash_m": ...}, "trimmed": {...} | null,
-             "box": [l, t, r, b] | null, "regions": [{"box": [l, t, r, b], "hashes": {...}}, ...],
-             "thumb": "<base64 of 24*24*3 bytes>", "text": ["word", ...] | null,
-             "text_boxes": [[l, t, r, b] (fractions), one per word] | null}
-        """
-        return {
-            "v": self.version,
-            "width": self.width,
-            "height": self.height,
-            "size": list(self.analysed_size),
-            "hashes": self.hashes.as_dict(),
-            "trimmed": self.trimmed.as_dict() if self.trimmed else None,
-            "box": list(self.content_box) if self.content_box else None,
-            "regions": [{"box": list(r.box), "hashes": r.hashes.as_dict()} for r in self.regions],
-            "thumb": base64.b64encode(self.thumb).decode("ascii"),
-            "text": list(self.text) if self.text is not None else None,
-            "text_boxes": [[round(v, 4) for v in b] for b in self.text_boxes] if self.text_boxes is not None else None,
-        }
-
-    def keypoint_bytes(self) -> bytes | None:
-        """Both keypoint sets in one binary blob, or None when there are none. Layout (little-endian):
-        ``b"LKP"``, format byte (1), uint16 n_plain, uint16 n_mirrored, then per set n*2 uint16 (x, y in
-        1/8 pixel) followed by n*32 descriptor bytes. 36 bytes per keypoint (about 11 KB for 300)."""
-        plain, mirrored = self.keypoints, self.keypoints_mirrored
-        if plain is None and mirrored is None:
-            return None
-        sets = [plain or Keypoints.empty(), mirrored or Keypoints.empty()]
-        parts = [_KEYPOINT_MAGIC, struct.pack("<BHH", _KEYPOINT_FORMAT, len(sets[0]), len(sets[1]))]
-        for kp in sets:
-            parts.append(np.clip(np.round(kp.xy * 8.0), 0, 65535).astype("<u2").tobytes())
-            parts.append(np.ascontiguousarray(kp.descriptors, dtype=np.uint8).tobytes())
-        return b"".join(parts)
-
-    @classmethod
-    def from_stored(cls, fields: Mapping[str, Any], keypoints: bytes | None, *,
-                    oldest: int = COMPARABLE_SINCE) -> ImageSignature:
-        """Rebuild a signature from :meth:`stored_fields` and :meth:`keypoint_bytes`. Raises ValueError on a
-        malformed row or one of a version before ``oldest`` (the caller skips that image; a migration that
-        only converts the format passes ``oldest=LEGACY_UPGRADE_VERSION``)."""
-        try:
-            version = int(fields["v"])
-            if not oldest <= version <= SIGNATURE_VERSION:
-                raise ValueError(f"signature version {fields['v']!r}, expected {oldest} to {SIGNATURE_VERSION}")
-            thumb = base64.b64decode(fields["thumb"], validate=True)
-            if len(thumb) != THUMB_SIZE * THUMB_SIZE * 3:
-                raise ValueError("thumbnail has the wrong size")
-            text = fields.get("text")
-            boxes = fields.get("text_boxes")
-            text_boxes = None
-            if isinstance(boxes, list) and isinstance(text, list) and len(boxes) == len(text):
-                text_boxes = tuple(tuple(float(v) for v in b[:4]) for b in boxes[:64])
-            sig = cls(
-                version=version,
-                width=int(fields["width"]),
-                height=int(fields["height"]),
-                analysed_size=_pair(fields["size"]),
-                hashes=HashSet.from_dict(fields["hashes"]),
-                trimmed=HashSet.from_dict(fields["trimmed"]) if fields.get("trimmed") else None,
-                content_box=_box4(fields["box"]) if fields.get("box") else None,
-                regions=tuple(Region(_box4(r["box"]), HashSet.from_dict(r["hashes"]))
-                              for r in (fields.get("regions") or ())[:MAX_REGIONS]),
-                thumb=thumb,
-                text=tuple(str(w) for w in text[:64]) if isinstance(text, list) else None,
-                text_boxes=text_boxes,  # type: ignore[arg-type]
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # binascii.Error is a ValueError
-            raise ValueError(f"malformed stored signature: {exc}") from None
-        if keypoints is None:
-            return sig
-        plain, mirrored = _unpack_keypoints(keypoints)
-        return replace(sig, keypoints=plain, keypoints_mirrored=mirrored)
-
-    def with_text(self, words: Iterable[str] | None,
-                  boxes: Iterable[tuple[float, float, float, float]] | None = None) -> ImageSignature:
-        """A copy carrying the OCR words (None: OCR did not run) and, optionally, where each was read."""
-        text = tuple(words) if words is not None else None
-        places = tuple(boxes) if boxes is not None else None
-        if places is not None and (text is None or len(places) != len(text)):
-            raise ValueError("one box per word")
-        return replace(self, text=text, text_boxes=places)
-
-    def without_keypoints(self) -> ImageSignature:
-        return replace(self, keypoints=None, keypoints_mirrored=None)
-
-    # -- transitional dict view (version-1 keys), until the matcher has switched --------------------------
-    def legacy(self) -> dict[str, Any]:
-        """The version-1 dict this signature corresponds to (see :func:`upgrade_legacy_signature`)."""
-        if not self._legacy_cache:
-            out: dict[str, Any] = {"v": 1, "width": self.width, "height": self.height, **self.hashes.as_dict()}
-            out["trim"] = self.trimmed.as_dict() if self.trimmed else None
-            out["box"] = list(self.content_box) if self.content_box else None
-            out["thumb"] = {"size": list(self.analysed_size), "rgb": base64.b64encode(self.thumb).decode("ascii")}
-            out["orb"] = _legacy_orb(self.keypoints, self.analysed_size)
-            out["orb_m"] = _legacy_orb(self.keypoints_mirrored, self.analysed_size)
-            self._legacy_cache.update(out)
-        return self._legacy_cache
-
-    def __getitem__(self, key: str) -> Any:
-        return self.legacy()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.legacy().get(key, default)
-
-    def keys(self):  # noqa: ANN201 (dict view)
-        return self.legacy().keys()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.legacy())
-
-    def __len__(self) -> int:
-        return len(self.legacy())
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.legacy()
-
-
-Mapping.register(ImageSignature)  # the transitional dict view: ``isinstance(sig, Mapping)`` holds
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    a, b = (int(v) for v in value)
-    if a <= 0 or b <= 0:
-        raise ValueError("size must be positive")
-    return a, b
-
-
-def _box4(value: Any) -> tuple[int, int, int, int]:
-    left, top, right, bottom = (int(v) for v in value)
-    if right <= left or bottom <= top:
-        raise ValueError("empty box")
-    return left, top, right, bottom
-
-
-def _unpack_keypoints(blob: bytes) -> tuple[Keypoints, Keypoints]:
-    if not isinstance(blob, bytes | bytearray | memoryview):
-        raise ValueError("keypoints must be bytes")
-    blob = bytes(blob)
-    head = len(_KEYPOINT_MAGIC) + 5
-    if len(blob) < head or blob[:3] != _KEYPOINT_MAGIC:
-        raise ValueError("malformed keypoints: bad header")
-    fmt, n1, n2 = struct.unpack("<BHH", blob[3:head])
-    if fmt != _KEYPOINT_FORMAT:
-        raise ValueError(f"keypoints format {fmt}, expected {_KEYPOINT_FORMAT}")
-    if len(blob) != head + 36 * (n1 + n2):  # 4 bytes of x, y + 32 descriptor bytes each
-        raise ValueError("malformed keypoints: wrong length")
-    out = []
-    pos = head
-    for n in (n1, n2):
-        xy = np.frombuffer(blob, dtype="<u2", count=2 * n, offset=pos).reshape(n, 2).astype(np.float32) / 8.0
-        pos += 4 * n
-        desc = np.frombuffer(blob, dtype=np.uint8, count=32 * n, offset=pos).reshape(n, 32).copy()
-        pos += 32 * n
-        out.append(Keypoints(xy, desc))
-    return out[0], out[1]
-
-
-def _legacy_orb(kp: Keypoints | None, size: tuple[int, int]) -> dict[str, Any]:
-    if kp is None or len(kp) == 0:
-        return {"n": 0, "size": list(size), "xy": "", "desc": ""}
-    xy_q = np.clip(np.round(kp.xy * 8.0), 0, 65535).astype("<u2")
-    return {"n": len(kp), "size": list(size), "xy": base64.b64encode(xy_q.tobytes()).decode("ascii"),
-            "desc": base64.b64encode(np.ascontiguousarray(kp.descriptors).tobytes()).decode("ascii")}
 
 
 # --- computing ---------------------------------------------------------------------------------------------
@@ -431,13 +149,7 @@ def _decode(source: bytes | Path, *, max_pixels: int, keep_for_ocr: bool = False
                         f"image is {width}x{height} = {width * height} pixels, above the limit of {max_pixels}"
                     )
                 if img.format == "JPEG":
-                    # DCT scaling to the largest eighth, quarter or half still at least 3/4 of the analysis
-                    # size (OCR wants about 1000 pixels a side).
-                    target = analysis_size(width, height)
-                    if keep_for_ocr:
-                        scale = min(1.0, 1000 / max(width, height))
-                        target = (max(1, round(width * scale)), max(1, round(height * scale)))
-                    img.draft("RGB", (max(1, target[0] * 3 // 4), max(1, target[1] * 3 // 4)))
+                    img.draft("RGB", _draft_request(width, height, for_ocr=keep_for_ocr))
                 img.load()
                 img = ImageOps.exif_transpose(img)
                 img = _flatten(img)
@@ -473,6 +185,26 @@ def analysis_size(width: int, height: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def _draft_request(width: int, height: int, *, for_ocr: bool) -> tuple[int, int]:
+    """The size asked of the JPEG decoder's draft mode: 3/4 of the analysed size or, for OCR, of the size
+    with a longer side of :data:`OCR_DECODE_SIDE` (never above the image's own)."""
+    target = analysis_size(width, height)
+    if for_ocr:
+        scale = min(1.0, OCR_DECODE_SIDE / max(1, width, height))
+        target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return max(1, target[0] * 3 // 4), max(1, target[1] * 3 // 4)
+
+
+def jpeg_draft_scale(width: int, height: int, *, for_ocr: bool) -> int:
+    """The DCT scale (1, 2, 4 or 8) at which :func:`compute_image_signature` decodes a JPEG of ``width`` x
+    ``height`` pixels (as its header says, before any EXIF turn): the largest that still gives at least
+    :func:`_draft_request`, which is the rule of Pillow's ``JpegImageFile.draft``. The decoded image is
+    ``ceil(width / scale)`` x ``ceil(height / scale)``; the signature stage budgets its memory with it."""
+    want_w, want_h = _draft_request(width, height, for_ocr=for_ocr)
+    room = min(width // want_w, height // want_h)
+    return next(s for s in (8, 4, 2, 1) if room >= s)
+
+
 def _flatten(img: Image.Image) -> Image.Image:
     """RGB with any transparency composited on white (so a transparent PNG looks like its packshot)."""
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
@@ -497,11 +229,6 @@ _DCT8 = _dct_rows(32, 8)
 _MIRROR_SIGN = np.where(np.arange(8) % 2 == 0, 1.0, -1.0)[None, :]
 
 
-def _bits_hex(bits: np.ndarray) -> str:
-    """imagehash's hex form: the bit matrix read row-major, most significant bit first."""
-    return f"{int(''.join('1' if b else '0' for b in bits.flatten()), 2):016x}"
-
-
 def hash_set(grey: np.ndarray) -> HashSet:
     """The six hashes of a grey uint8 image (any size of at least 1x1). The image is reduced once to
     64x64 (LANCZOS); pHash, dHash and wHash are then imagehash's algorithms on that 64x64 image, computed
@@ -522,12 +249,12 @@ def hash_set(grey: np.ndarray) -> HashSet:
     s64 = np.asarray(small, dtype=np.float64) / 255.0
     blocks = s64.reshape(8, 8, 8, 8).sum(axis=(1, 3)) / 8.0 - s64.mean() * 8.0
     return HashSet(
-        phash=_bits_hex(low > np.median(low)),
-        dhash=_bits_hex(d[:, 1:] > d[:, :-1]),
-        whash=_bits_hex(blocks > np.median(blocks)),
-        phash_m=_bits_hex(low_m > np.median(low_m)),
-        dhash_m=_bits_hex(d_m[:, 1:] > d_m[:, :-1]),
-        whash_m=_bits_hex(blocks[:, ::-1] > np.median(blocks)),
+        phash=Hash64.from_bits(low > np.median(low)),
+        dhash=Hash64.from_bits(d[:, 1:] > d[:, :-1]),
+        whash=Hash64.from_bits(blocks > np.median(blocks)),
+        phash_m=Hash64.from_bits(low_m > np.median(low_m)),
+        dhash_m=Hash64.from_bits(d_m[:, 1:] > d_m[:, :-1]),
+        whash_m=Hash64.from_bits(blocks[:, ::-1] > np.median(blocks)),
     )
 
 
@@ -650,11 +377,6 @@ def _thumbnail(rgb: Image.Image) -> bytes:
     return rgb.resize((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BOX).tobytes()
 
 
-def thumb_array(sig: ImageSignature) -> np.ndarray:
-    """The thumbnail as float32 (THUMB_SIZE, THUMB_SIZE, 3)."""
-    return np.frombuffer(sig.thumb, dtype=np.uint8).reshape(THUMB_SIZE, THUMB_SIZE, 3).astype(np.float32)
-
-
 def _orb(grey: np.ndarray, n_features: int) -> Keypoints:
     """ORB keypoints, at most ``n_features``, spread over the image: three times as many are detected, then
     each cell of a 4x4 grid keeps its strongest up to a sixteenth of the budget and the rest of the budget
@@ -683,67 +405,3 @@ def _orb(grey: np.ndarray, n_features: int) -> Keypoints:
     # Stored to 1/8 pixel: round here so a signature equals itself after a round trip through storage.
     xy = np.round(pts[chosen] * 8.0) / 8.0
     return Keypoints(xy.astype(np.float32), np.ascontiguousarray(descriptors[chosen], dtype=np.uint8))
-
-
-# --- version 1 ---------------------------------------------------------------------------------------------
-def upgrade_legacy_signature(old: Mapping[str, Any]) -> ImageSignature:
-    """A version-1 signature dict (the old ``images.hashes`` JSON: ``v``, ``width``, ``height``, six hashes,
-    ``trim``, ``box``, ``thumb`` {size, rgb}, ``orb``/``orb_m`` {n, size, xy, desc}) as an ImageSignature.
-    Keypoints and hashes are kept as they are (no regions, no text: those need the pixels). Raises ValueError
-    when ``old`` is not a version-1 signature."""
-    if not isinstance(old, Mapping) or old.get("v") != 1:
-        raise ValueError("not a version-1 signature")
-    try:
-        thumb = old.get("thumb") or {}
-        size = _pair(thumb["size"]) if thumb.get("size") else (1, 1)
-        raw = base64.b64decode(thumb["rgb"]) if thumb.get("rgb") else b""
-        if len(raw) != THUMB_SIZE * THUMB_SIZE * 3:
-            raw = bytes(THUMB_SIZE * THUMB_SIZE * 3)
-        box = old.get("box")
-        plain, mirrored = (_keypoints_from_legacy(old.get(k)) for k in ("orb", "orb_m"))
-        return ImageSignature(
-            version=LEGACY_UPGRADE_VERSION, width=int(old["width"]), height=int(old["height"]), analysed_size=size,
-            hashes=HashSet.from_dict(old), trimmed=HashSet.from_dict(old["trim"]) if old.get("trim") else None,
-            content_box=_box4(box) if box else None, thumb=raw, keypoints=plain, keypoints_mirrored=mirrored,
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"malformed version-1 signature: {exc}") from None
-
-
-def _keypoints_from_legacy(orb: Any) -> Keypoints | None:
-    if not isinstance(orb, Mapping):
-        return None
-    xy, desc = decode_orb(orb)
-    return Keypoints(xy, desc)
-
-
-def decode_orb(orb: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Transitional (version-1 dicts): ``(xy, descriptors)`` from an ``orb`` entry: float32 (n, 2) pixel
-    coordinates and uint8 (n, 32) descriptors; empty arrays for no keypoints or a malformed entry."""
-    empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
-    if not isinstance(orb, Mapping) or not orb.get("n"):
-        return empty
-    try:
-        n = int(orb["n"])
-        xy = np.frombuffer(base64.b64decode(orb["xy"]), dtype="<u2").reshape(n, 2).astype(np.float32) / 8.0
-        desc = np.frombuffer(base64.b64decode(orb["desc"]), dtype=np.uint8).reshape(n, 32)
-    except (KeyError, TypeError, ValueError):  # binascii.Error is a ValueError: a damaged stored signature
-        return empty
-    return xy, desc
-
-
-def decode_thumb(sig: Any) -> tuple[np.ndarray, tuple[int, int]] | None:
-    """Transitional: ``(grid, (w, h))``, the thumbnail as float32 (THUMB_SIZE, THUMB_SIZE, 3) and the analysed
-    image size it covers, from an ImageSignature or a version-1 dict; None when missing or malformed."""
-    if isinstance(sig, ImageSignature):
-        return thumb_array(sig), sig.analysed_size
-    thumb = sig.get("thumb") if isinstance(sig, Mapping) else None
-    if not thumb:
-        return None
-    try:
-        raw = base64.b64decode(thumb["rgb"])
-        grid = np.frombuffer(raw, dtype=np.uint8).reshape(THUMB_SIZE, THUMB_SIZE, 3).astype(np.float32)
-        w, h = (int(v) for v in thumb["size"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return grid, (w, h)

@@ -31,7 +31,6 @@ from matching.signals.image import (
     ImageHit,
     ReferencePhotos,
     another_name,
-    as_signature,
     exclusive,
     image_evidence,
     renamed,
@@ -51,8 +50,6 @@ __all__ = ["Matcher"]
 
 #: Words of product names too common to tell one brand's context from another's.
 _FILLER_WORDS = frozenset({"and", "the", "for", "with", "set", "kit", "pack", "new", "size", "one", "mini"})
-#: Evidence at least this strong "points clearly at the brand": then wording and price speak about it.
-_STRONG = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +151,7 @@ class Matcher:
 
     def score(self, listing: ListingInput) -> list[MatchResult]:
         """Results for every brand with some evidence in ``listing``, highest score first; [] when none."""
-        view = view_of(listing)
+        view = view_of(listing, max_images=self.config.image.max_listing_images)
         marks = self._mark_hits(view)
         raw_images = [self._unless_renamed(h, listing, view) for h in self._photos.search(listing.images)]
         consistent = {h.ref.brand for h in raw_images if self._brands[h.ref.brand].context & view.keys}
@@ -202,11 +199,8 @@ class Matcher:
         look-alike (:func:`matching.signals.image.another_name`)."""
         if not hit.copied:
             return hit
-        photo = as_signature(listing.images[hit.image_no - 1])
-        if photo is None:
-            return hit
         brand = self._brands[hit.ref.brand]
-        name = another_name(hit, photo, marks=brand.mark_keys,
+        name = another_name(hit, listing.images[hit.image_no - 1], marks=brand.mark_keys,
                             own_words=view.keys | {stem(k) for k in view.keys}, is_everyday=self._everyday)
         return hit if name is None else renamed(hit, name)
 
@@ -267,7 +261,7 @@ class Matcher:
             view, brand, images=frozenset(n for n, slot in wording.photo_only.items() if slot == brand.slot),
             has_context=context is not None)
         identifying = [e for e in (mark, image, photo_text) if e is not None]
-        strong = max((e.strength for e in identifying), default=0.0) >= _STRONG
+        strong = max((e.strength for e in identifying), default=0.0) >= brand.config.strong_evidence
         seller = seller_evidence(view, brand, verdict=verdict, brand_evidence=bool(identifying))
         replica = replica_evidence(brand, replica=wording.replica, strong=strong)
         dupe = dupe_evidence(brand, dupe=wording.dupe, mark=mark, strong=strong)

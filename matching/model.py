@@ -1,8 +1,9 @@
 """Plain input and output records of the matching engine.
 
 Matching never touches the database, the network or an image file: the caller turns its rows into these
-frozen records (image signatures come from :func:`matching.images.compute_image_signature`, stored in the
-``images.hashes`` JSON column) and gets :class:`MatchResult` records back.
+frozen records and gets :class:`MatchResult` records back. Images are :class:`matching.signature.ImageSignature`
+values (computed by :func:`matching.images.compute_image_signature`, stored and read back through
+:mod:`matching.signature_codec`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matching.evidence import Evidence
+
+if TYPE_CHECKING:  # the type only: importing this module must not load numpy (``review list`` starts fast)
+    from matching.signature import ImageSignature
 
 __all__ = [
     "CLASSES",
@@ -58,12 +62,12 @@ class ReferenceImage:
     """One official photo of a product.
 
     ``ref_id`` is unique across all brands (e.g. the image's database id or its path); ``label`` is what a
-    reason shows, e.g. ``"FLP-001 photo a"``; ``signature`` is the dict from ``compute_image_signature``.
+    reason shows, e.g. ``"FLP-001 photo a"``; ``signature`` is the photo's signature.
     """
 
     ref_id: str
     label: str
-    signature: Mapping[str, Any]
+    signature: ImageSignature
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,8 @@ class BrandProfile:
 @dataclass(frozen=True, slots=True)
 class ListingInput:
     """One crawled listing. ``price`` is a decimal amount in ``currency`` (ISO 4217) or None; ``images``
-    are the signatures of the listing's images in listing order (image 1 is the first)."""
+    are the signatures of the listing's images in listing order (image 1 is the first; the matcher looks at
+    the first ``MatchConfig.image.max_listing_images``)."""
 
     listing_id: int | str
     title: str = ""
@@ -108,7 +113,7 @@ class ListingInput:
     price: Decimal | None = None
     currency: str | None = None
     brand_text: str | None = None
-    images: tuple[Mapping[str, Any], ...] = ()
+    images: tuple[ImageSignature, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

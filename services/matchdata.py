@@ -2,9 +2,10 @@
 
 Matching never touches the database; this module is the one place that reads brands, products,
 reference photos and listings and hands them over as frozen records.  Image signatures are
-:class:`matching.images.ImageSignature` objects rebuilt from ``image_signatures`` rows (computed once by the
-signature stage, ``services/signatures.py``), so nothing here decodes an image; an image without an ``ok``
-signature row (not signed yet, or not decodable) is left out.
+:class:`matching.signature.ImageSignature` values read from ``image_signatures`` rows by
+:func:`matching.signature_codec.decode` (computed once by the signature stage, ``services/signatures.py``), so
+nothing here decodes an image; an image without an ``ok`` signature row (not signed yet, or not decodable), or
+whose row cannot be read, is left out.
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.images import ImageSignature
 from matching.model import BrandProfile, ListingInput, ProductRef, ReferenceImage
+from matching.signature import ImageSignature
+from matching.signature_codec import decode
 from storage.models import Brand, Image, Listing, ListingImage, Product
 from storage.models import ReferenceImage as ReferenceImageRow
 
 #: Longest title and description handed to matching, in characters (listing text is hostile).
 MAX_TITLE_CHARS = 1_000
 MAX_DESCRIPTION_CHARS = 20_000
-#: Most images of one listing handed to matching.
-MAX_LISTING_IMAGES = 20
 
 
 def image_signature(image: Image | None) -> ImageSignature | None:
@@ -31,7 +31,7 @@ def image_signature(image: Image | None) -> ImageSignature | None:
     if row is None or row.status != "ok":
         return None
     try:
-        return ImageSignature.from_stored(row.fields or {}, row.keypoints)
+        return decode(row.fields or {}, row.keypoints)
     except ValueError:
         return None
 
@@ -100,15 +100,15 @@ def product_ids(session: Session) -> dict[tuple[int, str], int]:
 def listing_input(listing: Listing) -> ListingInput:
     """A stored listing as matching sees it; images are the signatures of its stored images, in order.
 
-    Images not (yet) stored, or refused (corrupt, too large...), are left out.  Text is bounded.
+    Images not (yet) stored, or refused (corrupt, too large...), are left out; the crawl bounds how many a
+    listing has (``crawlers.items.MAX_IMAGE_URLS``) and the matcher looks at the first
+    ``MatchConfig.image.max_listing_images``.  Text is bounded.
     """
     signatures = []
     for image in sorted(listing.images, key=lambda i: (i.position, i.id)):
         sig = image_signature(image.image) if image.status == "ok" else None
         if sig is not None:
             signatures.append(sig)
-        if len(signatures) >= MAX_LISTING_IMAGES:
-            break
     return ListingInput(
         listing_id=listing.id,
         title=(listing.title or "")[:MAX_TITLE_CHARS],

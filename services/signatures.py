@@ -3,7 +3,8 @@
 The crawl and the registry only store image bytes (:mod:`storage.imagestore`, header probe, no decode).
 This stage, run between the crawl and matching (the ``sign-images`` task of the nightly flow, and first
 thing in :func:`services.scan.match_pending`), computes each image's
-:class:`matching.images.ImageSignature` once:
+:class:`matching.signature.ImageSignature` once and stores it through :mod:`matching.signature_codec` (the one
+writer and reader of the stored form):
 
 - **What**: every ``images`` row without a signature of the current ``SIGNATURE_VERSION`` (none yet, or an
   older version). A failure (truncated file, not decodable, file gone) is stored as a ``failed`` row with a
@@ -20,13 +21,16 @@ thing in :func:`services.scan.match_pending`), computes each image's
 - **A worker that dies** (killed, out of memory) fails only its images in flight; they are tried once more,
   one at a time, and recorded as failed when that dies too.
 
-OCR (``signature_ocr``) reads the words in each image, bounded to ``signature_ocr_timeout`` seconds each.
+OCR (``signature_ocr``) reads the words in each image, bounded to ``signature_ocr_timeout`` seconds each. A
+new signature version reuses the words the current OCR already read in an older row of the same bytes
+(:func:`matching.signature_codec.reusable_text`) instead of reading them again.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import dataclasses
+import math
 import multiprocessing
 import os
 import time
@@ -121,9 +125,11 @@ def sign_bytes(sha256: str, data: bytes, *, max_pixels: int, ocr: bool, ocr_time
                known_text: tuple[tuple[str, ...], Any] | None = None) -> SignatureResult:
     """The signature of one image's bytes (runs in a worker). Never raises for a bad file: the result
     is ``failed`` with a one-line error. ``known_text`` (words, places or None), when given with ``ocr``,
-    is used instead of reading the image again (see :func:`reusable_text`)."""
+    is used instead of reading the image again (see :func:`matching.signature_codec.reusable_text`)."""
     # deferred: start-up time (numpy, OpenCV); workers import it once
-    from matching.images import SIGNATURE_VERSION, ImageDecodeError, compute_image_signature
+    from matching.images import ImageDecodeError, compute_image_signature
+    from matching.signature import SIGNATURE_VERSION
+    from matching.signature_codec import encode
 
     reuse = ocr and known_text is not None
     try:
@@ -137,43 +143,8 @@ def sign_bytes(sha256: str, data: bytes, *, max_pixels: int, ocr: bool, ocr_time
         return SignatureResult(sha256, "failed", SIGNATURE_VERSION,
                                error=f"cannot compute signature: {type(exc).__name__}: {_one_line(exc)}")
     text = " ".join(sig.text) if sig.text is not None else None
-    fields = sig.stored_fields()
-    if sig.text is not None:
-        from matching.ocr import OCR_VERSION  # deferred: start-up time
-
-        fields["ocr_v"] = OCR_VERSION
-    return SignatureResult(sha256, "ok", sig.version, fields, sig.keypoint_bytes(), text)
-
-
-#: Signature version from which a row without an ``ocr_v`` stamp was read by OCR version 1 (every version-3
-#: row was made after the last change to :mod:`matching.ocr` before the stamp existed).
-_UNSTAMPED_OCR_SINCE = 3
-
-
-def reusable_text(previous: dict[str, Any] | None
-                  ) -> tuple[tuple[str, ...], tuple[tuple[float, float, float, float], ...] | None] | None:
-    """(words, places) of an older signature's ``fields`` when the current OCR read them (its ``ocr_v``, or
-    version 3 without one) and they were read at all (None: OCR did not run or timed out, so read again)."""
-    from matching.ocr import OCR_VERSION, normalise_words  # deferred: start-up time
-
-    if not isinstance(previous, dict) or not isinstance(previous.get("text"), list):
-        return None
-    stamp = previous.get("ocr_v")
-    version = previous.get("v")
-    if stamp != OCR_VERSION and not (stamp is None and OCR_VERSION == 1 and isinstance(version, int)
-                                     and version >= _UNSTAMPED_OCR_SINCE):
-        return None
-    words = previous["text"]
-    if not all(isinstance(w, str) for w in words) or tuple(words) != normalise_words(words):
-        return None  # not what read_words would have stored: read again
-    boxes = previous.get("text_boxes")
-    places = None
-    if isinstance(boxes, list) and len(boxes) == len(words):
-        try:
-            places = tuple((float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in boxes)
-        except (TypeError, ValueError, IndexError):
-            places = None
-    return tuple(words), places
+    stored = encode(sig)
+    return SignatureResult(sha256, "ok", sig.version, stored.fields, stored.keypoints, text)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -190,20 +161,16 @@ def _ocr_ready() -> bool:
 
 
 def decoded_pixels(content_type: str | None, width: int, height: int, *, ocr: bool) -> int:
-    """An upper estimate of the pixels decoding this image costs (the pixel budget counts these).
+    """The pixels decoding this image costs (the pixel budget counts these): a JPEG decodes in draft mode at
+    the scale :func:`matching.images.jpeg_draft_scale` gives (the rule the decoder itself applies), other
+    formats whole. ``width`` and ``height`` are the header's."""
+    from matching.images import jpeg_draft_scale  # deferred: start-up time
 
-    JPEG is decoded in draft mode at 1/2, 1/4 or 1/8 scale, the smallest still giving the analysed size
-    (shorter side 3/4 of ``ANALYSIS_SIZE``; with OCR, the longer side 750); other formats decode whole.
-    """
-    from matching.images import ANALYSIS_SIZE  # deferred: start-up time
-
-    full = max(1, width) * max(1, height)
+    width, height = max(1, width), max(1, height)
     if content_type != "image/jpeg":
-        return full
-    for scale in (8, 4, 2):
-        if min(width, height) / scale >= ANALYSIS_SIZE * 3 / 4 and (not ocr or max(width, height) / scale >= 750):
-            return full // (scale * scale)
-    return full
+        return width * height
+    scale = jpeg_draft_scale(width, height, for_ocr=ocr)
+    return math.ceil(width / scale) * math.ceil(height / scale)
 
 
 # --------------------------------------------------------------------------------------- bounded runner
@@ -216,7 +183,7 @@ class Job:
     #: Reads the bytes when the job is submitted (so only jobs in flight hold bytes).
     load: Callable[[], bytes]
     #: OCR words and their places from an older signature of the same bytes, read by the current OCR
-    #: (:func:`reusable_text`): the worker uses them instead of reading the image again.
+    #: (:func:`matching.signature_codec.reusable_text`): the worker uses them instead of reading the image again.
     known_text: tuple[tuple[str, ...], tuple[tuple[float, float, float, float], ...] | None] | None = None
 
 
@@ -356,7 +323,7 @@ def run_bounded(jobs: Iterable[Job], backend: Backend, config: SigningConfig, st
     """Run ``jobs`` on ``backend`` with at most ``backend.slots`` in flight and at most
     ``config.pixel_budget`` estimated pixels in flight (a larger job runs alone); yields results as they
     finish. Jobs whose worker died are run once more, alone; a second death is a failed result."""
-    from matching.images import SIGNATURE_VERSION  # deferred: start-up time
+    from matching.signature import SIGNATURE_VERSION  # deferred: start-up time (numpy)
 
     source = iter(jobs)
     retry: list[Job] = []
@@ -451,7 +418,9 @@ def sign_pending(
 ) -> SigningStats:
     """Sign every pending image (see the module doc); ``only``: just these sha256s; ``limit``: at most
     this many images (then stop, the rest stays pending). Returns what was done."""
-    from matching.images import SIGNATURE_VERSION  # deferred: start-up time
+    # deferred: start-up time (numpy)
+    from matching.signature import SIGNATURE_VERSION
+    from matching.signature_codec import reusable_text
 
     started = time.perf_counter()
     stats = SigningStats()
@@ -522,7 +491,7 @@ def sign_in_session(session: Any, blobs: dict[str, bytes], config: SigningConfig
     no current signature, writing the rows in ``session``'s transaction. Returns sha256 -> error for the
     images that cannot be signed (the caller decides whether that undoes the transaction). The registry
     import uses it, so that reference images are matchable as soon as the import commits."""
-    from matching.images import SIGNATURE_VERSION  # deferred: start-up time
+    from matching.signature import SIGNATURE_VERSION  # deferred: start-up time (numpy)
     from storage.models import ImageSignatureRow
 
     done: dict[str, tuple[str, str | None]] = {}

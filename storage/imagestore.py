@@ -10,7 +10,7 @@ A file whose pixels turn out to be corrupt is found later, by the signature stag
 
 Signature rows (``image_signatures``) are written and read here as plain data
 (:func:`save_signature_row`, :func:`load_signatures`, :func:`pending_signature_images`); what the data
-means is :class:`matching.images.ImageSignature`'s business (storage never imports matching).
+means is :mod:`matching.signature_codec`'s business (storage never imports matching).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def save_image_row(session: Session, stored: StoredImage) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class StoredSignature:
-    """An ``image_signatures`` row of status ``ok``, as ``ImageSignature.from_stored(fields, keypoints)``
+    """An ``image_signatures`` row of status ``ok``, as ``matching.signature_codec.decode(fields, keypoints)``
     wants it: ``fields`` the JSON dict, ``keypoints`` the binary blob (None when absent or not loaded)."""
 
     sha256: str

@@ -158,8 +158,8 @@ SIGNATURE_STATUSES = ("ok", "failed")
 class ImageSignatureRow(Base):
     """The signature of one stored image, written by the signature stage (``services/signatures.py``).
 
-    ``fields`` is ``matching.images.ImageSignature.stored_fields()`` (hashes as hex, boxes, thumbnail; about
-    2.5 KB of JSON), ``keypoints`` is ``ImageSignature.keypoint_bytes()`` (binary, 68 bytes per keypoint), kept
+    ``fields`` and ``keypoints`` are the two parts ``matching.signature_codec.encode`` writes (hashes as hex,
+    boxes, thumbnail: about 3 KB of JSON; keypoints binary, 36 bytes each), kept
     apart so that hash-only readers never load it. A row whose ``version`` is below the code's
     ``SIGNATURE_VERSION`` is computed again; a ``failed`` row of the current version is not (the failure is
     in the file: truncated, not decodable, too many pixels).
@@ -173,9 +173,9 @@ class ImageSignatureRow(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     #: One line: why the signature could not be computed (``failed`` only).
     error: Mapped[str | None] = mapped_column(String(500))
-    #: ``ImageSignature.stored_fields()``; ``{}`` when failed.
+    #: ``matching.signature_codec.encode(sig).fields``; ``{}`` when failed.
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: ``ImageSignature.keypoint_bytes()``; None when failed or when the image has no keypoints.
+    #: ``matching.signature_codec.encode(sig).keypoints``; None when failed or when the image has no keypoints.
     keypoints: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: Words read in the image by OCR, space-separated; None when OCR did not run or timed out.
     ocr_text: Mapped[str | None] = mapped_column(Text)

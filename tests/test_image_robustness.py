@@ -22,8 +22,9 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 from scipy import ndimage
 
 from matching.image_match import compare_images
-from matching.images import ImageSignature, compute_image_signature
+from matching.images import compute_image_signature
 from matching.ocr import ocr_available
+from matching.signature import ImageSignature
 from matching.synthetic import packshot, photo
 
 LIMIT = 40_000_000

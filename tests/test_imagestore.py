@@ -163,19 +163,37 @@ def test_shards_split_pending_images_without_overlap(database, store: ImageStore
     assert sum(len(p) for p in parts) == len(shas)
 
 
+def version_1(sig) -> dict:  # noqa: ANN001 (an ImageSignature)
+    """The version-1 dict the code before migration 0002 stored in ``images.hashes`` for ``sig``: the six
+    hashes at the top level, ``trim``, ``box``, ``thumb`` {size, rgb} and base64 keypoints in 1/8 pixel."""
+    import base64
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    def orb(kp) -> dict:  # noqa: ANN001
+        xy = np.clip(np.round(kp.xy * 8.0), 0, 65535).astype("<u2").tobytes()
+        return {"n": len(kp), "size": list(sig.analysed_size), "xy": b64(xy), "desc": b64(kp.descriptors.tobytes())}
+
+    return {"v": 1, "width": sig.width, "height": sig.height, **sig.hashes.to_hex(),
+            "trim": sig.trimmed.to_hex() if sig.trimmed else None,
+            "box": list(sig.content_box) if sig.content_box else None,
+            "thumb": {"size": list(sig.analysed_size), "rgb": b64(sig.thumb)},
+            "orb": orb(sig.keypoints), "orb_m": orb(sig.keypoints_mirrored)}
+
+
 def test_migration_converts_version_1_signatures(db_url: str, tmp_path: Path) -> None:
     """A database at 0001 holding version-1 JSON signatures: after the upgrade each is a typed row with
     binary keypoints equal to what it held, a malformed one is left for the stage, and images.hashes is gone."""
-    from matching.images import (
-        LEGACY_UPGRADE_VERSION,
-        SIGNATURE_VERSION,
-        ImageSignature,
-        compute_image_signature,
-    )
+    import importlib
 
-    data = jpeg_photo()
-    sig = compute_image_signature(data, max_pixels=4_000_000)
-    legacy = dict(sig.legacy())
+    from matching.images import compute_image_signature
+    from matching.signature import SIGNATURE_VERSION
+    from matching.signature_codec import decode
+
+    migration = importlib.import_module("storage.migrations.versions.0002_signatures")
+    sig = compute_image_signature(jpeg_photo(), max_pixels=4_000_000)
+    legacy = version_1(sig)
     upgrade(db_url, "0001")
     engine = make_engine(db_url)
     now = dt.datetime.now(dt.UTC)
@@ -193,11 +211,39 @@ def test_migration_converts_version_1_signatures(db_url: str, tmp_path: Path) ->
             assert set(rows) == {"a" * 64}
             row = rows["a" * 64]
             assert row.status == "ok" and isinstance(row.keypoints, bytes)
-            back = ImageSignature.from_stored(row.fields, row.keypoints, oldest=LEGACY_UPGRADE_VERSION)
-            assert back.version == LEGACY_UPGRADE_VERSION < SIGNATURE_VERSION  # the stage recomputes it
+            back = decode(row.fields, row.keypoints, oldest=migration.VERSION)
+            assert back.version == migration.VERSION < SIGNATURE_VERSION  # the stage recomputes it
             assert back.hashes == sig.hashes and back.keypoints == sig.keypoints
+            assert back.keypoints_mirrored == sig.keypoints_mirrored and back.thumb == sig.thumb
+            assert (back.trimmed, back.content_box, back.analysed_size) == (sig.trimmed, sig.content_box,
+                                                                            sig.analysed_size)
             assert len(row.keypoints) < len(json.dumps(legacy["orb"])) + len(json.dumps(legacy["orb_m"]))
             assert {p.sha256 for p in pending_signature_images(s, version=back.version)} == {"b" * 64, "c" * 64}
+
+
+def test_migration_0002_converts_both_ways_with_its_own_frozen_code() -> None:
+    """The migration's converters need nothing from ``matching`` (lint-imports holds it to that): a version-1
+    dict becomes the stored form the codec reads, and a stored signature of any later version becomes that
+    version-1 dict again (the downgrade)."""
+    import importlib
+
+    from matching.images import compute_image_signature
+    from matching.signature_codec import decode, encode
+
+    migration = importlib.import_module("storage.migrations.versions.0002_signatures")
+    sig = compute_image_signature(jpeg_photo(), max_pixels=4_000_000)
+    fields, keypoints = migration._fields_of_version_1(json.loads(json.dumps(version_1(sig))))
+    assert decode(fields, keypoints, oldest=migration.VERSION) == replace_version(sig, migration.VERSION)
+    stored = encode(sig)
+    assert migration._version_1_of(json.loads(json.dumps(stored.fields)), stored.keypoints) == version_1(sig)
+    for bad in ({"v": 2}, {"v": 1, "phash": "zz"}, {}, "x"):
+        with pytest.raises(ValueError):
+            migration._fields_of_version_1(bad)
+
+
+def replace_version(sig, version: int):  # noqa: ANN001, ANN201
+    """``sig`` as the migration keeps a version-1 signature: that version, no regions, no text."""
+    return dataclasses.replace(sig, version=version, regions=(), text=None, text_boxes=None)
 
 
 def jpeg_photo() -> bytes:

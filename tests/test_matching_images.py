@@ -1,5 +1,5 @@
-"""Image signatures: pinned values, the typed value object and its storage form, decoding errors, and the
-comparison kinds of :func:`matching.image_match.compare_images`."""
+"""Image signatures: pinned values, the typed value object (imagehash's algebra for hashes) and its stored form,
+decoding errors, and the comparison kinds of :func:`matching.image_match.compare_images`."""
 
 from __future__ import annotations
 
@@ -12,18 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from matching import signature_codec as codec
 from matching.image_match import compare_images
-from matching.images import (
-    COMPARABLE_SINCE,
-    LEGACY_UPGRADE_VERSION,
-    ImageDecodeError,
-    ImageSignature,
-    compute_image_signature,
-    decode_orb,
-    hash_set,
-    lightness,
-    upgrade_legacy_signature,
-)
+from matching.images import ImageDecodeError, compute_image_signature, hash_set, jpeg_draft_scale, lightness
+from matching.signature import COMPARABLE_SINCE, HASH_FIELDS, Hash64, HashSet, ImageSignature
 from matching.synthetic import encode, packshot, photo
 
 LIMIT = 40_000_000
@@ -33,18 +25,54 @@ def sig(img: Image.Image, fmt: str = "JPEG", **params) -> ImageSignature:
     return compute_image_signature(encode(img, fmt, **params), max_pixels=LIMIT)
 
 
+PINNED = {
+    "phash": "9d22750a637c635d",
+    "dhash": "3932e6c4e1b33018",
+    "whash": "00021e3c3f1f9efe",
+    "phash_m": "c877205f76297709",
+    "dhash_m": "60b390cc7832f3e7",
+    "whash_m": "0040783cfcf8797f",
+}
+
+
 def test_pinned_hash_values():
     """A Pillow or numpy upgrade that shifts the hashes must fail here, not silently in production."""
     s = sig(photo(1), "PNG")
-    assert s.hashes.as_dict() == {
-        "phash": "9d22750a637c635d",
-        "dhash": "3932e6c4e1b33018",
-        "whash": "00021e3c3f1f9efe",
-        "phash_m": "c877205f76297709",
-        "dhash_m": "60b390cc7832f3e7",
-        "whash_m": "0040783cfcf8797f",
-    }
+    assert s.hashes.to_hex() == PINNED
     assert s.analysed_size == (320, 320) and (s.width, s.height) == (640, 640)
+
+
+def test_hashes_have_imagehash_algebra():
+    """As imagehash's ``ImageHash``: ``a - b`` is the Hamming distance, the hex form round-trips, and the
+    integer is the hex number; pinned on known values."""
+    p, d = Hash64.from_hex(PINNED["phash"]), Hash64.from_hex(PINNED["dhash"])
+    assert int(p) == 0x9D22750A637C635D == 11322741100642067293
+    assert str(p) == PINNED["phash"] and Hash64.from_hex(str(p)) == p and Hash64.from_hex("9D22750A637C635D") == p
+    assert p - d == 28 == imagehash.hex_to_hash(PINNED["phash"]) - imagehash.hex_to_hash(PINNED["dhash"])
+    assert p - p == 0 and Hash64(0) - Hash64((1 << 64) - 1) == 64
+    assert str(Hash64(1)) == "0000000000000001"
+    bits = np.zeros((8, 8), bool)
+    bits[0, 0] = bits[7, 7] = True  # row-major, the first bit the most significant, as imagehash reads it
+    assert Hash64.from_bits(bits) == Hash64((1 << 63) | 1)
+    assert str(Hash64.from_bits(bits)) == str(imagehash.ImageHash(bits))
+    for bad in ("9d22750a637c635", "9d22750a637c635g", "0x22750a637c635d", 12, None):
+        with pytest.raises(ValueError):
+            Hash64.from_hex(bad)
+    for bad in (-1, 1 << 64, 1.0, True):
+        with pytest.raises(ValueError):
+            Hash64(bad)
+
+
+def test_hash_sets_subtract_per_kind_and_mirror():
+    a = HashSet.from_hex(PINNED)
+    assert HashSet.from_hex(a.to_hex()) == a and list(a.to_hex()) == list(HASH_FIELDS)
+    b = HashSet.from_hex({**PINNED, "dhash": "3932e6c4e1b33019"})
+    assert a - b == (0, 1, 0) and a - a == (0, 0, 0)
+    assert a.mirrored().phash == a.phash_m and a.mirrored().mirrored() == a
+    assert a.of("whash", mirrored=True) == a.whash_m
+    assert a.mirrored() - a == (a.phash_m - a.phash, a.dhash_m - a.dhash, a.whash_m - a.whash)
+    with pytest.raises(ValueError, match="dhash_m"):
+        HashSet.from_hex({**PINNED, "dhash_m": "zz"})
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -60,7 +88,8 @@ def test_numpy_hashes_equal_imagehash_on_the_same_reduction(seed):
         "whash": imagehash.whash(small, image_scale=64), "phash_m": imagehash.phash(mirrored),
         "dhash_m": imagehash.dhash(mirrored), "whash_m": imagehash.whash(mirrored, image_scale=64),
     }
-    assert {k: str(v) for k, v in expected.items()} == ours.as_dict()
+    assert {k: str(v) for k, v in expected.items()} == ours.to_hex()
+    assert ours.phash - ours.dhash == expected["phash"] - expected["dhash"]
 
 
 def test_signature_is_close_to_imagehash_of_the_full_image():
@@ -69,7 +98,7 @@ def test_signature_is_close_to_imagehash_of_the_full_image():
     s = compute_image_signature(data, max_pixels=LIMIT)
     assert (s.width, s.height) == (1200, 1200)
     full = Image.open(io.BytesIO(data)).convert("RGB")
-    assert imagehash.phash(Image.fromarray(lightness(full))) - imagehash.hex_to_hash(s.hashes.phash) <= 6
+    assert imagehash.phash(Image.fromarray(lightness(full))) - imagehash.hex_to_hash(str(s.hashes.phash)) <= 6
 
 
 def test_lightness_is_max_plus_min_over_two():
@@ -77,17 +106,34 @@ def test_lightness_is_max_plus_min_over_two():
     assert lightness(rgb).tolist() == [[128, 128, 21, 255]]
 
 
+@pytest.mark.parametrize(("size", "for_ocr", "scale"), [
+    ((6400, 4800), False, 8), ((1200, 1200), False, 4), ((1200, 1200), True, 1), ((3000, 3000), True, 4),
+    ((300, 300), False, 1), ((1700, 480), False, 2), ((4000, 400), True, 4), ((4000, 400), False, 4),
+])
+def test_jpeg_draft_scale_is_the_scale_the_decoder_uses(size, for_ocr, scale):
+    """The one JPEG draft rule: what the signature stage budgets (``decoded_pixels``) is what Pillow decodes."""
+    assert jpeg_draft_scale(*size, for_ocr=for_ocr) == scale
+    img = Image.open(io.BytesIO(encode(Image.new("RGB", size, (90, 120, 30)), "JPEG")))
+    from matching.images import _draft_request
+
+    img.draft("RGB", _draft_request(*size, for_ocr=for_ocr))
+    assert img.size == (-(-size[0] // scale), -(-size[1] // scale))
+
+
 def test_stored_form_round_trips_and_is_small():
     s = sig(photo(3, (900, 700))).with_text(["fullips", "100"], [(0.1, 0.2, 0.3, 0.25), (0.35, 0.2, 0.4, 0.25)])
-    fields, blob = s.stored_fields(), s.keypoint_bytes()
+    stored = codec.encode(s)
+    fields, blob = stored.fields, stored.keypoints
     text = json.dumps(fields)
     assert len(text) < 4_000  # the old dict with base64 keypoints was about 17 KB
+    assert fields["hashes"] == s.hashes.to_hex() and fields["ocr_v"] >= 1
     assert blob is not None and blob[:3] == b"LKP"
     assert len(blob) == 8 + 36 * (len(s.keypoints) + len(s.keypoints_mirrored))
-    again = ImageSignature.from_stored(json.loads(text), blob)
+    again = codec.decode(json.loads(text), blob)
     assert again == s
-    assert ImageSignature.from_stored(fields, None) == s.without_keypoints()
-    assert ImageSignature.from_stored(fields, None).keypoint_bytes() is None
+    assert codec.decode(fields, None) == s.without_keypoints()
+    assert codec.encode(codec.decode(fields, None)).keypoints is None
+    assert "ocr_v" not in codec.encode(s.with_text(None)).fields
 
 
 @pytest.mark.parametrize("damage", [
@@ -95,53 +141,53 @@ def test_stored_form_round_trips_and_is_small():
     lambda f, b: ({**f, "hashes": {**f["hashes"], "phash": "xyz"}}, b),
     lambda f, b: ({**f, "thumb": "AAAA"}, b),
     lambda f, b: ({k: v for k, v in f.items() if k != "size"}, b),
+    lambda f, b: ({**f, "text": ["a", "b"], "text_boxes": [[0.1, 0.2], [0.3, 0.4]]}, b),
     lambda f, b: (f, b[:-5]),
     lambda f, b: (f, b"XYZ" + b[3:]),
-], ids=["version", "hash", "thumb", "missing-size", "truncated-keypoints", "bad-magic"])
+    lambda f, b: (f, "not bytes"),
+], ids=["version", "hash", "thumb", "missing-size", "short-text-box", "truncated-keypoints", "bad-magic",
+        "keypoints-not-bytes"])
 def test_malformed_stored_rows_raise_value_error(damage):
-    s = sig(photo(4))
-    fields, blob = damage(s.stored_fields(), s.keypoint_bytes())
-    with pytest.raises(ValueError, match="malformed|version|format"):
-        ImageSignature.from_stored(fields, blob)
+    stored = codec.encode(sig(photo(4)))
+    fields, blob = damage(stored.fields, stored.keypoints)
+    with pytest.raises(ValueError, match="malformed|version|format|bytes"):
+        codec.decode(fields, blob)
+
+
+def test_stored_words_are_bounded_by_the_ocr_word_cap():
+    from matching.ocr import MAX_WORDS
+
+    words = [f"w{i}" for i in range(MAX_WORDS + 10)]
+    fields = {**codec.encode(sig(photo(4))).fields, "text": words, "text_boxes": [[0, 0, 1, 1]] * len(words)}
+    back = codec.decode(fields, None)
+    assert back.text == tuple(words[:MAX_WORDS]) and len(back.text_boxes) == MAX_WORDS
 
 
 def test_rows_of_another_grey_channel_are_not_read_for_matching():
     """Version 3 and older hashed luma: compared with lightness hashes they would miss copies, so matching
-    leaves them out until the signature stage recomputes them; a format-only migration still reads them."""
-    s = sig(photo(4))
-    old = {**s.stored_fields(), "v": COMPARABLE_SINCE - 1}
+    leaves them out until the signature stage recomputes them; a format-only reader may still read them."""
+    stored = codec.encode(sig(photo(4)))
+    old = {**stored.fields, "v": COMPARABLE_SINCE - 1}
     with pytest.raises(ValueError, match="version"):
-        ImageSignature.from_stored(old, s.keypoint_bytes())
-    kept = ImageSignature.from_stored(old, s.keypoint_bytes(), oldest=LEGACY_UPGRADE_VERSION)
-    assert kept.version == COMPARABLE_SINCE - 1 and kept.hashes == s.hashes
+        codec.decode(old, stored.keypoints)
+    kept = codec.decode(old, stored.keypoints, oldest=2)
+    assert kept.version == COMPARABLE_SINCE - 1 and kept.hashes == codec.decode(stored.fields, None).hashes
 
 
-def _legacy_dict(s: ImageSignature) -> dict:
-    """A version-1 row as the old code stored it (the transitional view is that format)."""
-    return json.loads(json.dumps(dict(s.legacy())))
-
-
-def test_legacy_rows_upgrade_with_their_hashes_and_keypoints():
-    s = sig(ImageOps.expand(photo(5), border=90, fill="white"))
-    old = _legacy_dict(s)
-    assert old["v"] == 1 and old["orb"]["n"] == len(s.keypoints)
-    up = upgrade_legacy_signature(old)
-    assert up.hashes == s.hashes and up.trimmed == s.trimmed and up.content_box == s.content_box
-    assert up.keypoints == s.keypoints and up.keypoints_mirrored == s.keypoints_mirrored
-    assert up.thumb == s.thumb and up.analysed_size == s.analysed_size
-    assert compare_images(up, s).kind == "same_photo"
-    with pytest.raises(ValueError):
-        upgrade_legacy_signature({"v": 2})
-    with pytest.raises(ValueError):
-        upgrade_legacy_signature({**old, "phash": 12})
-
-
-def test_transitional_dict_view_answers_the_version_1_keys():
-    original = photo(6)
-    s = sig(original)
-    assert s["phash"] == s.hashes.phash and s.get("nope") is None and "orb" in s
-    xy, desc = decode_orb(s["orb"])
-    assert np.array_equal(desc, s.keypoints.descriptors) and np.array_equal(xy, s.keypoints.xy)
+@pytest.mark.parametrize(("previous", "reused"), [
+    ({"v": 3, "text": ["fullips", "50ml"], "text_boxes": [[0.1, 0.2, 0.3, 0.25], [0.4, 0.2, 0.5, 0.25]]},
+     (("fullips", "50ml"), ((0.1, 0.2, 0.3, 0.25), (0.4, 0.2, 0.5, 0.25)))),
+    ({"v": 3, "ocr_v": 1, "text": [], "text_boxes": []}, ((), ())),
+    ({"v": 3, "ocr_v": 1, "text": ["fullips"], "text_boxes": [["x", 0, 1, 1]]}, (("fullips",), None)),
+    ({"v": 3, "ocr_v": 1, "text": ["fullips"]}, (("fullips",), None)),
+    ({"v": 3, "text": None}, None),
+    ({"v": 2, "text": ["fullips"]}, None),
+    ({"v": 3, "ocr_v": 999, "text": ["fullips"]}, None),
+    ({"v": 3, "ocr_v": 1, "text": ["FULLIPS"]}, None),
+    (None, None),
+])
+def test_reusable_text_reads_the_words_the_current_ocr_read(previous, reused):
+    assert codec.reusable_text(previous) == reused
 
 
 def test_path_and_bytes_give_the_same_signature(tmp_path):
@@ -199,8 +245,7 @@ def test_collage_cells_are_hashed_as_regions():
     s = sig(collage)
     assert len(s.regions) == 4
     cell = sig(photo(81))
-    best = min(sum((r.hashes.value(k) ^ cell.hashes.value(k)).bit_count() for k in ("phash", "dhash", "whash"))
-               for r in s.regions)
+    best = min(sum(r.hashes - cell.hashes) for r in s.regions)
     assert best <= 12
     assert sig(photo(9)).regions == ()
 
@@ -319,8 +364,8 @@ def test_comparison_serialises_to_json():
 
 def test_thumbnail_is_the_mean_colour_grid():
     s = sig(Image.new("RGB", (200, 100), (10, 200, 30)), "PNG")
-    grid = np.frombuffer(base64.b64decode(s.stored_fields()["thumb"]), dtype=np.uint8).reshape(24, 24, 3)
-    assert (grid == (10, 200, 30)).all()
+    grid = np.frombuffer(base64.b64decode(codec.encode(s).fields["thumb"]), dtype=np.uint8).reshape(24, 24, 3)
+    assert (grid == (10, 200, 30)).all() and (s.thumb_array() == (10, 200, 30)).all()
 
 
 def test_image_thresholds_are_the_nested_frozen_field_of_match_config():

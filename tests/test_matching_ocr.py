@@ -48,12 +48,13 @@ def test_texture_gives_no_confident_words():
 
 @needs_tesseract
 def test_signature_carries_the_words_and_they_survive_storage():
-    from matching.images import ImageSignature
+    from matching import signature_codec as codec
 
     sig = compute_image_signature(encode(packshot(color=(40, 80, 200), label="Aquora", size=700)),
                                   max_pixels=40_000_000, ocr=True, ocr_timeout_s=20)
     assert sig.text is not None and "aquora" in sig.text and len(sig.text_boxes) == len(sig.text)
-    again = ImageSignature.from_stored(sig.stored_fields(), sig.keypoint_bytes())
+    stored = codec.encode(sig)
+    again = codec.decode(stored.fields, stored.keypoints)
     assert again.text == sig.text and again.text_boxes == sig.text_boxes
 
 

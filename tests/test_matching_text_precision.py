@@ -111,9 +111,10 @@ def copy_hit():
 
     sig = compute_image_signature(encode(photo(5)), max_pixels=40_000_000)
     # The official photo matched the left two thirds of the listing photo (fractions of the photo).
-    comparison = ImageComparison(0.8, "edited_copy", "keypoints", (0.0, 0.2, 0.7, 1.0), (0.0, 0.0, 1.0, 1.0),
-                                 ("part of a collage", "recoloured"), 40, 0.5, 0.0, 1.0, (), (), False,
-                                 "an edited copy")
+    comparison = ImageComparison(score=0.8, kind="edited_copy", method="keypoints", listing_box=(0.0, 0.2, 0.7, 1.0),
+                                 reference_box=(0.0, 0.0, 1.0, 1.0), edits=("part of a collage", "recoloured"),
+                                 inliers=40, coverage=0.5, rotation=0.0, scale=1.0, listing_words=(),
+                                 reference_words=(), text_conflict=False, reason="an edited copy")
     hit = ImageHit(1, ReferencePhoto(0, 0, "KOV-1", "KOV-1 photo a", "r1", sig), comparison)
 
     def listing_photo(*words_and_boxes):

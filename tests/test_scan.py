@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from core.prefect_env import configure_prefect_env, prefect_defaults
 from core.settings import load_settings
 from crawlers.stats import CrawlStats, ListingCounts
+from matching.signature import ImageSignature
 from services import scan
 from services.matchdata import image_signature, listing_input, load_brand_profiles, photo_label
 from services.registry.load import load_registry
@@ -214,7 +215,7 @@ def test_brand_profiles_carry_marks_products_and_labelled_photos(db: Database) -
     (product,) = profile.products
     assert (product.sku, product.msrp, product.currency) == ("GLW-001", Decimal("40.00"), "USD")
     assert [i.label for i in product.images] == ["GLW-001 photo a", "GLW-001 photo b"]
-    assert all(i.signature.get("phash") for i in product.images)
+    assert all(isinstance(i.signature, ImageSignature) and i.signature.keypoints for i in product.images)
     assert photo_label("X", 27) == "X photo 28"
 
 
@@ -231,6 +232,12 @@ def test_listing_input_has_image_signatures_in_order_and_skips_unusable(db: Data
     assert expected is not None
     assert record.title == "Glowmint serum" and record.price == Decimal("9.99") and record.currency == "USD"
     assert record.images == (expected,)
+    with db.session() as session:  # a damaged signature row: that image is left out, never the listing
+        listing = session.get(Listing, listing_id)
+        listing.images[1].image.signature.fields = {**listing.images[1].image.signature.fields, "thumb": "AAAA"}
+        session.flush()
+        assert image_signature(listing.images[1].image) is None
+        assert listing_input(listing).images == ()
 
 
 # -------------------------------------------------------------------------------------------- matching

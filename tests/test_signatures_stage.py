@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from core.settings import load_settings
 from crawlers.run import CrawlRequest, run_crawl
 from data.demo.marketplace import DemoMarketplace
-from matching.images import SIGNATURE_VERSION, ImageSignature
+from matching.signature import SIGNATURE_VERSION
+from matching.signature_codec import decode
 from services.registry.load import load_registry
 from services.registry.specification import RegistryInvalid
 from services.registry.sync import import_registry
@@ -97,7 +98,7 @@ def test_stage_signs_pending_images_once_and_records_failures(database: Database
     for sha in good:
         row = found[sha]
         assert (row.status, row.version, row.error) == ("ok", SIGNATURE_VERSION, None)
-        sig = ImageSignature.from_stored(row.fields, None)
+        sig = decode(row.fields, None)
         assert (sig.width, sig.height) == (320, 240)
         assert isinstance(row.keypoints, bytes) and len(row.keypoints) > 100
     assert found[broken].status == "failed" and "decode" in found[broken].error
@@ -143,7 +144,7 @@ def test_a_new_signature_version_reuses_the_words_the_current_ocr_read(
         s.add(ImageSignatureRow(sha256=sha, version=SIGNATURE_VERSION - 1, status="ok", fields=previous))
     assert sign_pending(database, store=store, config=config(ocr=True)).signed == 1
     row = rows(database)[sha]
-    sig = ImageSignature.from_stored(row.fields, row.keypoints)
+    sig = decode(row.fields, row.keypoints)
     assert row.version == SIGNATURE_VERSION and row.fields["ocr_v"] == matching.ocr.OCR_VERSION
     if read_again:
         assert len(calls) == 1 and sig.text == ("novalux",)

@@ -51,3 +51,22 @@ def test_listing_and_match_are_unique(database: Database) -> None:
     with database.session() as s:
         assert len(s.scalars(select(Listing)).all()) == 1
         assert len(s.scalars(select(Match)).all()) == 1
+
+
+def test_every_migration_is_a_module_that_lint_imports_holds_to_core_and_storage() -> None:
+    """Migrations are a package, so import-linter sees their imports (inside functions too) and a contract
+    keeps them off matching and services: a migration must do what it did when it was written."""
+    import importlib
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    versions = sorted((root / "storage" / "migrations" / "versions").glob("0*.py"))
+    assert versions
+    for path in versions:
+        module = importlib.import_module(f"storage.migrations.versions.{path.stem}")
+        assert module.revision and module.upgrade
+    contracts = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    frozen = [c for c in contracts if c.get("source_modules") == ["storage.migrations"]]
+    assert frozen and {"matching", "services"} <= set(frozen[0]["forbidden_modules"])
+    assert frozen[0]["allow_indirect_imports"] is False

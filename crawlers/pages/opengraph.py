@@ -9,6 +9,7 @@ from __future__ import annotations
 import lxml.etree
 import lxml.html
 
+from crawlers.items import MAX_IMAGE_URLS
 from crawlers.pages.fields import Fields
 
 _META_XPATH = lxml.etree.XPath("//meta[(@property or @name) and @content]")
@@ -59,7 +60,7 @@ def opengraph_fields(tags: dict[str, list[str]]) -> Fields:
     fields.url = _first(tags, "og:url")
     images = []
     for key in ("og:image:secure_url", "og:image", "og:image:url", "twitter:image", "twitter:image:src"):
-        images.extend(v for v in tags.get(key, [])[:20] if v.strip())
+        images.extend(v for v in tags.get(key, [])[:MAX_IMAGE_URLS] if v.strip())
     fields.images = images
     return fields
 

@@ -10,7 +10,7 @@ normalisation, with these exceptions:
 - ``image_urls`` are the photos of the product the page sells: the images of the structured sources'
   main product when any names one, otherwise OpenGraph's image then the HTML gallery near the title
   (:mod:`crawlers.pages.gallery`); made absolute, duplicates, logos and icons dropped, at most
-  :data:`MAX_IMAGES`.  Images of other products' cards, banners and badges are never included;
+  :data:`crawlers.items.MAX_IMAGE_URLS`.  Images of other products' cards, banners and badges are never included;
 - ``canonical_url`` uses rel=canonical, then og:url, then a structured ``url``, honoured only on the
   same registrable domain (:func:`crawlers.processors.canonical_url`).
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from crawlers.items import Listing
+from crawlers.items import MAX_IMAGE_URLS, Listing
 from crawlers.pages.document import Document, parse_document
 from crawlers.pages.fields import Fields
 from crawlers.pages.gallery import IMAGE_NOISE
@@ -49,7 +49,6 @@ from crawlers.processors import (
 
 SOURCE_PRIORITY = ("json-ld", "microdata", "rdfa", "opengraph", "html")
 STRUCTURED_SOURCES = frozenset({"json-ld", "microdata", "rdfa"})
-MAX_IMAGES = 20
 
 
 class ProductPage:
@@ -160,7 +159,7 @@ def _merged_images(url: str, sources: dict[str, Fields], *, used: set[str]) -> l
     for source in chosen:
         fields = sources.get(source)
         for image in _usable_images(url, fields) if fields else []:
-            if image not in images and len(images) < MAX_IMAGES:
+            if image not in images and len(images) < MAX_IMAGE_URLS:
                 images.append(image)
                 used.add(source)
     return images

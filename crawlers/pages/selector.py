@@ -19,7 +19,7 @@ from typing import Any
 import parsel
 from parsel.csstranslator import HTMLTranslator
 
-from crawlers.items import Listing
+from crawlers.items import MAX_IMAGE_URLS, Listing
 from crawlers.pages.document import decode_html
 from crawlers.pages.product import ProductPage
 from crawlers.processors import (
@@ -149,7 +149,7 @@ class SelectorPage:
         if "image_urls" in values:
             images = [absolute_url(v.strip(), base=self.url) for v in values["image_urls"]]
             merged = [i for i in images if i] + item.image_urls
-            item.image_urls = list(dict.fromkeys(merged))[:20]
+            item.image_urls = list(dict.fromkeys(merged))[:MAX_IMAGE_URLS]
         if "canonical_url" in values:
             item.canonical_url = canonical_url(self.url, declared=[first("canonical_url")])
         item.source = "+".join(["selector", *([item.source] if base and item.source else [])])

@@ -6,16 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from crawlers.items import MAX_IMAGE_URLS
 from crawlers.processors import absolute_url
 
 
 def image_urls(images: Iterable[Any], *, base_url: str) -> list[str]:
-    """Absolute ``src`` URLs of a platform's image objects (``{"src": ...}``), in order, without repeats."""
+    """Absolute ``src`` URLs of a platform's image objects (``{"src": ...}``), in order, without repeats; at
+    most :data:`crawlers.items.MAX_IMAGE_URLS`."""
     urls: list[str] = []
     for image in images:
         src = absolute_url(image.get("src"), base=base_url) if isinstance(image, dict) else None
         if src and src not in urls:
             urls.append(src)
+            if len(urls) >= MAX_IMAGE_URLS:
+                break
     return urls
 
 

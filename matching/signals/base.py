@@ -5,24 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from matching.config import MatchConfig
 from matching.evidence import TextSpan
 from matching.model import BrandProfile, ListingInput
 from matching.normalize import Token, analyse, loose_text
 
-__all__ = ["FIELD_NAMES", "MAX_FIELD_CHARS", "BrandView", "ListingView", "signature_words", "span_of", "stem",
-           "view_of"]
+__all__ = ["FIELD_NAMES", "MAX_FIELD_CHARS", "BrandView", "ListingView", "span_of", "stem", "view_of"]
 
 #: Characters of listing text read per field (bounds the work an adversarial listing can cause).
 MAX_FIELD_CHARS: Mapping[str, int] = {"title": 500, "brand": 200, "description": 4000, "seller": 200}
 #: How a reason names each field.
 FIELD_NAMES: Mapping[str, str] = {"title": "title", "brand": "brand field", "description": "description",
                                   "seller": "seller name"}
-#: Listing images looked at.
-MAX_IMAGES = 12
-_MAX_OCR_WORDS = 64
 
 
 def stem(key: str) -> str:
@@ -34,22 +29,12 @@ def stem(key: str) -> str:
     return key
 
 
-def signature_words(sig: Any) -> tuple[str, ...]:
-    """The OCR words of an image signature (an ``ImageSignature`` or its stored dict); () when none were
-    read."""
-    words = getattr(sig, "text", None)
-    if words is None and isinstance(sig, Mapping):
-        words = sig.get("text")
-    if not words or isinstance(words, str | bytes):
-        return ()
-    return tuple(str(w) for w in list(words)[:_MAX_OCR_WORDS] if isinstance(w, str))
-
-
 @dataclass(frozen=True, slots=True)
 class ListingView:
     """One listing, analysed once for every brand: bounded field texts, their tokens, the stemmed word keys
     of title, brand field and description (``keys``), their loose text (``loose``, see
-    :func:`matching.normalize.loose_text`) and the OCR words of each image (``photo_words``, per image)."""
+    :func:`matching.normalize.loose_text`) and the OCR words of each image looked at (``photo_words``, per
+    image; () when none were read)."""
 
     listing: ListingInput
     fields: Mapping[str, str]
@@ -59,8 +44,9 @@ class ListingView:
     photo_words: tuple[tuple[str, ...], ...]
 
 
-def view_of(listing: ListingInput) -> ListingView:
-    """Analyse a listing's text fields (bounded by :data:`MAX_FIELD_CHARS`) once."""
+def view_of(listing: ListingInput, *, max_images: int) -> ListingView:
+    """Analyse a listing's text fields (bounded by :data:`MAX_FIELD_CHARS`) and the words read in its first
+    ``max_images`` photos (``MatchConfig.image.max_listing_images``) once."""
     fields = {
         "title": (listing.title or "")[: MAX_FIELD_CHARS["title"]],
         "brand": (listing.brand_text or "")[: MAX_FIELD_CHARS["brand"]],
@@ -72,7 +58,7 @@ def view_of(listing: ListingInput) -> ListingView:
     keys = {stem(t.key_l) for name in own for t in tokens[name]}
     keys |= {stem(p) for name in own for t in tokens[name] for p in t.pieces_l}
     loose = loose_text(" ".join(fields[name] for name in own))
-    photo_words = tuple(signature_words(sig) for sig in listing.images[:MAX_IMAGES])
+    photo_words = tuple(sig.text or () for sig in listing.images[:max_images])
     return ListingView(listing, fields, tokens, frozenset(keys), loose, photo_words)
 
 

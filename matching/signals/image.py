@@ -19,24 +19,11 @@ from matching.config import ImageMatchConfig
 from matching.evidence import Evidence, ImageRegion
 from matching.image_index import ReferenceImageIndex
 from matching.image_match import ImageComparison, ocr_near
-from matching.images import ImageSignature, upgrade_legacy_signature
-from matching.signals.base import MAX_IMAGES, BrandView, ListingView
+from matching.signals.base import BrandView, ListingView
+from matching.signature import ImageSignature
 
-__all__ = ["MAX_HITS_PER_PHOTO", "ImageHit", "ReferencePhoto", "ReferencePhotos", "another_name", "as_signature",
-           "exclusive", "image_evidence", "renamed"]
-
-#: Most copied references kept per listing photo.
-MAX_HITS_PER_PHOTO = 8
-
-
-def as_signature(sig: Any) -> ImageSignature | None:
-    """An :class:`ImageSignature`, or a version-1 signature dict upgraded to one; None for anything damaged."""
-    if isinstance(sig, ImageSignature):
-        return sig
-    try:
-        return upgrade_legacy_signature(sig)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        return None
+__all__ = ["ImageHit", "ReferencePhoto", "ReferencePhotos", "another_name", "exclusive", "image_evidence",
+           "renamed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,32 +59,27 @@ class ReferencePhotos:
 
     def __init__(self, config: ImageMatchConfig | None = None) -> None:
         self.photos: list[ReferencePhoto] = []
-        self._index = ReferenceImageIndex(config or ImageMatchConfig())
+        self.config = config or ImageMatchConfig()
+        self._index = ReferenceImageIndex(self.config)
 
     def __len__(self) -> int:
         return len(self.photos)
 
-    def add(self, *, brand: int, sku: str, label: str, ref_id: str, signature: Any) -> bool:
-        """Index one photo; False (left out) when its signature is damaged."""
-        sig = as_signature(signature)
-        if sig is None:
-            return False
-        ref = ReferencePhoto(len(self.photos), brand, sku, label, ref_id, sig)
+    def add(self, *, brand: int, sku: str, label: str, ref_id: str, signature: ImageSignature) -> None:
+        """Index one photo."""
+        ref = ReferencePhoto(len(self.photos), brand, sku, label, ref_id, signature)
         self.photos.append(ref)
-        self._index.add(ref.slot, sig)
-        return True
+        self._index.add(ref.slot, signature)
 
-    def search(self, images: Sequence[Any]) -> list[ImageHit]:
-        """Every copy of an official photo among the listing's photos (at most ``MAX_IMAGES``), at most
-        ``MAX_HITS_PER_PHOTO`` per photo."""
+    def search(self, images: Sequence[ImageSignature]) -> list[ImageHit]:
+        """Every copy of an official photo among the listing's photos (the first ``max_listing_images``), at
+        most ``max_hits_per_photo`` per photo."""
         if not self.photos:
             return []
         hits: list[ImageHit] = []
-        for image_no, raw in enumerate(images[:MAX_IMAGES], start=1):
-            sig = as_signature(raw)
-            if sig is not None:
-                hits.extend(ImageHit(image_no, self.photos[slot], comparison)
-                            for slot, comparison in self._index.search(sig, limit=MAX_HITS_PER_PHOTO))
+        for image_no, sig in enumerate(images[: self.config.max_listing_images], start=1):
+            hits.extend(ImageHit(image_no, self.photos[slot], comparison)
+                        for slot, comparison in self._index.search(sig, limit=self.config.max_hits_per_photo))
         return hits
 
 

@@ -1,0 +1,204 @@
+"""The stored form of an :class:`~matching.signature.ImageSignature`: the one writer and the one reader.
+
+A signature is stored as one ``image_signatures`` row (:class:`storage.models.ImageSignatureRow`) in two parts:
+
+* ``fields``, small JSON (about 3 KB, most of it the thumbnail)::
+
+    {"v": 4, "width": 1200, "height": 1200, "size": [320, 320],
+     "hashes": {"phash": "<16 hex>", ..., "whash_m": ...}, "trimmed": {...} | null,
+     "box": [l, t, r, b] | null, "regions": [{"box": [l, t, r, b], "hashes": {...}}, ...],
+     "thumb": "<base64 of 24*24*3 bytes>", "text": ["word", ...] | null,
+     "text_boxes": [[l, t, r, b] (fractions), one per word] | null, "ocr_v": 1}
+
+  ``ocr_v`` (the :data:`matching.ocr.OCR_VERSION` that read ``text``) is present when ``text`` is not null;
+* ``keypoints``, binary, little-endian: ``b"LKP"``, a format byte (1), uint16 n_plain, uint16 n_mirrored, then
+  per set n x 2 uint16 (x, y in 1/8 pixel) followed by n x 32 descriptor bytes: 36 bytes a keypoint (about
+  14 KB for 384). Null when the signature has no keypoints.
+
+:func:`encode` writes it (the signature stage), :func:`decode` reads it (the matcher's loader,
+``services/matchdata.py``), :func:`reusable_text` reads the words of an older row so that a new signature
+version need not read them again (the stage). Nothing else parses these rows. Version-1 rows (one JSON dict
+with base64 keypoints) were converted by migration ``0002_signatures``, which keeps its own frozen converter.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from matching.ocr import MAX_WORDS, OCR_VERSION, normalise_words
+from matching.signature import (
+    COMPARABLE_SINCE,
+    MAX_REGIONS,
+    SIGNATURE_VERSION,
+    THUMB_SIZE,
+    Box,
+    HashSet,
+    ImageSignature,
+    Keypoints,
+    Region,
+)
+
+__all__ = ["KEYPOINT_FORMAT", "EncodedSignature", "decode", "encode", "reusable_text"]
+
+_KEYPOINT_MAGIC = b"LKP"
+#: Layout version of the keypoint blob (the format byte after the magic).
+KEYPOINT_FORMAT = 1
+_HEAD = struct.Struct("<BHH")
+#: Bytes per stored keypoint: x and y as uint16, then the 32-byte descriptor.
+_KEYPOINT_BYTES = 4 + 32
+#: Signature version from which a row without an ``ocr_v`` stamp was read by OCR version 1 (every version-3
+#: row was made after the last change to :mod:`matching.ocr` before the stamp existed).
+_UNSTAMPED_OCR_SINCE = 3
+
+Words = tuple[str, ...]
+Places = tuple[tuple[float, float, float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedSignature:
+    """The two stored parts of a signature: ``fields`` (JSON-able dict) and ``keypoints`` (bytes or None)."""
+
+    fields: dict[str, Any]
+    keypoints: bytes | None
+
+
+def encode(sig: ImageSignature) -> EncodedSignature:
+    """The stored form of ``sig`` (see the module doc)."""
+    fields: dict[str, Any] = {
+        "v": sig.version,
+        "width": sig.width,
+        "height": sig.height,
+        "size": list(sig.analysed_size),
+        "hashes": sig.hashes.to_hex(),
+        "trimmed": sig.trimmed.to_hex() if sig.trimmed else None,
+        "box": list(sig.content_box) if sig.content_box else None,
+        "regions": [{"box": list(r.box), "hashes": r.hashes.to_hex()} for r in sig.regions],
+        "thumb": base64.b64encode(sig.thumb).decode("ascii"),
+        "text": list(sig.text) if sig.text is not None else None,
+        "text_boxes": [[round(v, 4) for v in b] for b in sig.text_boxes] if sig.text_boxes is not None else None,
+    }
+    if sig.text is not None:
+        fields["ocr_v"] = OCR_VERSION
+    return EncodedSignature(fields, _keypoint_bytes(sig.keypoints, sig.keypoints_mirrored))
+
+
+def decode(fields: Mapping[str, Any], keypoints: bytes | None, *, oldest: int = COMPARABLE_SINCE) -> ImageSignature:
+    """The signature stored as ``fields`` and ``keypoints`` (None: without keypoints). Raises ValueError on a
+    malformed row or one of a version before ``oldest`` (the caller leaves that image out; a version older
+    than :data:`~matching.signature.COMPARABLE_SINCE` hashed another grey channel and would miss copies)."""
+    try:
+        version = int(fields["v"])
+        if not oldest <= version <= SIGNATURE_VERSION:
+            raise ValueError(f"signature version {fields['v']!r}, expected {oldest} to {SIGNATURE_VERSION}")
+        thumb = base64.b64decode(fields["thumb"], validate=True)
+        if len(thumb) != THUMB_SIZE * THUMB_SIZE * 3:
+            raise ValueError("thumbnail has the wrong size")
+        text, places = _text(fields)
+        sig = ImageSignature(
+            version=version,
+            width=int(fields["width"]),
+            height=int(fields["height"]),
+            analysed_size=_pair(fields["size"]),
+            hashes=HashSet.from_hex(fields["hashes"]),
+            trimmed=HashSet.from_hex(fields["trimmed"]) if fields.get("trimmed") else None,
+            content_box=_box(fields["box"]) if fields.get("box") else None,
+            regions=tuple(Region(_box(r["box"]), HashSet.from_hex(r["hashes"]))
+                          for r in (fields.get("regions") or ())[:MAX_REGIONS]),
+            thumb=thumb,
+            text=text,
+            text_boxes=places,
+        )
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # binascii.Error: a ValueError
+        raise ValueError(f"malformed stored signature: {exc}") from None
+    if keypoints is None:
+        return sig
+    plain, mirrored = _unpack_keypoints(keypoints)
+    return replace(sig, keypoints=plain, keypoints_mirrored=mirrored)
+
+
+def reusable_text(fields: Mapping[str, Any] | None) -> tuple[Words, Places | None] | None:
+    """(words, places) of an older signature's ``fields`` when the current OCR read them (its ``ocr_v``, or
+    version 3 without one) and they were read at all; None otherwise, to read them again: OCR did not run or
+    timed out, another OCR read them, or they are not what :func:`matching.ocr.read_words` stores."""
+    if not isinstance(fields, Mapping) or not isinstance(fields.get("text"), list):
+        return None
+    stamp = fields.get("ocr_v")
+    version = fields.get("v")
+    if stamp != OCR_VERSION and not (stamp is None and OCR_VERSION == 1 and isinstance(version, int)
+                                     and version >= _UNSTAMPED_OCR_SINCE):
+        return None
+    raw = fields["text"]
+    if not all(isinstance(w, str) for w in raw) or tuple(raw) != normalise_words(raw):
+        return None  # not what read_words would have stored: read again
+    try:
+        return _text(fields)  # type: ignore[return-value]  (text is a list: the words are not None)
+    except (TypeError, ValueError, IndexError):
+        return tuple(raw), None  # the words without their places
+
+
+# --- parts -----------------------------------------------------------------------------------------------
+def _text(fields: Mapping[str, Any]) -> tuple[Words | None, Places | None]:
+    """The words (at most :data:`matching.ocr.MAX_WORDS`) and, when there is one box per word, their places."""
+    text = fields.get("text")
+    if not isinstance(text, list):
+        return None, None
+    words = tuple(str(w) for w in text[:MAX_WORDS])
+    boxes = fields.get("text_boxes")
+    if not isinstance(boxes, list) or len(boxes) != len(text):
+        return words, None
+    places = tuple((float(b[0]), float(b[1]), float(b[2]), float(b[3])) for b in boxes[:MAX_WORDS])
+    return words, places
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    a, b = (int(v) for v in value)
+    if a <= 0 or b <= 0:
+        raise ValueError("size must be positive")
+    return a, b
+
+
+def _box(value: Any) -> Box:
+    left, top, right, bottom = (int(v) for v in value)
+    if right <= left or bottom <= top:
+        raise ValueError("empty box")
+    return left, top, right, bottom
+
+
+def _keypoint_bytes(plain: Keypoints | None, mirrored: Keypoints | None) -> bytes | None:
+    if plain is None and mirrored is None:
+        return None
+    sets = [plain or Keypoints.empty(), mirrored or Keypoints.empty()]
+    parts = [_KEYPOINT_MAGIC, _HEAD.pack(KEYPOINT_FORMAT, len(sets[0]), len(sets[1]))]
+    for kp in sets:
+        parts.append(np.clip(np.round(kp.xy * 8.0), 0, 65535).astype("<u2").tobytes())
+        parts.append(np.ascontiguousarray(kp.descriptors, dtype=np.uint8).tobytes())
+    return b"".join(parts)
+
+
+def _unpack_keypoints(blob: Any) -> tuple[Keypoints, Keypoints]:
+    if not isinstance(blob, bytes | bytearray | memoryview):
+        raise ValueError("keypoints must be bytes")
+    blob = bytes(blob)
+    head = len(_KEYPOINT_MAGIC) + _HEAD.size
+    if len(blob) < head or blob[:len(_KEYPOINT_MAGIC)] != _KEYPOINT_MAGIC:
+        raise ValueError("malformed keypoints: bad header")
+    fmt, n1, n2 = _HEAD.unpack(blob[len(_KEYPOINT_MAGIC):head])
+    if fmt != KEYPOINT_FORMAT:
+        raise ValueError(f"keypoints format {fmt}, expected {KEYPOINT_FORMAT}")
+    if len(blob) != head + _KEYPOINT_BYTES * (n1 + n2):
+        raise ValueError("malformed keypoints: wrong length")
+    out = []
+    pos = head
+    for n in (n1, n2):
+        xy = np.frombuffer(blob, dtype="<u2", count=2 * n, offset=pos).reshape(n, 2).astype(np.float32) / 8.0
+        pos += 4 * n
+        desc = np.frombuffer(blob, dtype=np.uint8, count=32 * n, offset=pos).reshape(n, 32).copy()
+        pos += 32 * n
+        out.append(Keypoints(xy, desc))
+    return out[0], out[1]
