@@ -11,7 +11,8 @@ from rich.console import Console
 
 from cli.demo import ensure_world, plain, start_marketplace
 from cli.scan import failed_crawls, print_summary
-from services.scan import ScanSummary
+from crawlers.stats import CrawlStats
+from services.scan import CrawlOutcome, ScanSummary
 
 
 def test_listing_text_cannot_drive_the_terminal() -> None:
@@ -24,7 +25,8 @@ def test_listing_text_cannot_drive_the_terminal() -> None:
 
 def test_summary_prints_brand_names_as_text_not_markup() -> None:
     summary = ScanSummary(scan_id="scan-1", pages=3, listings_new=2, suspects_new=1,
-                          crawls=[{"target": "https://a.example/", "status": "failed", "stats": {"error": "boom"}}],
+                          crawls=[CrawlOutcome(target="https://a.example/", crawl_run_id=None, status="failed",
+                                               stats=CrawlStats(error="boom"))],
                           per_brand={"[bold red]Evil[/]": {"new": 1, "updated": 0, "reopened": 0, "open": 1}})
     out = io.StringIO()
     print_summary(Console(file=out, width=200, highlight=False), summary.as_dict())
