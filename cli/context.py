@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.errors import LookalikeError
+from core.errors import LookalikeError, first_line
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -31,8 +31,7 @@ def database(settings_: Settings | None = None) -> Database:
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(exc, SQLAlchemyError | OSError):
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise LookalikeError(f"cannot open database {settings_.database_url!r}: {first}") from None
+            raise LookalikeError(f"cannot open database {settings_.database_url!r}: {first_line(exc)}") from None
         raise
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from cli import context
-from core.errors import LookalikeError
+from core.errors import LookalikeError, first_line
 
 HELD_OUT = (101, 202, 303, 404, 505, 606, 707, 808, 909, 1010)
 """Held-out seeds (the same as ``data.demo.generate.HELD_OUT_SEEDS``, repeated so that ``--help`` and the
@@ -40,8 +40,7 @@ def _decisions(url: str) -> list[tuple[float, bool]] | None:
         with Database.opened(url, migrate=False) as database, database.session() as session:
             return analyst_decisions(session)
     except Exception as exc:  # noqa: BLE001 - a report extra: say why it is missing, never fail the eval
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        typer.echo(f"note: no calibration report, cannot read {url!r}: {first[:200]}", err=True)
+        typer.echo(f"note: no calibration report, cannot read {url!r}: {first_line(exc, 200)}", err=True)
         return None
 
 

@@ -9,6 +9,7 @@ import typer
 
 from cli import context
 from core.errors import LookalikeError
+from core.times import parse_since
 
 
 def export_command(
@@ -34,9 +35,9 @@ def export_command(
     if kind not in exporting.KINDS:
         raise LookalikeError(f"unknown export {kind!r}: choose one of {', '.join(exporting.KINDS)}")
     fmt = exporting.resolve_format(fmt, output)
-    since_at = exporting.parse_since(since)
-    created_at = exporting.parse_since(created_since, "--created-since")
-    changed_at = exporting.parse_since(changed_since, "--changed-since")
+    since_at = parse_since(since)
+    created_at = parse_since(created_since, "--created-since")
+    changed_at = parse_since(changed_since, "--changed-since")
     with context.database() as db, db.session() as session:
         count = exporting.export(session, kind, output, fmt=fmt, brand=brand, status=status,
                                  min_score=min_score, since=since_at, created_since=created_at,

@@ -17,15 +17,15 @@ from rich.table import Table
 from rich.text import Text
 
 from cli import context
+from core.money import money_text
 from core.text import spell_out
+from core.times import iso_utc, parse_since
+from storage.vocabulary import MATCH_STATUSES
 
 if TYPE_CHECKING:
     from services.quicklist import QueueRow
     from storage.models import Match
 
-#: The match statuses for ``--help``; equal to storage.models.MATCH_STATUSES (tests/test_cli_startup.py
-#: checks), written out so that ``--help`` does not load SQLAlchemy (deferred: start-up time).
-MATCH_STATUSES = ("new", "confirmed", "dismissed", "reported", "removed")
 
 review_app = typer.Typer(help="Review suspects: list, show, confirm, dismiss, report, removed.",
                          no_args_is_help=True)
@@ -75,8 +75,6 @@ def list_command(
 
         created_at = changed_at = None
         if created_since or changed_since:
-            from services.export import parse_since  # deferred: start-up time (pandas only for a date filter)
-
             created_at = parse_since(created_since, "--created-since") if created_since else None
             changed_at = parse_since(changed_since, "--changed-since") if changed_since else None
         with context.database() as db, db.session() as session:
@@ -93,7 +91,7 @@ def list_command(
     for row in rows:
         table.add_row(
             str(row.id), f"{row.score:.2f}", T(row.klass), T(row.status), T(row.brand, 60),
-            T(row.title, 80), T(_money(row.price, row.currency)),
+            T(row.title, 80), T(money_text(row.price, row.currency)),
             T(f"{visible(row.seller, 40)} @ {visible(row.marketplace, 40)}"),
         )
     Console().print(table)
@@ -114,12 +112,6 @@ def _quick_rows(**filters: Any) -> list[QueueRow] | None:
             return None
 
 
-def _money(price: Any, currency: str | None) -> str:
-    if price is None:
-        return "—"
-    return f"{price:.2f} {currency or ''}".strip()
-
-
 def _evidence(m: Match) -> Table:
     listing, brand, product = m.listing, m.brand, m.product
     side = Table(show_header=True, show_lines=True, expand=True)
@@ -127,8 +119,8 @@ def _evidence(m: Match) -> Table:
     side.add_column("listing (as the page shows it)", overflow="fold", ratio=1)
     side.add_column(f"brand evidence: {visible(brand.name, 60)}", overflow="fold", ratio=1)
     side.add_row("name", T(listing.title), T(product.name if product else brand.name))
-    side.add_row("price / MSRP", T(_money(listing.price, listing.currency)),
-                 T(_money(product.msrp, product.currency) if product else None))
+    side.add_row("price / MSRP", T(money_text(listing.price, listing.currency)),
+                 T(money_text(product.msrp, product.currency) if product else None))
     side.add_row("seller", T(listing.seller),
                  T(", ".join(s.name for s in brand.authorized_sellers) or None, 400))
     side.add_row("brand stated", T(listing.brand_text), T(brand.name))
@@ -188,8 +180,6 @@ def show_command(match_id: Annotated[int, typer.Argument(help="Match id (from `r
 
 
 def _when(value: Any) -> str:
-    from services.export import iso_utc
-
     return iso_utc(value) or "—"
 
 

@@ -16,10 +16,7 @@ from rich.text import Text
 
 from cli import context
 from core.errors import LookalikeError
-
-#: Roles for ``--help``; equal to storage.models.USER_ROLES (tests/test_cli_startup.py checks), written out
-#: so that ``--help`` does not load SQLAlchemy (deferred: start-up time).
-USER_ROLES = ("admin", "analyst", "owner")
+from storage.vocabulary import USER_ROLES
 
 users_app = typer.Typer(help="Accounts of the review app: admin, analyst, owner (tied to brands).",
                         no_args_is_help=True)

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from matching.model import MatchResult
+from matching.model import CLASSES, INFRINGING_CLASSES, MatchResult
 
 __all__ = [
     "DISGUISE_KINDS",
@@ -41,8 +41,8 @@ __all__ = [
     "outcome_of",
 ]
 
-INFRINGING = frozenset({"counterfeit", "lookalike"})
-"""Classes that count as a flag (the same set as ``matching.model.INFRINGING_CLASSES``)."""
+INFRINGING = INFRINGING_CLASSES
+"""Classes that count as a flag (``matching.model.INFRINGING_CLASSES``)."""
 DISGUISE_KINDS = (
     "exact", "misspelt", "spaced", "leetspeak", "homoglyph", "zero_width", "transposition", "truncation",
     "added_words", "desc_only", "other_goods", "image_only", "photo_mark", "pack_photo", "small_photo",
@@ -66,7 +66,7 @@ that spells a compound mark with a space or hyphen; ``phrase_other_goods``: a ma
 SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 """Edges of the reliability and calibration bins (the last bin includes 1.0)."""
-PREDICTED = ("counterfeit", "lookalike", "other_goods", "accessory", "resale", "clean")
+PREDICTED = CLASSES
 LABELLED = ("counterfeit", "lookalike", "accessory", "resale", "genuine", "clean")
 
 

@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from core.errors import first_line
 from matching.signature import (
     MAX_REGIONS,
     SIGNATURE_VERSION,
@@ -163,8 +164,7 @@ def _decode(source: bytes | Path, *, max_pixels: int, keep_for_ocr: bool = False
             except Image.DecompressionBombError as exc:
                 raise ImageDecodeError(f"image too large: {exc}") from None
             except (OSError, SyntaxError, ValueError, TypeError, EOFError, IndexError, struct.error) as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise ImageDecodeError(f"cannot decode image: {first[:200]}") from None
+                raise ImageDecodeError(f"cannot decode image: {first_line(exc, 200)}") from None
     except OSError as exc:  # closing the file failed
         raise ImageDecodeError(f"cannot read image: {exc}") from None
     return img, (width, height), full

@@ -23,6 +23,8 @@ __all__ = [
     "CLASSES",
     "CLASS_LABELS",
     "CLASS_RANK",
+    "CLEAN_CLASSES",
+    "DIGEST_CLASSES",
     "INFRINGING_CLASSES",
     "NOTICE_SAFE_CLASSES",
     "BrandProfile",
@@ -54,6 +56,11 @@ INFRINGING_CLASSES = frozenset({"counterfeit", "lookalike"})
 #: other goods may infringe (a coined mark is strong) but whether it does depends on the goods and the
 #: registration's classes: an analyst decides, and forces the notice.
 NOTICE_SAFE_CLASSES = INFRINGING_CLASSES
+#: Classes that mean "not a suspect of this brand": ``clean``, and ``genuine`` (a labelled world's word for the
+#: brand's own offer, which some scorers return): such a result never creates a match.
+CLEAN_CLASSES = frozenset({"clean", "genuine"})
+#: Classes an owner may ask its digest for: every class but ``clean``.
+DIGEST_CLASSES: tuple[str, ...] = tuple(name for name in CLASSES if name != "clean")
 
 
 def may_report(klass: str) -> bool:

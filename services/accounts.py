@@ -1,6 +1,6 @@
 """Review-app accounts: users and roles, argon2 passwords, database sessions and the login rate limit.
 
-- Roles (``storage.models.USER_ROLES``): ``admin`` and ``analyst`` see every brand; an ``owner`` sees only
+- Roles (``storage.vocabulary.USER_ROLES``): ``admin`` and ``analyst`` see every brand; an ``owner`` sees only
   the brands tied to its account (``user_brands``), and must have at least one.
 - Passwords are hashed with argon2id (argon2-cffi's defaults); a hash made with older parameters is
   rehashed at the next successful login.
@@ -28,8 +28,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
-from services.review import as_utc, find_brand
-from storage.models import USER_ROLES, LoginAttempt, User, WebSession, utcnow
+from core.times import as_utc
+from services.review import find_brand
+from storage.models import LoginAttempt, User, WebSession, utcnow
+from storage.vocabulary import STAFF_ROLES, USER_ROLES
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,99}$")
 MIN_PASSWORD = 10  # characters
@@ -64,11 +66,11 @@ class Principal:
     @property
     def can_decide(self) -> bool:
         """Owners look; admins and analysts decide."""
-        return self.role in ("admin", "analyst")
+        return self.role in STAFF_ROLES
 
 
 def principal_of(user: User) -> Principal:
-    brands = None if user.role in ("admin", "analyst") else frozenset(b.id for b in user.brands)
+    brands = None if user.role in STAFF_ROLES else frozenset(b.id for b in user.brands)
     return Principal(user.id, user.username, user.role, brands)
 
 

@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session
 from core.errors import LookalikeError
 from core.settings import Settings
 from core.text import one_line
+from core.times import as_utc
 from services.mailer import DeliveryInDoubt, NotDelivered, smtp_send, write_eml
-from services.review import as_utc
 from services.scan import CrawlOutcome, ScanSummary
 from storage.db import Database
 from storage.models import Brand, Match, utcnow

@@ -34,6 +34,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from core.money import amount_text
 from core.settings import Settings
 from core.text import one_line, spell_out
 from services.export import neutralise_cell
@@ -191,7 +192,7 @@ def item_view(match: Match, change: str, previous: Any, *, settings: Settings, s
         match_id=match.id, change=change, brand=one_line(match.brand.name, 200),
         marketplace=one_line(listing.marketplace.name, 200), title=spell_out(listing.title or "(no title)", MAX_TITLE),
         seller=spell_out(listing.seller or "", 120),
-        price=f"{listing.price:.2f}" if listing.price is not None else "", currency=one_line(listing.currency, 3),
+        price=amount_text(listing.price) or "", currency=one_line(listing.currency, 3),
         score=float(match.score), klass=match.klass, status=match.status,
         previous_klass=previous.klass if previous else None, previous_score=previous.score if previous else None,
         previous_status=previous.status if previous else None,

@@ -45,9 +45,10 @@ from sqlalchemy.orm import Session, selectinload
 from core.errors import LookalikeError
 from core.settings import Settings
 from core.text import one_line
+from core.times import as_utc
+from matching.model import CLEAN_CLASSES
 from services.digestmail import DigestContent, ItemView, build_message, eml_name, item_view
 from services.mailer import DeliveryInDoubt, NotDelivered, smtp_send, write_eml
-from services.review import CLEAN_CLASSES, as_utc
 from storage.db import Database, insert_or_ignore
 from storage.imagestore import ImageStore
 from storage.models import Brand, Digest, DigestItem, Listing, Match, Owner, Product, utcnow

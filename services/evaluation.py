@@ -43,11 +43,11 @@ from services.signatures import SigningConfig, sign_pending
 from storage.db import Database
 from storage.imagestore import ImageRejected, ImageStore
 from storage.models import CrawlRun, Listing, Match, utcnow
+from storage.vocabulary import UPHELD_STATUSES
 
 #: Listings stored (and scored) per transaction.
 BATCH = 200
-#: Match statuses that mean an analyst upheld the match, and the one that means it was turned down.
-UPHELD_STATUSES = ("confirmed", "reported", "removed")
+#: The match status that means an analyst turned the match down (upheld: ``storage.vocabulary.UPHELD_STATUSES``).
 DISMISSED_STATUS = "dismissed"
 #: Base of the made-up product URLs a world's listings are stored under (never fetched).
 DEMO_BASE = "https://demo-world.invalid"

@@ -43,13 +43,13 @@ from core.errors import LookalikeError
 from core.files import write_atomic
 from core.netpolicy import Fetched, fetch
 from core.settings import Settings
+from matching.model import INFRINGING_CLASSES
 from storage.db import Database
 from storage.imagestore import ImageStore
 from storage.models import EvidenceCapture, EvidenceFile, Listing, Match, utcnow
+from storage.vocabulary import UPHELD_STATUSES
 
 TRIGGERS = ("suspect", "confirmed")
-#: Match statuses that want a ``confirmed`` capture.
-CONFIRMED_STATUSES = ("confirmed", "reported", "removed")
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 SCREENSHOT_TIMEOUT_S = 45.0
 NO_SCRIPT_POLICY = b'<meta http-equiv="Content-Security-Policy" content="script-src \'none\'; object-src \'none\'">'
@@ -236,8 +236,8 @@ def pending_matches(session: Session, *, min_score: float | None = None, limit: 
     has = lambda trig: exists().where(EvidenceCapture.match_id == Match.id,  # noqa: E731
                                       *(() if trig is None else (EvidenceCapture.trigger == trig,)))
     out: list[tuple[Match, str]] = []
-    confirmed = select(Match).where(Match.status.in_(CONFIRMED_STATUSES), ~has("confirmed")).order_by(Match.id)
-    suspects = select(Match).where(Match.status == "new", Match.klass.in_(("counterfeit", "lookalike")),
+    confirmed = select(Match).where(Match.status.in_(UPHELD_STATUSES), ~has("confirmed")).order_by(Match.id)
+    suspects = select(Match).where(Match.status == "new", Match.klass.in_(sorted(INFRINGING_CLASSES)),
                                    ~has(None)).order_by(Match.id)
     if min_score is not None:
         suspects = suspects.where(Match.score >= min_score)

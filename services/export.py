@@ -21,7 +21,6 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
-from services.review import as_utc, check_status, find_brand, list_matches
+from core.money import amount_text
+from core.times import as_utc
+from services.review import check_status, find_brand, list_matches
 from storage.models import (
-    LISTING_STATUSES,
     Brand,
     EvidenceCapture,
     Listing,
@@ -40,6 +40,7 @@ from storage.models import (
     MatchEvent,
     ReferenceImage,
 )
+from storage.vocabulary import LISTING_STATUSES
 
 FORMATS = ("csv", "json", "parquet")
 KINDS = ("suspects", "listings")
@@ -64,15 +65,6 @@ TIME_COLUMNS = ("first_seen", "last_seen", "created_at", "changed_at", "decided_
 SAFE_COLUMNS = frozenset({"match_id", "listing_id", "score", "best_score", "price", "msrp", "price_ratio",
                           *TIME_COLUMNS})
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def iso_utc(value: dt.datetime | None) -> str | None:
-    value = as_utc(value)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
-
-
-def price_text(value: Decimal | None) -> str | None:
-    return f"{value:.2f}" if value is not None else None
 
 
 def neutralise_cell(value: Any) -> Any:
@@ -126,9 +118,9 @@ def rows_of_matches(session: Session, matches: Sequence[Match]) -> list[dict[str
             "seller": listing.seller,
             "seller_id": listing.seller_id,
             "seller_url": listing.seller_url,
-            "price": price_text(listing.price),
+            "price": amount_text(listing.price),
             "currency": listing.currency,
-            "msrp": price_text(msrp),
+            "msrp": amount_text(msrp),
             "msrp_currency": m.product.currency if m.product else None,
             "price_ratio": round(float(listing.price) / float(msrp), 4)
             if listing.price is not None and msrp and (not listing.currency or listing.currency == m.product.currency)
@@ -231,7 +223,7 @@ def listing_rows(
             "marketplace": listing.marketplace.name,
             "title": listing.title,
             "description": listing.description,
-            "price": price_text(listing.price),
+            "price": amount_text(listing.price),
             "currency": listing.currency,
             "seller": listing.seller,
             "sku": listing.sku,
@@ -398,18 +390,7 @@ def export(
     return len(frame)
 
 
-def parse_since(text: str | None, option: str = "--since") -> dt.datetime | None:
-    """``YYYY-MM-DD`` or an ISO 8601 datetime (naive = UTC) as an aware UTC datetime; ``option`` names the
-    command-line option in the error."""
-    if text is None:
-        return None
-    try:
-        return as_utc(dt.datetime.fromisoformat(text.strip()))
-    except ValueError:
-        raise LookalikeError(f"{option} {text!r} is not a date (YYYY-MM-DD) or ISO 8601 time") from None
-
-
 __all__ = [
     "FORMATS", "KINDS", "LISTING_COLUMNS", "SUSPECT_COLUMNS", "export", "listing_rows", "neutralise_cell",
-    "parse_since", "suspect_rows", "write_frame",
+    "suspect_rows", "write_frame",
 ]

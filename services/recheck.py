@@ -29,8 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from core.times import as_utc
 from crawlers.stats import CrawlStats
-from services.review import as_utc, set_status
+from services.review import set_status
 from storage.db import Database
 from storage.models import CrawlRun, Listing, Marketplace, Match
 

@@ -14,7 +14,7 @@ Rules (``docs/review.md`` tells the same story for analysts):
 - A clean result (class ``clean``/``genuine``, or a score below ``min_score``) never creates a match and
   never deletes one: an existing match gets the new score and reasons and keeps its status.
 - Accessory and resale matches are created like suspects (an analyst may want to see them) but the queue
-  ranks them below every suspect (:func:`queue_order`), and a takedown notice may not name them unless
+  ranks them below every suspect (:func:`services.queries.queue_order`), and a takedown notice may not name them unless
   forced (:func:`may_report`, :data:`NOTICE_SAFE_CLASSES`).
 - ``Match.evidence`` holds the evidence the score came from (``matching.evidence.Evidence.to_json()``
   dicts: spans to highlight, disguise names, image regions), refreshed with the score.
@@ -37,26 +37,26 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
+from core.money import amount_text, money_text
 from core.text import one_line
+from core.times import as_utc
 from matching.evidence import Evidence, evidence_to_json
-from matching.model import CLASS_RANK, MatchResult
+from matching.model import CLEAN_CLASSES, MatchResult
 from matching.model import NOTICE_SAFE_CLASSES as NOTICE_SAFE_CLASSES  # re-exported for the takedown guard
 from matching.model import may_report as may_report  # re-exported for the takedown guard
-from services.quicklist import check_status as check_status  # shared with the fast `review list`
+from services.queries import check_status, find_brand_id, queue_order
 from storage.db import insert_or_ignore
-from storage.models import MATCH_STATUSES, Brand, Listing, Match, MatchEvent, Product, utcnow
+from storage.models import Brand, Listing, Match, MatchEvent, Product, utcnow
+from storage.vocabulary import MATCH_STATUSES
 
 #: Outcomes of :func:`record_match`.
 OUTCOMES = ("created", "updated", "unchanged", "reopened", "suppressed")
-#: Classes that mean "not a suspect" for this brand.
-CLEAN_CLASSES = frozenset({"clean", "genuine"})
 #: Who the scan is, in the audit log.
 SCAN_ACTOR = "lookalike"
 #: Status changes an analyst (or the recheck flow) may make; ``new`` is also set by the scan on reopening.
@@ -86,15 +86,6 @@ def _collapse(text: str | None) -> str:
     return one_line(text)
 
 
-def _price_text(price: Decimal | str | None) -> str | None:
-    if price is None:
-        return None
-    try:
-        return f"{Decimal(str(price)):.2f}"
-    except (InvalidOperation, ValueError):
-        return None
-
-
 def listing_snapshot(listing: Listing) -> dict[str, Any]:
     """The compact, JSON-ready copy of the listing fields that review compares between nights."""
     image_sha: dict[str, str] = {}
@@ -104,7 +95,7 @@ def listing_snapshot(listing: Listing) -> dict[str, Any]:
     description = _collapse(listing.description)
     return {
         "title": listing.title[:MAX_SNAPSHOT_TEXT] if listing.title is not None else None,
-        "price": _price_text(listing.price),
+        "price": amount_text(listing.price),
         "currency": listing.currency,
         "seller": listing.seller,
         "image_urls": [str(u) for u in (listing.image_urls or [])[:MAX_SNAPSHOT_IMAGES]],
@@ -116,12 +107,6 @@ def listing_snapshot(listing: Listing) -> dict[str, Any]:
 def _quote(text: str | None) -> str:
     text = one_line(text, MAX_QUOTED)
     return f"'{text}'" if text else "(none)"
-
-
-def _money(price: str | None, currency: str | None) -> str:
-    if price is None:
-        return "no price"
-    return f"{price} {currency}" if currency else price
 
 
 def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], bool]:
@@ -136,11 +121,11 @@ def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str
     if _collapse(old.get("title")) != _collapse(new.get("title")):
         sentences.append(f"title changed from {_quote(old.get('title'))} to {_quote(new.get('title'))}")
         material = True
-    old_price, new_price = _price_text(old.get("price")), _price_text(new.get("price"))
+    old_price, new_price = amount_text(old.get("price")), amount_text(new.get("price"))
     if (old_price, old.get("currency")) != (new_price, new.get("currency")):
         sentences.append(
-            f"price changed from {_money(old_price, old.get('currency'))} "
-            f"to {_money(new_price, new.get('currency'))}"
+            f"price changed from {money_text(old_price, old.get('currency'), missing='no price')} "
+            f"to {money_text(new_price, new.get('currency'), missing='no price')}"
         )
         material = True
     old_urls = list(old.get("image_urls") or [])
@@ -407,33 +392,7 @@ def set_status(session: Session, match_id: int, to_status: str, *, actor: str, n
 
 def find_brand(session: Session, brand: str | int) -> Brand:
     """A brand by id or by name (case-insensitive); ``LookalikeError`` when there is none."""
-    if isinstance(brand, int) or (isinstance(brand, str) and brand.isdigit()):
-        found = session.get(Brand, int(brand))
-        if found is not None:
-            return found
-    if isinstance(brand, str):
-        found = session.scalars(select(Brand).where(func.lower(Brand.name) == brand.strip().lower())).first()
-        if found is not None:
-            return found
-    raise LookalikeError(f"no brand named {brand!r}")
-
-
-def as_utc(value: dt.datetime | dt.date | None) -> dt.datetime | None:
-    """A timezone-aware UTC datetime; naive values (as SQLite returns them) are taken as UTC."""
-    if value is None:
-        return None
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
-def queue_order() -> tuple[Any, ...]:
-    """``ORDER BY`` clauses of the review queue: suspects (counterfeit, lookalike) first, then accessories, then
-    resales, then anything else; within a class the best score first, then the oldest match."""
-    rank = case({k: v for k, v in CLASS_RANK.items()}, value=Match.klass, else_=len(CLASS_RANK))
-    return (rank, Match.score.desc(), Match.id)
+    return session.get_one(Brand, find_brand_id(session, brand))
 
 
 def list_matches(
@@ -447,7 +406,7 @@ def list_matches(
     created_since: dt.datetime | dt.date | None = None,
     changed_since: dt.datetime | dt.date | None = None,
 ) -> list[Match]:
-    """Matches in queue order (:func:`queue_order`), with listing, marketplace, brand and product loaded.
+    """Matches in queue order (:func:`services.queries.queue_order`), with listing, marketplace, brand and product loaded.
 
     ``brand`` is a brand name or id; ``since`` keeps matches whose listing was last seen at or after it
     (a date means midnight UTC); ``min_score`` is inclusive.  ``created_since`` keeps matches created at
@@ -461,7 +420,7 @@ def list_matches(
             selectinload(Match.brand),
             selectinload(Match.product).selectinload(Product.images),
         )
-        .order_by(*queue_order())
+        .order_by(*queue_order(Match))
     )
     if brand is not None:
         stmt = stmt.where(Match.brand_id == find_brand(session, brand).id)

@@ -42,9 +42,9 @@ from crawlers.run import run_crawl
 from crawlers.stats import CrawlStats
 from matching.config import MatchConfig
 from matching.matcher import Matcher
-from matching.model import CLASSES
+from matching.model import CLASSES, CLEAN_CLASSES
 from services.matchdata import listing_input, listing_load_options, load_brand_profiles, product_ids
-from services.review import CLEAN_CLASSES, Verdict, record_match
+from services.review import Verdict, record_match
 from services.scantargets import (  # noqa: F401 - re-exported: the scan's API in one place
     MAX_QUERIES_PER_PROFILE,
     ScanFileError,

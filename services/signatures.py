@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.errors import first_line
 from core.settings import Settings
 from storage.db import Database
 from storage.imagestore import ImageStore, PendingImage, pending_signature_images, save_signature_row
@@ -138,18 +139,13 @@ def sign_bytes(sha256: str, data: bytes, *, max_pixels: int, ocr: bool, ocr_time
         if reuse:
             sig = sig.with_text(*known_text)  # type: ignore[misc]
     except ImageDecodeError as exc:
-        return SignatureResult(sha256, "failed", SIGNATURE_VERSION, error=_one_line(exc))
+        return SignatureResult(sha256, "failed", SIGNATURE_VERSION, error=first_line(exc, 300))
     except Exception as exc:  # noqa: BLE001 - a hostile file may trip any decoder; recorded, the stage goes on
         return SignatureResult(sha256, "failed", SIGNATURE_VERSION,
-                               error=f"cannot compute signature: {type(exc).__name__}: {_one_line(exc)}")
+                               error=f"cannot compute signature: {type(exc).__name__}: {first_line(exc, 300)}")
     text = " ".join(sig.text) if sig.text is not None else None
     stored = encode(sig)
     return SignatureResult(sha256, "ok", sig.version, stored.fields, stored.keypoints, text)
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
 def _ocr_ready() -> bool:
@@ -297,7 +293,7 @@ class DaskBackend(Backend):
         try:
             return handle.result()
         except (FutureCancelledError, OSError) as exc:
-            raise WorkerDied(f"{WORKER_DIED}: {_one_line(exc)}") from None
+            raise WorkerDied(f"{WORKER_DIED}: {first_line(exc, 300)}") from None
         except Exception as exc:  # noqa: BLE001 - Dask re-raises the worker's error (e.g. KilledWorker)
             if type(exc).__name__ == "KilledWorker":
                 raise WorkerDied(WORKER_DIED) from None
@@ -346,7 +342,7 @@ def run_bounded(jobs: Iterable[Job], backend: Backend, config: SigningConfig, st
                 data = job.load()
             except (OSError, ValueError) as exc:
                 yield SignatureResult(job.sha256, "failed", SIGNATURE_VERSION,
-                                      error=f"image file unreadable: {_one_line(exc)}")
+                                      error=f"image file unreadable: {first_line(exc, 300)}")
                 continue
             if len(data) > config.max_bytes:
                 yield SignatureResult(job.sha256, "failed", SIGNATURE_VERSION,

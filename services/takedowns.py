@@ -40,12 +40,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import LookalikeError
+from core.money import amount_text
 from core.settings import Settings
+from core.times import as_utc
 from matching.evidence import evidence_from_json
 from matching.model import CLASS_LABELS, may_report
 from services.evidence import EvidenceStore, capture_pending, files_of
 from services.export import matched_reference, neutralise_cell
-from services.review import as_utc, find_brand, set_status
+from services.review import find_brand, set_status
 from storage.db import Database
 from storage.imagestore import ImageStore
 from storage.models import (
@@ -196,7 +198,7 @@ def notice_row(fmt: NoticeFormat, match: Match, brand: Brand, *, extra: Mapping[
         "generic": {
             "listing_url": listing.url, "marketplace": listing.marketplace.name, "item_id": listing.external_id,
             "title": listing.title, "seller": listing.seller, "seller_url": listing.seller_url,
-            "price": str(listing.price) if listing.price is not None else None, "currency": listing.currency,
+            "price": amount_text(listing.price), "currency": listing.currency,
             "msrp": str(match.product.msrp) if match.product and match.product.msrp is not None else None,
             "price_ratio": extra.get("price_ratio"), "brand": brand.name, "mark": _mark(match, brand),
             "trademark_office": tm.get("office"), "trademark_number": tm.get("number"),

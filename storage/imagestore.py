@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 from core.files import write_atomic
 from core.settings import Settings
 from storage.db import insert_or_ignore
-from storage.models import SIGNATURE_STATUSES, Image, utcnow
+from storage.models import Image, utcnow
 from storage.models import ImageSignatureRow as Row
+from storage.vocabulary import SIGNATURE_STATUSES
 
 #: Formats accepted, mapped to the file extension they are stored with.
 FORMAT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "BMP": "bmp", "TIFF": "tiff"}

@@ -26,13 +26,14 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    Numeric,
     String,
     Text,
     UniqueConstraint,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.schema import Money as Money  # the one definition of a money column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -41,13 +42,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-#: Review statuses of a match; ``new`` is set by the scan, the others by analysts.
-MATCH_STATUSES = ("new", "confirmed", "dismissed", "reported", "removed")
-#: Listing statuses: ``active`` while seen by crawls, ``gone`` after ``gone_after_runs`` misses.
-LISTING_STATUSES = ("active", "gone")
-
-Money = Numeric(14, 2)
 
 
 def utcnow() -> dt.datetime:
@@ -151,8 +145,6 @@ class Image(Base):
         back_populates="image", uselist=False, passive_deletes=True)
 
 
-#: Status of an ``image_signatures`` row: ``ok`` (fields set) or ``failed`` (``error`` says why).
-SIGNATURE_STATUSES = ("ok", "failed")
 
 
 class ImageSignatureRow(Base):
@@ -169,7 +161,7 @@ class ImageSignatureRow(Base):
     sha256: Mapped[str] = mapped_column(ForeignKey("images.sha256", ondelete="CASCADE"), primary_key=True)
     #: ``SIGNATURE_VERSION`` of the code that computed the row.
     version: Mapped[int] = mapped_column(Integer)
-    #: One of ``SIGNATURE_STATUSES``.
+    #: One of ``storage.vocabulary.SIGNATURE_STATUSES``.
     status: Mapped[str] = mapped_column(String(20), index=True)
     #: One line: why the signature could not be computed (``failed`` only).
     error: Mapped[str | None] = mapped_column(String(500))
@@ -370,9 +362,6 @@ class MatchEvent(Base):
 
 # ------------------------------------------------------------------ accounts (review app, docs/review.md)
 
-#: Roles of a review-app account: ``admin`` (everything, manages accounts), ``analyst`` (every brand),
-#: ``owner`` (only the brands in ``user_brands``).
-USER_ROLES = ("admin", "analyst", "owner")
 
 
 class User(Base):
@@ -384,7 +373,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     #: argon2id encoded hash (``$argon2id$v=19$...``).
     password_hash: Mapped[str] = mapped_column(String(300))
-    #: One of ``USER_ROLES``.
+    #: One of ``storage.vocabulary.USER_ROLES``.
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -427,11 +416,6 @@ class LoginAttempt(Base):
 
 # ------------------------------------------------------------------ digests (docs/digests.md)
 
-#: Delivery states of a digest: ``reserved`` (Message-ID taken, nothing handed to SMTP yet), ``sending``
-#: (the message is being handed over), ``sent``, ``written`` (saved as an .eml file), ``failed`` (not
-#: delivered: its items wait for the next digest), ``unconfirmed`` (a run died while handing it over; it
-#: may have arrived and is never sent again automatically).
-DIGEST_STATUSES = ("reserved", "sending", "sent", "written", "failed", "unconfirmed")
 
 
 class Digest(Base):

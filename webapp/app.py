@@ -31,7 +31,8 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from core.errors import LookalikeError
+from core.errors import LookalikeError, first_line
+from core.money import money_text
 from core.settings import Settings, load_settings
 from services.accounts import Principal, find_session, principal_of
 from storage.db import Database
@@ -123,8 +124,7 @@ def make_templates() -> Environment:
     env = Environment(loader=PackageLoader("webapp", "templates"), autoescape=True, trim_blocks=True,
                       lstrip_blocks=True)
     env.globals.update(qs=query_string, safe_link=safe_link)
-    env.filters["money"] = lambda value, currency=None: (
-        "—" if value is None else f"{value} {currency or ''}".strip())
+    env.filters["money"] = money_text
     env.filters["when"] = lambda value: value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
     env.filters["bounded"] = lambda text, limit=300: (
         "" if text is None else (text if len(text) <= limit else text[: limit - 1] + "…"))
@@ -176,7 +176,7 @@ def _run(handler: Handler, request: Request, form: FormData | None, login: bool)
     except Forbidden as exc:
         return _error(review, request, ctx, 403, str(exc) or "Not allowed for your role.")
     except LookalikeError as exc:
-        return _error(review, request, ctx, 400, str(exc).splitlines()[0][:500] if str(exc) else "Bad request.")
+        return _error(review, request, ctx, 400, first_line(exc, 500) or "Bad request.")
 
 
 def _error(review: ReviewApp, request: Request, ctx: Ctx | None, status: int, message: str) -> Response:

@@ -17,16 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, false, func, or_, select, true
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
-from matching.model import CLASS_RANK, CLASSES
+from core.times import as_utc, iso_utc
+from matching.model import CLASSES
 from services.accounts import Principal
-from services.export import iso_utc, price_text, rows_of_matches
-from services.review import as_utc
+from services.export import rows_of_matches
+from services.queries import QueueRow, queue_key, queue_rows
+from services.queries import in_scope as brands_in_scope
 from storage.models import (
-    MATCH_STATUSES,
     Brand,
     Image,
     Listing,
@@ -38,16 +39,15 @@ from storage.models import (
     Product,
     ReferenceImage,
 )
+from storage.vocabulary import MATCH_STATUSES, UPHELD_STATUSES
 
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
 #: Sort orders of the queue: name -> (label, sort key, descending). Ties are broken by match id in the
 #: same direction, so every order is total and "next" is well defined.
-#: ``rank`` is the CLI's queue order (``services.review.queue_order``): suspects, then accessories, then
-#: resales, each best score first; as one key, ``2 * class rank - score``, so that "next" is one lookup.
-_RANK = case(dict(CLASS_RANK), value=Match.klass, else_=len(CLASS_RANK))
+#: ``rank`` is the queue order of ``review list`` too (``services.queries.queue_key``).
 SORT_KEYS: dict[str, tuple[str, Any, bool]] = {
-    "rank": ("class, then best score", _RANK * 2 - Match.score, False),
+    "rank": ("class, then best score", queue_key(Match), False),
     "score": ("score, best first", Match.score, True),
     "score_asc": ("score, weakest first", Match.score, False),
     "newest": ("newest first", Match.created_at, True),
@@ -61,7 +61,7 @@ SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
 #: Match classes in the order the queue offers them (others found in the data are listed after these).
 KNOWN_CLASSES = CLASSES
 #: Status filter values: a review status, ``any``, or the default ``new`` (open work).
-STATUS_CHOICES = ("new", "confirmed", "dismissed", "reported", "removed", "any")
+STATUS_CHOICES = (*MATCH_STATUSES, "any")
 
 
 def _date(text: str, name: str) -> dt.datetime:
@@ -177,9 +177,7 @@ class QueueFilter:
 
 def in_scope(principal: Principal) -> Any:
     """The WHERE clause that keeps a principal's brands (true for admins and analysts)."""
-    if principal.brand_ids is None:
-        return true()
-    return Match.brand_id.in_(sorted(principal.brand_ids)) if principal.brand_ids else false()
+    return brands_in_scope(Match.brand_id, principal.brand_ids)
 
 
 def scoped_matches(principal: Principal, *columns: Any, listing: bool = True) -> Select:
@@ -240,25 +238,6 @@ class Facet:
 
     name: str
     choices: list[tuple[Any, str, int]] = field(default_factory=list)
-
-
-@dataclass
-class QueueRow:
-    match_id: int
-    score: float
-    klass: str
-    status: str
-    brand: str
-    title: str | None
-    price: str | None
-    currency: str | None
-    seller: str | None
-    marketplace: str
-    listing_url: str
-    created_at: dt.datetime
-    changed: bool
-    listing_id: int = 0
-    thumbnail: str | None = None  # sha256 of the listing's first stored photo
 
 
 @dataclass
@@ -471,7 +450,7 @@ def seller_page(session: Session, principal: Principal, seller: str, *, limit: i
     ).all())
     offences = session.scalar(
         scoped_matches(principal, func.count(func.distinct(Listing.id)))
-        .where(Listing.seller == seller, Match.status.in_(("confirmed", "reported", "removed")))
+        .where(Listing.seller == seller, Match.status.in_(UPHELD_STATUSES))
     ) or 0
     return SellerPage(seller, rows, sorted({r.marketplace for r in rows}), by_status, offences)
 
@@ -494,7 +473,7 @@ def seller_repeat_count(session: Session, principal: Principal, seller: str | No
         return 0
     return session.scalar(
         scoped_matches(principal, func.count(func.distinct(Listing.id)))
-        .where(Listing.seller == seller, Match.status.in_(("confirmed", "reported", "removed")))
+        .where(Listing.seller == seller, Match.status.in_(UPHELD_STATUSES))
     ) or 0
 
 
@@ -533,13 +512,7 @@ def visible_matches_brief(session: Session, principal: Principal, ids: list[int]
     """Queue rows for some match ids in scope, in the given order (the bulk confirmation's sample)."""
     if not ids:
         return []
-    stmt = (scoped_matches(principal, Match.id, Match.score, Match.klass, Match.status, Brand.name, Listing.title,
-                           Listing.price, Listing.currency, Listing.seller, Marketplace.name, Listing.url,
-                           Match.created_at, func.json_array_length(Match.changes), Listing.id)
-            .join(Brand, Brand.id == Match.brand_id).join(Marketplace, Marketplace.id == Listing.marketplace_id)
-            .where(Match.id.in_(ids)))
-    rows = {r[0]: QueueRow(r[0], r[1], r[2], r[3], r[4], r[5], price_text(r[6]), r[7], r[8], r[9], r[10],
-                           as_utc(r[11]), bool(r[12]), r[13]) for r in session.execute(stmt)}
+    rows = {row.match_id: row for row in queue_rows(session, ids=ids, brand_ids=principal.brand_ids)}
     return [rows[i] for i in ids if i in rows]
 
 

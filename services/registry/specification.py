@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from core.currencies import is_currency_code
 from core.errors import LookalikeError
 from matching.config import MatchConfig
+from matching.model import DIGEST_CLASSES
 
 MAX_MSRP = Decimal("1e12")
 """MSRPs at or above this (in major units) are refused."""
@@ -145,8 +146,8 @@ class BrandSpec(_Strict):
         return check_emails(value)
 
 
-#: Match classes an owner may ask its digest for (``digest.classes``).
-DIGEST_CLASSES = ("counterfeit", "lookalike", "other_goods", "accessory", "resale")
+#: Match classes an owner may ask its digest for (``digest.classes``): ``matching.model.DIGEST_CLASSES``.
+DigestClass = Literal[DIGEST_CLASSES]  # type: ignore[valid-type]  # the one list, as a pydantic choice
 
 
 class DigestPrefs(_Strict):
@@ -156,7 +157,7 @@ class DigestPrefs(_Strict):
     min_score: float | None = Field(
         default=None, ge=0, le=1, description="Lowest score (0..1) reported as a new item; unset: every suspect."
     )
-    classes: list[Literal["counterfeit", "lookalike", "other_goods", "accessory", "resale"]] = Field(
+    classes: list[DigestClass] = Field(
         default_factory=list, description="Classes reported as new items; empty: every suspect class."
     )
     enabled: bool = Field(default=True, description="false: send this owner no digest.")
