@@ -15,6 +15,9 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli import context
+from crawlers.run import CrawlRequest, crawl_request, run_crawl
+from crawlers.stats import CrawlStats
+from storage.models import CrawlRun, Marketplace
 
 
 def crawl(
@@ -30,8 +33,6 @@ def crawl(
     scan_id: str | None = typer.Option(None, "--scan-id", help="Group this crawl with others of one scan."),
 ) -> None:
     """Crawl and store listings; exits with status 1 when the crawl failed."""
-    from crawlers.run import CrawlRequest, crawl_request, run_crawl
-
     settings = context.settings()
     request = CrawlRequest(
         start_urls=start_url or (), profile=profile, queries=query or (), base_url=base_url, platform=platform,
@@ -59,9 +60,6 @@ def crawl(
 
 def print_run_summary(console: Console, settings, run_id: int) -> str:
     """Print one crawl's summary table; returns its status."""
-    from crawlers.stats import CrawlStats  # deferred: start-up time (`--help` loads no crawler module)
-    from storage.models import CrawlRun, Marketplace
-
     with context.database(settings) as database, database.session() as session:
         run = session.get(CrawlRun, run_id)
         marketplace = session.get(Marketplace, run.marketplace_id) if run.marketplace_id else None
@@ -96,7 +94,3 @@ def print_run_summary(console: Console, settings, run_id: int) -> str:
 
 def _pairs(values: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(values.items()) if v) or "none"
-
-
-def register(app: typer.Typer) -> None:
-    app.command("crawl")(crawl)

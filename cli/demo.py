@@ -17,11 +17,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import func, select
 
 from cli import context
 from cli.scan import failed_crawls, print_summary, run_scan_flow
 from core.errors import LookalikeError
+from core.settings import default_data_dir
 from core.text import one_line
+from data.demo.generate import generate_world
+from data.demo.marketplace import DemoMarketplace, take_down
+from services import takedowns
+from services.accounts import ensure_demo_accounts
+from services.digests import send_digests
+from services.registry.load import load_registry
+from services.registry.sync import import_registry
+from services.review import list_matches, set_status
+from storage.imagestore import ImageStore
+from storage.models import Listing, Marketplace, Match
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -42,7 +54,6 @@ def ensure_world(folder: Path, *, seed: int, regenerate: bool) -> bool:
     """Generate the demo world into ``folder`` unless it is there; True when generated."""
     if not regenerate and (folder / "world.json").is_file() and (folder / "registry.yaml").is_file():
         return False
-    from data.demo.generate import generate_world
 
     generate_world(folder, seed=seed)
     return True
@@ -58,8 +69,6 @@ def _saved_port(path: Path) -> int:
 
 def start_marketplace(folder: Path, port_file: Path):
     """The demo marketplace on the saved port when it is free, else on a new free port (then saved)."""
-    from data.demo.marketplace import DemoMarketplace
-
     port = _saved_port(port_file)
     try:
         market = DemoMarketplace(folder, port=port)
@@ -71,8 +80,6 @@ def start_marketplace(folder: Path, port_file: Path):
 
 
 def print_top_suspects(console: Console, settings: Settings, *, top: int) -> int:
-    from services.review import list_matches  # deferred: start-up time
-
     with context.database(settings) as database, database.session() as session:
         matches = list_matches(session, status="new", limit=top)
         if not matches:
@@ -96,10 +103,6 @@ def demo_command(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's run log on the console."),
 ) -> None:
     """Generate the demo world, serve it, import its brands, run the nightly scan, show the suspects."""
-    from services.registry.load import load_registry  # deferred: start-up time
-    from services.registry.sync import import_registry  # deferred: start-up time
-    from storage.imagestore import ImageStore  # deferred: start-up time
-
     settings = context.settings()
     console = Console(highlight=False, soft_wrap=True)
     folder = world_dir(settings)
@@ -141,12 +144,6 @@ def demo_takedown_command(
 ) -> None:
     """On the demo data: confirm one brand's strongest counterfeits on one marketplace, build a takedown pack,
     let the demo shop remove some, recheck them, and show the outcomes."""
-    from sqlalchemy import func, select  # deferred: start-up time
-
-    from data.demo.marketplace import take_down
-    from services import takedowns
-    from services.review import set_status
-    from storage.models import Listing, Marketplace, Match
 
     # The demo shop runs on loopback: stored URLs are never trusted, so the recheck needs the allowance.
     settings = context.settings().model_copy(update={"allow_private_network": True})
@@ -197,8 +194,6 @@ def demo_takedown_command(
 
 def write_digests(console: Console, settings: Settings) -> None:
     """Each demo owner's digest as an .eml file in the data folder (never mailed), and where they are."""
-    from services.digests import send_digests  # the mail modules load only when the demo gets here
-
     folder = settings.digests_folder
     with context.database(settings) as database:
         run = send_digests(database, settings, out_dir=folder, force=True)
@@ -215,8 +210,6 @@ def write_digests(console: Console, settings: Settings) -> None:
 
 def print_review_app(console: Console, settings: Settings, cmd: str) -> None:
     """Create the demo logins (new passwords each run) and say how to open the review app on this data."""
-    from services.accounts import ensure_demo_accounts
-
     with context.database(settings) as database, database.session() as session:
         logins = ensure_demo_accounts(session)
     lines = [f"\nReview app (the browser workplace):\n  {cmd} serve      then open http://127.0.0.1:8000/"]
@@ -229,15 +222,9 @@ def print_review_app(console: Console, settings: Settings, cmd: str) -> None:
 def command_prefix(settings: Settings) -> str:
     """How to call this CLI again on the same data: the executable as it was invoked (``.venv/bin/lookalike``
     from ``make demo``) with ``LOOKALIKE_DATA_DIR`` when the data folder is not the default."""
-    from core.settings import default_data_dir
 
     program = Path(sys.argv[0])
     name = str(program) if program.name == "lookalike" and program.parent != Path() else "lookalike"
     if settings.data_dir.resolve() != default_data_dir().resolve():
         name = f"LOOKALIKE_DATA_DIR={settings.data_dir} {name}"
     return name
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo-takedown")(demo_takedown_command)
-    app.command("demo")(demo_command)

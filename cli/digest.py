@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +15,11 @@ from rich.text import Text
 from cli import context
 from core.errors import LookalikeError
 from core.text import one_line
+from services import digests
+from services.digestmail import html_for_browser
+from storage.models import Owner
 
-digest_app = typer.Typer(help="Owner digests: what was found and done for each brand owner.", no_args_is_help=True)
 
-
-@digest_app.command("send")
 def send_command(
     owner: Annotated[str | None, typer.Option(help="Only this owner (name as in the registry).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Build the digests, record and send nothing "
@@ -31,7 +33,6 @@ def send_command(
     Delivery: SMTP when smtp_host is set, else .eml files in digests_dir (default <data_dir>/digests).
     Exit status 1 when a digest failed (its items wait for the next run).
     """
-    from services import digests  # deferred: start-up time (mail, templates, pandas)
 
     settings = context.settings()
     with context.database(settings) as database:
@@ -42,15 +43,11 @@ def send_command(
         raise typer.Exit(1)
 
 
-@digest_app.command("list")
 def list_command(
     owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
     limit: Annotated[int, typer.Option(help="Most digests shown.")] = 50,
 ) -> None:
     """The latest digests: owner, when, status, items, Message-ID."""
-    from services import digests  # deferred: start-up time
-    from storage.models import Owner  # deferred: start-up time
-
     with context.database() as database, database.session() as session:
         rows = digests.list_digests(session, owner=owner, limit=limit)
         table = Table(title=f"{len(rows)} digest(s)")
@@ -64,16 +61,11 @@ def list_command(
     Console(highlight=False).print(table)
 
 
-@digest_app.command("preview")
 def preview_command(
     eml: Annotated[Path, typer.Argument(help="A digest .eml file (from digest send --out or the demo).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")],
 ) -> None:
     """Write a digest's HTML part with its photos embedded, to open in a browser."""
-    import email
-    import email.policy
-
-    from services.digestmail import html_for_browser
 
     try:
         message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
@@ -82,7 +74,3 @@ def preview_command(
     except (OSError, ValueError) as exc:
         raise LookalikeError(f"cannot preview {eml}: {getattr(exc, 'strerror', None) or exc}") from None
     typer.echo(f"wrote {output}")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(digest_app, name="digest")

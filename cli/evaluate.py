@@ -8,6 +8,17 @@ import typer
 
 from cli import context
 from core.errors import LookalikeError, first_line
+from matching.evaluate import format_calibration, format_report
+from matching.ocr import ocr_available
+from services.evaluation import (
+    analyst_decisions,
+    evaluate_world_dir,
+    generate_world_into,
+    pooled,
+    world_for_seed,
+)
+from services.signatures import SigningConfig
+from storage.db import Database
 
 HELD_OUT = (101, 202, 303, 404, 505, 606, 707, 808, 909, 1010)
 """Held-out seeds (the same as ``data.demo.generate.HELD_OUT_SEEDS``, repeated so that ``--help`` and the
@@ -33,8 +44,6 @@ def _decisions(url: str) -> list[tuple[float, bool]] | None:
     """Analysts' decisions in the configured database, or None when there is no such database yet."""
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         return None
-    from services.evaluation import analyst_decisions  # deferred: start-up time
-    from storage.db import Database  # deferred: start-up time (SQLAlchemy, Alembic)
 
     try:
         with Database.opened(url, migrate=False) as database, database.session() as session:
@@ -86,9 +95,6 @@ def evaluate(
     false-positive rate per split, recall per disguise kind, false-positive rate per negative kind, classes,
     a reliability table, the threshold reaching --target-precision, and a threshold sweep."""
     # deferred: start-up time (the evaluation loads the matching engine, SQLAlchemy, Pillow)
-    from matching.evaluate import format_calibration, format_report
-    from services.evaluation import evaluate_world_dir, generate_world_into, pooled, world_for_seed
-    from services.signatures import SigningConfig
 
     settings = context.settings()
     if generator not in DEFAULT_SEED:
@@ -135,7 +141,6 @@ def evaluate(
         except (OSError, ValueError, KeyError) as exc:
             raise LookalikeError(f"cannot evaluate demo world {folder}: {str(exc)[:300]}") from None
     report = pooled(reports)
-    from matching.ocr import ocr_available  # deferred: see above
 
     photo_text = ("on" if ocr_available() else "off (no tesseract binary)") if signing.ocr else "off"
     typer.echo("Worlds: " + ", ".join(f"{g} ({f})" for g, f in worlds))
@@ -147,7 +152,3 @@ def evaluate(
         decisions = _decisions(settings.database_url)
         if decisions is not None:
             typer.echo("\n" + format_calibration(decisions))
-
-
-def register(app: typer.Typer) -> None:
-    app.command("eval")(evaluate)

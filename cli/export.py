@@ -10,6 +10,7 @@ import typer
 from cli import context
 from core.errors import LookalikeError
 from core.times import parse_since
+from services import export as exporting
 
 
 def export_command(
@@ -30,8 +31,6 @@ def export_command(
         "after this date or ISO time (UTC).")] = None,
 ) -> None:
     """Export suspects or listings; text cells in CSV are neutralised against formula injection."""
-    from services import export as exporting  # deferred: start-up time (pandas, pyarrow)
-
     if kind not in exporting.KINDS:
         raise LookalikeError(f"unknown export {kind!r}: choose one of {', '.join(exporting.KINDS)}")
     fmt = exporting.resolve_format(fmt, output)
@@ -43,7 +42,3 @@ def export_command(
                                  min_score=min_score, since=since_at, created_since=created_at,
                                  changed_since=changed_at)
     typer.echo(f"wrote {count} {kind} to {output} ({fmt})")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("export")(export_command)

@@ -8,11 +8,10 @@ import typer
 
 from cli import context
 from core.errors import LookalikeError
+from data.demo.generate import generate_world
+from data.demo.marketplace import DemoMarketplace
 
-marketplace_app = typer.Typer(help="The local demo marketplace.", no_args_is_help=True)
 
-
-@marketplace_app.command("serve")
 def serve(
     world: Path | None = typer.Option(None, "--world", help="A demo world folder (default: generate one "
                                       "into <data_dir>/demo-world)."),
@@ -21,14 +20,11 @@ def serve(
     slow_seconds: float = typer.Option(1.0, "--slow-seconds", min=0, help="Delay of the deliberately slow page."),
 ) -> None:
     """Serve a demo world as several shops on 127.0.0.1, with the faults of real sites."""
-    from data.demo.marketplace import DemoMarketplace
-
     settings = context.settings()
     folder = world or settings.data_dir / "demo-world"
     if not (folder / "world.json").is_file():
         if world is not None:
             raise LookalikeError(f"{folder} holds no world.json (make one with python -m data.demo.generate)")
-        from data.demo.generate import generate_world
 
         typer.echo(f"generating the demo world (seed {seed}) into {folder} …")
         generate_world(folder, seed=seed)
@@ -44,7 +40,3 @@ def serve(
         market.serve_forever()
     except KeyboardInterrupt:
         typer.echo("stopped")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(marketplace_app, name="marketplace")

@@ -14,10 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from cli import context
 from core.errors import LookalikeError
 from core.terminal import safe_text
-
-#: Listings per batch; equal to services.scan.DEFAULT_BATCH_SIZE (tests/test_cli_startup.py checks), written
-#: out so that ``--help`` does not load the matching engine (deferred: start-up time).
-DEFAULT_BATCH_SIZE = 100
+from services import rematch
+from services.scan import DEFAULT_BATCH_SIZE
 
 
 def match_command(
@@ -29,7 +27,6 @@ def match_command(
     """Match the listings already stored against a brand (registered after the crawl) or all brands."""
     if brand is not None and all_brands:
         raise LookalikeError("give --brand NAME or --all, not both")
-    from services import rematch  # deferred: start-up time (the matching engine)
 
     settings = context.settings()
     console = Console(stderr=True, highlight=False)
@@ -57,7 +54,3 @@ def match_command(
               f"errors: {stats.errors}")
     for name, counts in sorted(stats.per_brand.items()):
         out.print(safe_text(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
-
-
-def register(app: typer.Typer) -> None:
-    app.command("match")(match_command)

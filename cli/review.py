@@ -1,4 +1,4 @@
-"""``lookalike review``: the analysts' queue (list, show, and the status commands).
+"""``lookalike review show`` and the status commands (``confirm``, ``dismiss``, ...): one match at a time.
 
 Listing text is written by counterfeiters: everything from a page is shown as rich ``Text`` (never parsed
 as markup), with control and invisible format characters (zero-width spaces, bidi overrides) written
@@ -17,31 +17,17 @@ from rich.table import Table
 from rich.text import Text
 
 from cli import context
+from cli.text import T, visible
 from core.money import money_text
-from core.text import spell_out
-from core.times import iso_utc, parse_since
-from storage.vocabulary import MATCH_STATUSES
+from core.times import iso_utc
+from services import review
 
 if TYPE_CHECKING:
-    from services.quicklist import QueueRow
     from storage.models import Match
 
 
-review_app = typer.Typer(help="Review suspects: list, show, confirm, dismiss, report, removed.",
-                         no_args_is_help=True)
-
-MAX_SHOWN = 300  # characters of one hostile field shown in a table cell
-
-
-def visible(value: Any, limit: int = MAX_SHOWN) -> str:
-    """``value`` as one safe line: control/format characters spelt out, length bounded."""
-    if value is None:
-        return "—"
-    return spell_out(str(value), limit)
-
-
-def T(value: Any, limit: int = MAX_SHOWN, style: str = "") -> Text:
-    return Text(visible(value, limit), style=style)
+#: The commands of ``lookalike review`` but ``list`` (``cli/lists.py``); the group is declared in ``cli/__init__.py``.
+review_app = typer.Typer(add_completion=False)
 
 
 def default_actor() -> str:
@@ -52,64 +38,6 @@ def default_actor() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "analyst"
-
-
-@review_app.command("list")
-def list_command(
-    brand: Annotated[str | None, typer.Option(help="Brand name (or id).")] = None,
-    status: Annotated[str | None, typer.Option(help=f"One of {', '.join(MATCH_STATUSES)}.")] = None,
-    min_score: Annotated[float | None, typer.Option("--min-score", help="Lowest score shown (0..1).")] = None,
-    limit: Annotated[int, typer.Option(help="Most rows shown.")] = 200,
-    created_since: Annotated[str | None, typer.Option(
-        "--created-since", help="Only matches created on or after this date or ISO time (UTC).")] = None,
-    changed_since: Annotated[str | None, typer.Option(
-        "--changed-since", help="Only matches created or changed on or after this date or ISO time (UTC).")] = None,
-) -> None:
-    """List matches, best score first."""
-    rows = None
-    if not (created_since or changed_since):  # the fast path: no SQLAlchemy, no pydantic (start-up time)
-        rows = _quick_rows(brand=brand, status=status, min_score=min_score, limit=limit)
-    if rows is None:
-        from services import review  # deferred: start-up time
-        from services.quicklist import QueueRow
-
-        created_at = changed_at = None
-        if created_since or changed_since:
-            created_at = parse_since(created_since, "--created-since") if created_since else None
-            changed_at = parse_since(changed_since, "--changed-since") if changed_since else None
-        with context.database() as db, db.session() as session:
-            matches = review.list_matches(session, brand=brand, status=status, min_score=min_score, limit=limit,
-                                          created_since=created_at, changed_since=changed_at)
-            rows = [QueueRow.from_match(m) for m in matches]
-    table = Table(title=f"{len(rows)} match(es)", show_lines=False, expand=True)
-    for column in ("id", "score", "class", "status"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("brand", ratio=1, min_width=8, overflow="fold")
-    table.add_column("title", ratio=3, min_width=16, overflow="fold")
-    table.add_column("price", no_wrap=True)
-    table.add_column("seller @ site", ratio=2, min_width=10, overflow="fold")
-    for row in rows:
-        table.add_row(
-            str(row.id), f"{row.score:.2f}", T(row.klass), T(row.status), T(row.brand, 60),
-            T(row.title, 80), T(money_text(row.price, row.currency)),
-            T(f"{visible(row.seller, 40)} @ {visible(row.marketplace, 40)}"),
-        )
-    Console().print(table)
-
-
-def _quick_rows(**filters: Any) -> list[QueueRow] | None:
-    """The queue through :mod:`services.quicklist`, or None when the database needs the full path."""
-    reader = context.quick_reader()
-    if reader is None:
-        return None
-    from services.quicklist import queue_rows
-    from storage.lean import driver_errors
-
-    with reader:
-        try:
-            return queue_rows(reader, **filters)
-        except driver_errors():  # e.g. the database went away: the full path says so in its words
-            return None
 
 
 def _evidence(m: Match) -> Table:
@@ -138,8 +66,6 @@ def _evidence(m: Match) -> Table:
 
 
 def _signals_summary(signals: dict[str, Any]) -> Table:
-    from services import review  # deferred: start-up time
-
     table = Table(title="signals", show_header=False, box=None)
     table.add_column("name", style="bold")
     table.add_column("value", overflow="fold")
@@ -153,8 +79,6 @@ def _signals_summary(signals: dict[str, Any]) -> Table:
 @review_app.command("show")
 def show_command(match_id: Annotated[int, typer.Argument(help="Match id (from `review list`).")]) -> None:
     """Show one match: the listing beside the brand's evidence, reasons, signals and history."""
-    from services import review  # deferred: start-up time
-
     with context.database() as db:
         with db.session() as session:
             m = review.get_match(session, match_id)
@@ -189,7 +113,6 @@ def _status_command(to_status: str, verb: str):
         note: Annotated[str | None, typer.Option(help="Why: kept in the audit log.")] = None,
         by: Annotated[str | None, typer.Option("--by", help="Who decides (default: $USER).")] = None,
     ) -> None:
-        from services import review  # deferred: start-up time
 
         with context.database() as db:
             with db.session() as session:
@@ -213,7 +136,3 @@ for _status, _verb in (
                         "removed": "removed"}[_status])(_status_command(_status, _verb))
 # ``reopen`` puts a dismissed or confirmed match back in the queue by hand.
 review_app.command("reopen")(_status_command("new", "Put a match back in the queue"))
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(review_app, name="review")

@@ -16,11 +16,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from cli import context
 from core.errors import LookalikeError
 from core.prefect_env import configure_prefect_env, prepare_prefect_database
 from core.terminal import safe_text
+from services import scan, scantargets
+from services.alerts import ScanFailed
+from storage.db import Database
+from storage.models import CrawlRun, Listing
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -28,16 +34,9 @@ if TYPE_CHECKING:
 
 #: Seconds between two refreshes of the progress display.
 PROGRESS_INTERVAL = 1.0
-#: Listings per batch; equal to services.scan.DEFAULT_BATCH_SIZE (tests/test_cli_startup.py checks), written
-#: out so that ``--help`` does not load the matching engine (deferred: start-up time).
-DEFAULT_BATCH_SIZE = 100
 
 
 def _progress_line(database: Database, scan_id: str) -> str:
-    from sqlalchemy import func, select  # deferred: start-up time
-
-    from storage.models import CrawlRun, Listing  # deferred: start-up time
-
     with database.session() as session:
         runs = list(session.execute(select(CrawlRun.id, CrawlRun.status).where(CrawlRun.scan_id == scan_id)))
         run_ids = [r.id for r in runs]
@@ -54,9 +53,6 @@ def _progress_line(database: Database, scan_id: str) -> str:
 @contextmanager
 def progress_display(console: Console, database_url: str, scan_id: str) -> Iterator[None]:
     """Show the scan's progress, read from the database every second, until the block ends."""
-    from sqlalchemy.exc import SQLAlchemyError  # deferred: start-up time
-
-    from storage.db import Database  # deferred: start-up time
 
     stop = threading.Event()
     with console.status("starting Prefect (ephemeral mode takes 10-20 s)...") as status:
@@ -86,7 +82,7 @@ def run_scan_flow(
     base_url: str | None,
     targets_file: Path | None,
     match_workers: int = 1,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = scan.DEFAULT_BATCH_SIZE,
     dask_address: str | None = None,
     verbose: bool = False,
     console: Console | None = None,
@@ -96,9 +92,9 @@ def run_scan_flow(
     prepare_prefect_database()  # two scans in a fresh data folder must not both create Prefect's database
     if not verbose:  # the progress display replaces Prefect's INFO lines on the console (the UI keeps them)
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # Imported here for a reason: Prefect reads its settings from the environment when it is first imported,
+    # so configure_prefect_env (above) must run before (core/prefect_env.py).
     from flows.nightly import nightly_scan
-    from services import scan  # deferred: start-up time
-    from services.alerts import ScanFailed  # deferred: start-up time
 
     scan_id = scan.new_scan_id()
     console = console or Console(stderr=True)
@@ -127,8 +123,6 @@ def _nothing() -> Iterator[None]:
 
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
     """The scan summary: totals, failed crawls, and a table of suspects per brand."""
-    from services import scan  # deferred: start-up time
-
     result = scan.ScanSummary.from_dict(summary)
     lines = scan.summary_lines(result)
     for line in lines[:3]:
@@ -157,7 +151,7 @@ def scan_command(
         None, "--targets", help="Scan file (scan.yaml) listing shops and profiles. Default: <data_dir>/scan.yaml "
         "when no --start-url or --profile is given."),
     workers: int = typer.Option(1, "--workers", min=1, max=32, help="Matching workers at once (PostgreSQL)."),
-    batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1, max=10_000,
+    batch_size: int = typer.Option(scan.DEFAULT_BATCH_SIZE, "--batch-size", min=1, max=10_000,
                                    help="Listings matched and committed together."),
     dask: str | None = typer.Option(
         None, "--dask", help="Match through Dask: a scheduler address (tcp://host:8786) or 'local'. "
@@ -165,8 +159,6 @@ def scan_command(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Prefect's run log on the console."),
 ) -> None:
     """Run the nightly scan once: crawl, match new and changed listings, queue suspects, print a summary."""
-    from services import scan, scantargets  # deferred: start-up time (the matching engine)
-
     settings = context.settings()
     start_urls, profiles = list(start_url or []), list(profile or [])
     if targets is None and not start_urls and not profiles and not scan.default_targets_file(settings).is_file():
@@ -188,7 +180,3 @@ def scan_command(
     console.print("Next: lookalike review list   (the queue), lookalike export suspects --format csv -o FILE")
     if failed_crawls(summary):
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("scan")(scan_command)

@@ -45,7 +45,3 @@ def serve_command(
     typer.echo(f"Review app on http://{host}:{port}/ (database {settings.database_url.split('@')[-1]}); Ctrl+C stops it.")
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips, log_level="info", server_header=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve_command)

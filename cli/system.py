@@ -7,14 +7,12 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import context
-
-db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+from core.settings import describe_sources
+from storage.db import current_revisions
 
 
 def config() -> None:
     """Print the settings in force and where each value came from (env, file or default)."""
-    from core.settings import describe_sources  # deferred: start-up time
-
     settings = context.settings()
     table = Table(title="Lookalike settings", show_lines=False)
     table.add_column("setting")
@@ -25,16 +23,8 @@ def config() -> None:
     Console().print(table)
 
 
-@db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (every command does this on first use too)."""
-    from storage.db import current_revisions
-
     db = context.database()
     typer.echo(f"database {db.url.split('@')[-1]} at revision {', '.join(sorted(current_revisions(db.engine)))}")
     db.dispose()
-
-
-def register(app: typer.Typer) -> None:
-    app.command("config")(config)
-    app.add_typer(db_app, name="db")

@@ -10,20 +10,13 @@ import typer
 from cli import context
 from core.errors import LookalikeError
 from core.terminal import visible
-
-evidence_app = typer.Typer(help="Evidence kept for suspects and confirmed matches: capture, verify, prune.",
-                           no_args_is_help=True)
-takedown_app = typer.Typer(help="Takedown packs for the platforms' bulk-report forms.", no_args_is_help=True)
-stats_app = typer.Typer(help="Figures: takedowns reported, removed, time to removal.", no_args_is_help=True)
+from services import evidence, takedowns
 
 
-@evidence_app.command("capture")
 def evidence_capture(
     limit: Annotated[int | None, typer.Option(help="Capture at most this many matches.")] = None,
 ) -> None:
     """Capture every suspect or confirmed match that has no evidence yet (page as WARC, images, screenshot)."""
-    from services import evidence  # deferred: start-up time (warcio)
-
     settings = context.settings()
     with context.database(settings) as db:
         report = evidence.capture_pending(db, settings, limit=limit)
@@ -32,11 +25,8 @@ def evidence_capture(
         typer.echo(f"  {visible(line)}")
 
 
-@evidence_app.command("verify")
 def evidence_verify() -> None:
     """Re-hash every evidence file; exit 1 naming each file that changed or went missing."""
-    from services import evidence  # deferred: start-up time (warcio)
-
     settings = context.settings()
     with context.database(settings) as db, db.session() as session:
         checked, problems = evidence.verify(session, settings)
@@ -47,11 +37,8 @@ def evidence_verify() -> None:
         raise typer.Exit(1)
 
 
-@evidence_app.command("prune")
 def evidence_prune() -> None:
     """Delete evidence of matches dismissed longer than evidence_prune_days ago."""
-    from services import evidence  # deferred: start-up time (warcio)
-
     settings = context.settings()
     with context.database(settings) as db, db.session() as session:
         captures, files = evidence.prune(session, settings)
@@ -68,7 +55,6 @@ def _parse_force(values: list[str]) -> dict[int, str]:
     return forced
 
 
-@takedown_app.command("pack")
 def takedown_pack(
     brand: Annotated[str, typer.Option(help="The brand (name or id); a pack holds only its matches.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Zip file to write.")],
@@ -80,8 +66,6 @@ def takedown_pack(
     actor: Annotated[str, typer.Option(help="Who builds the pack (audit log).")] = "cli",
 ) -> None:
     """Write a takedown pack (notice table, statements, evidence, manifest) and mark its matches reported."""
-    from services import takedowns  # deferred: start-up time (warcio, matching)
-
     settings = context.settings()
     with context.database(settings) as db:
         result = takedowns.build_pack(db, settings, brand=brand, out=output, fmt=fmt, marketplace=marketplace,
@@ -93,24 +77,18 @@ def takedown_pack(
         typer.echo("  (pack one anyway with --force MATCH_ID:REASON)")
 
 
-@takedown_app.command("verify")
 def takedown_verify() -> None:
     """Recheck reported listings inside the verification window and record removed / edited / still up."""
-    from services import takedowns  # deferred: start-up time
-
     settings = context.settings()
     with context.database(settings) as db:
         changed = takedowns.verify_removals(db, settings)
     typer.echo(", ".join(f"{n} {k.replace('_', ' ')}" for k, n in changed.items()))
 
 
-@stats_app.command("takedowns")
 def stats_takedowns(
     by: Annotated[str, typer.Option(help="marketplace or brand")] = "marketplace",
 ) -> None:
     """Reported, removed, edited, still up after the window, median time to removal."""
-    from services import takedowns  # deferred: start-up time
-
     settings = context.settings()
     with context.database(settings) as db, db.session() as session:
         rows = takedowns.takedown_stats(session, by=by)
@@ -122,9 +100,3 @@ def stats_takedowns(
         median = "-" if row.median_hours_to_removal is None else f"{row.median_hours_to_removal:.1f}"
         typer.echo(f"{visible(row.group)[:30]:<30} {row.reported:>8} {row.removed:>7} {row.edited:>6} "
                    f"{row.still_up:>8} {median:>12}")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(evidence_app, name="evidence")
-    app.add_typer(takedown_app, name="takedown")
-    app.add_typer(stats_app, name="stats")

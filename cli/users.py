@@ -16,17 +16,13 @@ from rich.text import Text
 
 from cli import context
 from core.errors import LookalikeError
+from services import accounts
 from storage.vocabulary import USER_ROLES
-
-users_app = typer.Typer(help="Accounts of the review app: admin, analyst, owner (tied to brands).",
-                        no_args_is_help=True)
 
 StdinOption = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
 
 
 def read_password(from_stdin: bool) -> str:
-    from services import accounts  # deferred: start-up time
-
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
@@ -35,7 +31,6 @@ def read_password(from_stdin: bool) -> str:
     return accounts.check_password(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
-@users_app.command("add")
 def add_command(
     username: Annotated[str, typer.Argument(help="Login name (letters, digits, . _ @ -).")],
     role: Annotated[str, typer.Option(help=f"One of {', '.join(USER_ROLES)}.")] = "analyst",
@@ -43,8 +38,6 @@ def add_command(
     password_stdin: StdinOption = False,
 ) -> None:
     """Create an account."""
-    from services import accounts  # deferred: start-up time
-
     password = read_password(password_stdin)
     with context.database() as db, db.session() as session:
         user = accounts.add_user(session, username, password, role, brand or [])
@@ -52,11 +45,8 @@ def add_command(
     typer.echo(f"user {name} added ({role}{': ' + shown if shown else ''})")
 
 
-@users_app.command("list")
 def list_command() -> None:
     """List the accounts and the brands of each owner."""
-    from services import accounts  # deferred: start-up time
-
     with context.database() as db, db.session() as session:
         table = Table("user", "role", "brands", "created")
         for user in accounts.list_users(session):
@@ -66,29 +56,19 @@ def list_command() -> None:
     Console().print(table)
 
 
-@users_app.command("remove")
 def remove_command(username: Annotated[str, typer.Argument(help="Login name.")]) -> None:
     """Delete an account (its sessions end at once)."""
-    from services import accounts  # deferred: start-up time
-
     with context.database() as db, db.session() as session:
         accounts.remove_user(session, username)
     typer.echo(f"user {accounts.normalise_username(username)} removed")
 
 
-@users_app.command("set-password")
 def set_password_command(
     username: Annotated[str, typer.Argument(help="Login name.")],
     password_stdin: StdinOption = False,
 ) -> None:
     """Change a password (logs the user out everywhere)."""
-    from services import accounts  # deferred: start-up time
-
     password = read_password(password_stdin)
     with context.database() as db, db.session() as session:
         accounts.set_password(session, username, password)
     typer.echo(f"password of {accounts.normalise_username(username)} changed")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(users_app, name="users")

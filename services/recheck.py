@@ -30,8 +30,10 @@ from sqlalchemy.orm import Session
 
 from core.settings import Settings
 from core.times import as_utc
+from crawlers.run import CrawlRequest, run_crawl
 from crawlers.stats import CrawlStats
 from services.review import set_status
+from services.scan import CrawlFailed
 from storage.db import Database
 from storage.models import CrawlRun, Listing, Marketplace, Match
 
@@ -96,8 +98,6 @@ def recheck_crawl(settings: Settings, group: RecheckGroup, *, scan_id: str | Non
     """Run the recheck crawl of one marketplace in a child process; returns its crawl run id.
 
     Raises :class:`services.scan.CrawlFailed` when the crawl ran and failed (worth a retry)."""
-    from crawlers.run import CrawlRequest, run_crawl
-    from services.scan import CrawlFailed
 
     run_id = run_crawl(recheck_settings(settings), CrawlRequest(start_urls=group.urls, scope="recheck",
                                                                 marketplace=group.marketplace, scan_id=scan_id))

@@ -45,6 +45,7 @@ from core.settings import Settings
 from core.times import as_utc
 from matching.evidence import evidence_from_json
 from matching.model import CLASS_LABELS, may_report
+from services import recheck
 from services.evidence import EvidenceStore, capture_pending, files_of
 from services.export import matched_reference, neutralise_cell
 from services.review import find_brand, set_status
@@ -512,7 +513,6 @@ def takedown_stats(session: Session, *, by: str = "marketplace",
 def verify_removals(database: Database, settings: Settings, *, now: dt.datetime | None = None) -> dict[str, int]:
     """The daily verification: recheck every listing whose notice is inside the window, then record
     outcomes.  A marketplace whose recheck crawl fails proves nothing: its listings keep their outcome."""
-    from services import recheck  # the recheck crawl runs the crawler in a child process
 
     since = utcnow()
     with database.session() as session:

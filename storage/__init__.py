@@ -1,7 +1,8 @@
 """Storage: SQLAlchemy 2 models, the session factory and Alembic migrations.
 
-The names below load on first use (PEP 562), so that ``storage.lean`` (the read path of the fast CLI
-commands) can be imported without SQLAlchemy (deferred: start-up time, docs/performance.md).
+The names below load on first use (PEP 562), so that ``storage.vocabulary`` (the status and role words) loads
+without SQLAlchemy and ``storage.schema`` (the Core tables of the list commands) without the ORM (start-up
+time, docs/performance.md).
 """
 
 from __future__ import annotations

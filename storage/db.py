@@ -7,23 +7,23 @@ machines build their own.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
-
-# The migrations folder and the Alembic-free revision check live in storage.lean (no SQLAlchemy there).
-from storage.lean import MIGRATIONS_DIR as MIGRATIONS_DIR
-from storage.lean import declared_heads as declared_heads
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def normalise_url(url: str) -> str:
@@ -51,6 +51,29 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def declared_heads() -> frozenset[str]:
+    """The heads as the revision files declare them (``revision`` / ``down_revision`` literals), read with
+    ``ast`` instead of Alembic (start-up time); empty when a file's value is not a literal (then leave the
+    decision to Alembic)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
+                node.target if isinstance(node, ast.AnnAssign) else None
+            if not isinstance(target, ast.Name) or node.value is None:
+                continue
+            if target.id not in ("revision", "down_revision"):
+                continue
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:  # not a literal: leave the decision to Alembic
+                return frozenset()
+            values = {value} if isinstance(value, str) else set(value or ())
+            (revisions if target.id == "revision" else parents).update(values)
+    return frozenset(revisions - parents)
 
 
 def alembic_config(url: str) -> Config:
@@ -108,12 +131,18 @@ class Database:
 
     url: str
     engine: Engine = field(init=False)
-    sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
         self.url = normalise_url(self.url)
         self.engine = make_engine(self.url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @functools.cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory, made on first use."""
+        # deferred: start-up time (``review list`` and ``brands list`` read through Core and never load the ORM)
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def backend(self) -> str:
@@ -151,6 +180,13 @@ class Database:
         """A session in one transaction: committed on success, rolled back on any error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A Core connection in one transaction (committed on success): for the reads of
+        :mod:`services.queries`, which need no ORM."""
+        with self.engine.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,14 +1,15 @@
-"""CLI start-up: the heavy libraries load only in the commands that use them (issue 14.5).
+"""CLI start-up: each command loads only its own modules, and the list commands read through Core (issue 27).
 
-Each check runs the ``lookalike`` command in a fresh interpreter and reads ``sys.modules`` when it ends, so
-a heavy import added at the top of any ``cli/*.py`` module, or of a module the fast commands import,
-fails here.  No timing: the time itself is measured by ``python -m bench.cli`` (docs/performance.md).
+The probe runs the ``lookalike`` command in a fresh interpreter and reads ``sys.modules`` when it ends, so a
+heavy import added at the top of a module a fast command loads fails here.  No timing: the time itself is
+measured by ``python -m bench.cli`` (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,14 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Top-level packages no fast path may load: images, data frames, migrations, crawling, orchestration.
 HEAVY = ("cv2", "numpy", "PIL", "pandas", "pyarrow", "alembic", "scrapy", "twisted", "prefect", "dask",
          "distributed", "imagehash", "jinja2", "rapidfuzz")
-#: The matching engine; ``matching.model`` and ``matching.evidence`` are plain data classes the queue shows.
+#: The matching engine; ``matching.model`` and ``matching.evidence`` are plain data classes the queue uses.
 LIGHT_MATCHING = {"matching", "matching.model", "matching.evidence"}
-#: What the full database path loads (creating or migrating a database, or any other command); the fast
-#: ``review list`` / ``brands list`` on an up-to-date database load none of it (storage.lean, services.quicklist,
-#: core.configfile): no SQLAlchemy, no pydantic-settings, no ORM models, no services with ORM queries.
-#: (pydantic itself stays: typer 0.29 converts every command's parameters with pydantic TypeAdapters.)
-FULL_PATH = ("sqlalchemy", "pydantic_settings", "storage.models", "storage.db",
-             "core.settings", "services.review", "services.registry")
+#: What the list commands never load: the ORM and its models, pydantic-settings, the ORM services.
+ORM_PATH = ("sqlalchemy.orm", "pydantic_settings", "storage.models", "core.settings", "services.review",
+            "services.registry", "services.export")
+#: The modules of the command line itself that load before any command is chosen.
+CLI_BASE = {"cli", "cli.lazy"}
 
 PROBE = """
 import json, sys
@@ -59,76 +59,97 @@ def loaded_after(args: list[str], env_dir: Path) -> tuple[int, set[str], str]:
     return result["code"], set(result["modules"]), output + proc.stderr
 
 
-def heavy(modules: set[str], allowed: tuple[str, ...] = ()) -> list[str]:
+def heavy(modules: set[str]) -> list[str]:
     """The heavy modules among ``modules`` (top-level names, or ``matching.*`` engine modules)."""
-    found = {m.split(".")[0] for m in modules if m.split(".")[0] in HEAVY and m.split(".")[0] not in allowed}
+    found = {m.split(".")[0] for m in modules if m.split(".")[0] in HEAVY}
     found |= {m for m in modules if m.startswith("matching.") and m not in LIGHT_MATCHING}
     return sorted(found)
 
 
+def orm_path(modules: set[str]) -> list[str]:
+    """The modules of :data:`ORM_PATH` among ``modules`` (a package or any of its submodules)."""
+    return sorted({name for name in ORM_PATH for m in modules if m == name or m.startswith(name + ".")})
+
+
+def commands_loaded(modules: set[str]) -> list[str]:
+    """The command modules (``cli.*`` beyond the loader) among ``modules``."""
+    return sorted(m for m in modules if m.startswith("cli.") and m not in CLI_BASE)
+
+
 @pytest.mark.parametrize("args", [["--import-only"], ["--help"], ["review", "--help"], ["brands", "--help"],
-                                  ["review", "list", "--help"], ["scan", "--help"], ["export", "--help"]])
-def test_help_loads_no_heavy_module_and_no_database(tmp_path: Path, args: list[str]) -> None:
+                                  ["users", "--help"]])
+def test_help_imports_no_command_module(tmp_path: Path, args: list[str]) -> None:
+    """``--help`` of the CLI and of a group lists names and short help from the map in ``cli/__init__.py``."""
     code, modules, output = loaded_after(args, tmp_path)
     assert code == 0, output
+    assert commands_loaded(modules) == []
     assert heavy(modules) == []
     assert not [m for m in modules if m.split(".")[0] in ("sqlalchemy", "services", "storage", "flows", "crawlers")]
     if args != ["--import-only"]:
-        assert "Usage" in output
+        assert "Usage: lookalike" in output
+    if args == ["--help"]:
+        assert "review " in output and "Review suspects: list, show, confirm, dismiss, report, removed." in output
 
 
-def full_path(modules: set[str]) -> list[str]:
-    """The modules of :data:`FULL_PATH` among ``modules`` (a package or any of its submodules)."""
-    return sorted({name for name in FULL_PATH for m in modules if m == name or m.startswith(name + ".")})
-
-
-@pytest.mark.parametrize("args", [["review", "list"], ["brands", "list"], ["review", "list", "--status", "new"]])
-def test_fast_commands_load_only_the_database(tmp_path: Path, args: list[str]) -> None:
-    code, modules, output = loaded_after(args, tmp_path)  # a new database: created and migrated by Alembic
+def test_a_command_loads_its_own_module_only(tmp_path: Path) -> None:
+    """``review list --help`` loads ``cli.lists`` (and what it imports), not the other command modules."""
+    code, modules, output = loaded_after(["review", "list", "--help"], tmp_path)
     assert code == 0, output
-    assert "alembic" in modules and "sqlalchemy" in modules  # the full path: the probe sees it
+    assert commands_loaded(modules) == ["cli.context", "cli.lists", "cli.text"]
+    assert heavy(modules) == [] and orm_path(modules) == []
+    assert "--created-since" in output
+
+
+#: Each list command on an empty database and what it prints, exactly.
+EMPTY = {("review", "list"): "0 match(es)", ("brands", "list"): "No brands registered yet: run `lookalike brands "
+         "import FILE`.", ("review", "list", "--status", "new"): "0 match(es)",
+         ("review", "list", "--created-since", "2026-01-01"): "0 match(es)"}
+
+
+@pytest.mark.parametrize("args", list(EMPTY))
+def test_list_commands_read_through_core(tmp_path: Path, args: tuple[str, ...]) -> None:
+    code, modules, output = loaded_after(list(args), tmp_path)  # a new database: created and migrated by Alembic
+    assert code == 0, output
+    assert "alembic" in modules and "sqlalchemy" in modules  # the probe sees the migration
     first = output
-    code, modules, output = loaded_after(args, tmp_path)  # now up to date: the lean read path, DB-API only
+    code, modules, output = loaded_after(list(args), tmp_path)  # now up to date: no Alembic
     assert code == 0, output
-    assert "sqlite3" in modules and "storage.lean" in modules  # the command did open the database
+    assert "services.queries" in modules and "sqlite3" in modules  # the command did read the database
     assert heavy(modules) == []
-    assert full_path(modules) == []
+    assert orm_path(modules) == []
     assert output == first
-    assert "0 match(es)" in output or "No brands registered" in output
-
-
-def test_a_date_filter_still_takes_the_full_path(tmp_path: Path) -> None:
-    """``--created-since`` parses dates with pandas and filters through the ORM: the probe sees both."""
-    args = ["review", "list", "--created-since", "2026-01-01"]
-    loaded_after(args, tmp_path)
-    code, modules, output = loaded_after(args, tmp_path)
-    assert code == 0, output
-    assert "sqlalchemy" in modules and "storage.models" in modules
+    assert output.strip().splitlines()[0].strip() == EMPTY[args]
 
 
 def test_a_heavy_command_does_load_its_libraries(tmp_path: Path) -> None:
-    """The probe sees deferred imports: ``export`` loads pandas when it runs (so the checks above can fail)."""
+    """The probe sees what a command loads: ``export`` loads pandas when it runs (so the checks above can fail)."""
     code, modules, output = loaded_after(["export", "suspects", "-o", str(tmp_path / "s.csv")], tmp_path)
     assert code == 0, output
     assert "pandas" in {m.split(".")[0] for m in modules}
+    assert "cli.export" in modules and "cli.scan" not in modules
 
 
-def test_help_defaults_equal_the_services_constants() -> None:
-    """The CLI writes a few constants out for ``--help``; they must stay those of the services."""
-    from cli import brands, match, review, scan, users
-    from services import scan as scan_service
-    from services.registry import images as registry_images
-    from storage import models
+def _walk(group: object, commands: dict, ctx: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    seen = []
+    for name, (target, short_help) in commands.items():
+        command = group.get_command(ctx, name)  # type: ignore[attr-defined]
+        assert command is not None, path + (name,)
+        assert command.get_short_help_str(limit=10**6) == short_help, path + (name,)
+        seen.append(path + (name,))
+        if not isinstance(target, str):
+            seen += _walk(command, target, ctx, path + (name,))
+    return seen
 
-    assert brands.IMAGE_FETCH_SECONDS == registry_images.IMAGE_FETCH_SECONDS
-    assert brands.IMPORT_FETCH_BUDGET == registry_images.IMPORT_FETCH_BUDGET
-    assert match.DEFAULT_BATCH_SIZE == scan.DEFAULT_BATCH_SIZE == scan_service.DEFAULT_BATCH_SIZE
-    assert review.MATCH_STATUSES == models.MATCH_STATUSES
-    from storage import lean
 
-    assert lean.MATCH_STATUSES == models.MATCH_STATUSES
-    assert models.Money.scale == lean.MONEY_SCALE
-    assert users.USER_ROLES == models.USER_ROLES
+def test_every_command_in_the_map_loads_with_its_own_short_help() -> None:
+    """Each entry of ``cli.COMMANDS`` imports, and the short help ``--help`` shows is the command's own."""
+    import typer
+
+    from cli import COMMANDS, app
+
+    group = typer.main.get_command(app)
+    seen = _walk(group, COMMANDS, typer.Context(group))
+    assert ("review", "list") in seen and ("stats", "takedowns") in seen and len(seen) == 43
 
 
 def test_the_fast_revision_check_agrees_with_alembic(tmp_path: Path) -> None:
@@ -142,7 +163,28 @@ def test_the_fast_revision_check_agrees_with_alembic(tmp_path: Path) -> None:
         assert stored_revisions(db.engine) == frozenset()
 
 
-# ------------------------------------------------------------------ the lean read path agrees with the ORM
+def test_the_core_tables_agree_with_the_models() -> None:
+    """Every column of ``storage.schema`` is a column of ``storage.models`` with the same type."""
+    from sqlalchemy import Numeric, String
+
+    from storage import models, schema
+
+    tables = models.Base.metadata.tables
+    for table in schema.metadata.sorted_tables:
+        assert table.name in tables, table.name
+        for column in table.columns:
+            assert column.name in tables[table.name].c, (table.name, column.name)
+            model_type = tables[table.name].c[column.name].type
+            assert type(column.type) is type(model_type), (table.name, column.name, column.type, model_type)
+            if isinstance(model_type, String):
+                assert column.type.length == model_type.length, (table.name, column.name)
+            if isinstance(model_type, Numeric):
+                assert (column.type.precision, column.type.scale) == (model_type.precision, model_type.scale)
+            if hasattr(model_type, "timezone"):
+                assert column.type.timezone == model_type.timezone, (table.name, column.name)
+
+
+# ------------------------------------------------------------------ the list queries, and the ORM's queue
 
 
 def _fill(db_url: str) -> None:
@@ -205,114 +247,97 @@ def _fill(db_url: str) -> None:
                         status="confirmed" if n == 1 else "new", listing_content_hash=f"{n}"))
 
 
+#: The queue order of the rows :func:`_fill` writes, by seller: counterfeits (equal scores: the older first),
+#: the lookalike, the accessory, the resale, then a class the queue does not know.
+QUEUE_ORDER = ["seller 0", "seller 5", "seller 2", "seller 3", "seller 1", "seller 4"]
 FILTERS = [{}, {"status": "new"}, {"status": "confirmed"}, {"brand": "fullips"}, {"brand": " Zentro "},
            {"min_score": 0.91}, {"limit": 2}, {"brand": "glowwe", "min_score": 0.2, "status": "new", "limit": 5}]
 
 
-def test_fast_rows_equal_the_orm_rows(db_url: str) -> None:
-    """``services.quicklist`` on a DB-API connection gives the rows, order and errors of the ORM services."""
+def test_queue_rows_are_the_queue_of_the_orm(db_url: str) -> None:
+    """``services.queries.queue_rows`` (Core) and ``services.review.list_matches`` (ORM, for exports) give the
+    same matches in the same order, with the same errors; the order is the one :data:`QUEUE_ORDER` spells out."""
+    from sqlalchemy import select
+
     from core.errors import LookalikeError
-    from services import quicklist, review
-    from services.registry.queries import list_brands
+    from services import queries, review
     from storage.db import Database
-    from storage.lean import open_reader
 
     _fill(db_url)
-    with Database.opened(db_url) as db, db.session() as session, open_reader(db_url) as reader:
-        assert reader is not None
-        brand_ids = sorted(b["id"] for b in [{"id": i} for (i,) in reader.select(["brands.id"], "FROM brands")])
+    with Database.opened(db_url) as db, db.session() as session, db.connection() as connection:
+        rows = queries.queue_rows(connection)
+        assert [row.seller for row in rows] == QUEUE_ORDER
+        first = rows[0]
+        assert (first.klass, first.score, first.status, first.brand, first.title, first.marketplace) == (
+            "counterfeit", 0.91, "new", "Fullips", "Item 0 [b]x[/b]", "Shop \u00e9l\u00e9gant")
+        assert (str(first.price), first.currency, first.changed) == ("24.00", "USD", False)
+        assert rows[2].price is None and rows[2].title is None
+        brand_ids = sorted(connection.execute(select(queries.brands.c.id)).scalars())
         for filters in [*FILTERS, {"brand": brand_ids[0]}, {"brand": str(brand_ids[-1])}]:
-            orm = [quicklist.QueueRow.from_match(m) for m in review.list_matches(session, **filters)]
-            assert quicklist.queue_rows(reader, **filters) == orm, filters
-        assert len(quicklist.queue_rows(reader)) == 6
-        assert quicklist.brand_rows(reader) == list_brands(session)
-        for bad in ({"status": "open"}, {"brand": "nobody"}, {"brand": 9999}):
-            with pytest.raises(LookalikeError) as fast:
-                quicklist.queue_rows(reader, **bad)
-            with pytest.raises(LookalikeError) as full:
+            core = [(row.match_id, row.score, row.klass, row.status) for row in queries.queue_rows(connection, **filters)]
+            orm = [(m.id, m.score, m.klass, m.status) for m in review.list_matches(session, **filters)]
+            assert core == orm, filters
+        assert [row.seller for row in queries.queue_rows(connection, status="new", min_score=0.9)] == [
+            "seller 0", "seller 5", "seller 2", "seller 4"]
+        fullips = queries.find_brand_id(connection, "FULLIPS")
+        assert [row.seller for row in queries.queue_rows(connection, brand_ids={fullips})] == [
+            "seller 0", "seller 1", "seller 4"]
+        assert queries.queue_rows(connection, brand_ids=set()) == []
+        for bad, message in (({"status": "open"}, "unknown status 'open': choose one of new, confirmed, dismissed, "
+                              "reported, removed"), ({"brand": "nobody"}, "no brand named 'nobody'"),
+                             ({"brand": 9999}, "no brand named 9999")):
+            with pytest.raises(LookalikeError) as core_error:
+                queries.queue_rows(connection, **bad)
+            with pytest.raises(LookalikeError) as orm_error:
                 review.list_matches(session, **bad)
-            assert str(fast.value) == str(full.value)
+            assert str(core_error.value) == str(orm_error.value) == message
 
 
-def test_fast_and_full_cli_output_are_identical(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same table from the lean path and from the ORM path (``quick_reader`` forced to None)."""
+def test_brand_rows(db_url: str) -> None:
+    """The registry's summary rows, by name, with aliases and sellers in the order they were added."""
+    from services.queries import brand_rows, find_brand_id
+    from storage.db import Database
+
+    _fill(db_url)
+    with Database.opened(db_url) as db, db.connection() as connection:
+        rows = brand_rows(connection)
+        assert [row["brand"] for row in rows] == ["Fullips", "Zentro", "glowwe"] or \
+            [row["brand"] for row in rows] == ["Fullips", "glowwe", "Zentro"]  # the backend's collation decides
+        by_name = {row["brand"]: row for row in rows}
+        assert by_name["Fullips"] == {
+            "brand": "Fullips", "owner": "Et Al Beauty", "digest_to": ["a@etal.test", "b@etal.test"],
+            "digest": "weekly, min 0.6, counterfeit+lookalike", "category": "beauty", "aliases": ["Ful1ips", "Abc Lips"],
+            "products": 2, "images": 2, "authorized_sellers": ["Zeta Store", "Alpha Store"]}
+        assert by_name["Zentro"] == {
+            "brand": "Zentro", "owner": "Quiet Co", "digest_to": [], "digest": "off", "category": "tools",
+            "aliases": ["Zen"], "products": 1, "images": 1, "authorized_sellers": []}
+        assert by_name["glowwe"]["products"] == 0 and by_name["glowwe"]["digest"] == "weekly, min 0.6, counterfeit+lookalike"
+        zentro = find_brand_id(connection, "zentro")
+        assert [row["brand"] for row in brand_rows(connection, brand_ids={zentro})] == ["Zentro"]
+
+
+def test_cli_lists_print_the_rows(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``review list`` prints the queue in order and ``brands list`` the registry, hostile text escaped."""
     from typer.testing import CliRunner
 
-    from cli import app, context
+    from cli import app
 
     _fill(db_url)
     monkeypatch.setenv("LOOKALIKE_DB_URL", db_url)
     monkeypatch.setenv("LOOKALIKE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LOOKALIKE_CONFIG", str(tmp_path / "absent.toml"))
     runner = CliRunner()
-    commands = [["brands", "list"], ["review", "list"], ["review", "list", "--brand", "Fullips", "--limit", "2"],
-                ["review", "list", "--status", "new", "--min-score", "0.9"]]
-    opened: list[object] = []
-    real = context.quick_reader
-
-    def spy() -> object:
-        opened.append(reader := real())
-        return reader
-
-    monkeypatch.setattr(context, "quick_reader", spy)
-    fast = [runner.invoke(app, args, env={"COLUMNS": "250"}) for args in commands]
-    assert len(opened) == len(commands) and all(r is not None for r in opened)  # the lean path was taken
-    monkeypatch.setattr(context, "quick_reader", lambda: None)
-    full = [runner.invoke(app, args, env={"COLUMNS": "250"}) for args in commands]
-    for args, a, b in zip(commands, fast, full, strict=True):
-        assert a.exit_code == b.exit_code == 0, (args, a.output, b.output)
-        assert a.output == b.output, args
-    assert "Zeta Store, Alpha Store" in fast[0].output or "Zeta Store" in fast[0].output
-
-
-def test_lean_columns_agree_with_the_models() -> None:
-    """Every ``storage.lean.COLUMNS`` entry is a column of ``storage.models`` of the kind it says."""
-    from sqlalchemy import JSON, Boolean, Float, Integer, Numeric, String
-
-    from storage import lean, models
-
-    kinds = {"int": Integer, "str": String, "float": Float, "bool": Boolean, "json": JSON}
-    tables = models.Base.metadata.tables
-    for name, kind in lean.COLUMNS.items():
-        table, column = name.split(".")
-        assert table in tables and column in tables[table].c, name
-        type_ = tables[table].c[column].type
-        if kind == "money":
-            assert isinstance(type_, Numeric) and not isinstance(type_, Float), name
-            assert type_.asdecimal is not False and type_.scale == lean.MONEY_SCALE, name
-        else:
-            assert isinstance(type_, kinds[kind]), (name, type_)
-            if kind == "float":
-                assert not isinstance(type_, Numeric) or isinstance(type_, Float), name
-    assert lean.MATCH_STATUSES == models.MATCH_STATUSES
-
-
-def test_the_lean_reader_declines_what_it_does_not_handle(tmp_path: Path) -> None:
-    """A missing file, an unmigrated or out-of-date database, URL forms SQLAlchemy handles its own way: None."""
-    import sqlite3
-
-    from storage.db import Database
-    from storage.lean import connect_arguments, open_reader
-
-    assert open_reader(f"sqlite:///{tmp_path / 'missing.db'}") is None
-    sqlite3.connect(tmp_path / "blank.db").close()
-    assert open_reader(f"sqlite:///{tmp_path / 'blank.db'}") is None
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    Database.opened(url).__enter__().dispose()
-    with open_reader(url) as reader:
-        assert reader is not None
-    connection = sqlite3.connect(tmp_path / "db.sqlite")
-    connection.execute("DELETE FROM alembic_version WHERE version_num IN "
-                       "(SELECT version_num FROM alembic_version LIMIT 1)")  # one head behind
-    connection.commit()
-    connection.close()
-    assert open_reader(url) is None
-    for other in ("sqlite://", "sqlite:///:memory:", "sqlite:///x.db?mode=ro", "mysql://u@h/d",
-                  "postgresql+asyncpg://u@h/d", "postgresql://u@h/d?host=a&host=b"):
-        assert connect_arguments(other) is None, other
-    assert connect_arguments("postgresql+psycopg://us%40r:p%3Aw@127.0.0.1:5433/db?sslmode=disable") == (
-        "postgresql", {"host": "127.0.0.1", "dbname": "db", "user": "us@r", "password": "p:w", "port": 5433,
-                       "sslmode": "disable"})
+    brands = runner.invoke(app, ["brands", "list"], env={"COLUMNS": "250"})
+    assert brands.exit_code == 0, brands.output
+    assert "beauty; Ful1ips, Abc Lips; Zeta Store, Alpha Store" in brands.output
+    assert "a@etal.test, b@etal.test (weekly, min 0.6, counterfeit+lookalike)" in brands.output
+    queue = runner.invoke(app, ["review", "list"], env={"COLUMNS": "250"})
+    assert queue.exit_code == 0, queue.output
+    lines = [line for line in queue.output.splitlines() if re.search(r"seller \d", line)]
+    assert [re.search(r"seller (\d)", line)[1] for line in lines] == [s[-1] for s in QUEUE_ORDER]
+    assert "24.00 USD" in lines[0] and "Item 0 [b]x[/b]" in lines[0]
+    limited = runner.invoke(app, ["review", "list", "--brand", "Fullips", "--limit", "2"], env={"COLUMNS": "250"})
+    assert limited.exit_code == 0 and "2 match(es)" in limited.output
 
 
 # ------------------------------------------------------------ the light settings read agrees with Settings

@@ -11,9 +11,9 @@ import yaml
 from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
+from services.queries import brand_rows
 from services.registry.changes import Change, ChangeKind
 from services.registry.load import load_registry
-from services.registry.queries import list_brands
 from services.registry.specification import RegistryInvalid, check_brand, check_registry, json_schema
 from services.registry.sync import import_registry
 from storage.imagestore import ImageStore
@@ -93,7 +93,7 @@ def test_import_twice_changes_nothing_the_second_time(database, registry_file: P
     assert second.changes == []
     assert before == {"Brand": 2, "Mark": 3, "Product": 3, "ReferenceImage": 3}
     with database.session() as s:
-        rows = {r["brand"]: r for r in list_brands(s)}
+        rows = {r["brand"]: r for r in brand_rows(s)}
         product = s.scalar(select(Product).where(Product.sku == "FLP-002"))
         assert product.currency == "EUR" and str(product.msrp) == "19.50"
         image = s.scalar(select(ReferenceImage).where(ReferenceImage.product_id == product.id)).image

@@ -39,5 +39,5 @@ One module per job (this package imports none of them, so loading one part never
 - :mod:`.sync`: applying a validated registry to the database (:func:`~.sync.import_registry`): rows,
   reference-image signatures and the re-match queue, reported as typed :class:`~.changes.Change` records.
 - :mod:`.changes`: those records and their wording; :mod:`services.rematch` filters them on ``kind``.
-- :mod:`.queries`: the registered brands as ``lookalike brands list`` shows them.
+- (the registered brands as ``lookalike brands list`` shows them: :func:`services.queries.brand_rows`).
 """
