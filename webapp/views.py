@@ -19,6 +19,7 @@ from services import accounts
 from services.export import SUSPECT_COLUMNS, csv_frame, to_frame
 from storage.imagestore import ImageStore
 from storage.models import utcnow
+from webapp import accounts as account_pages
 from webapp import dashboard, decisions, evidence, images, queries, security
 from webapp.app import Ctx, Forbidden, NotFound, page, query_string, safe_link
 
@@ -291,4 +292,5 @@ def routes() -> list[Route]:
         Route("/brands", brands),
         Route("/images/{sha:str}/{size:str}", image),
         *dashboard.routes(),
+        *account_pages.routes(),
     ]
