@@ -1,14 +1,14 @@
 """owners serve themselves: invitation and reset links, the company an owner account acts for, the registry audit
 
 Revision ID: 0010_owners
-Revises: 0001
+Revises: 0004_accounts
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0010_owners'
-down_revision = '0001'
+down_revision = '0004_accounts'
 branch_labels = None
 depends_on = None
 
