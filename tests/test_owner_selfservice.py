@@ -8,13 +8,12 @@ import datetime as dt
 import io
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 import yaml
 from PIL import Image
 from sqlalchemy import select
-from webapp_support import PASSWORD, AppClient, World, add_users, build_world, make_settings, photo
+from webapp_support import AppClient, World, add_users, build_world, make_settings, photo
 
 from services import invitations
 from services.registry.edit import save_brand
