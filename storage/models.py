@@ -326,6 +326,7 @@ class Match(Base):
         UniqueConstraint("listing_id", "brand_id"),
         # The review queue: open work by status, best score first (counts and the first page).
         Index("ix_matches_status_score", "status", "score"),
+        Index("ix_matches_created_at", "created_at"),  # the dashboard's periods
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
@@ -359,7 +360,7 @@ class MatchEvent(Base):
     __tablename__ = "match_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     #: Who made the change: an analyst's name, or ``lookalike`` for the scan.
     actor: Mapped[str] = mapped_column(String(200))
     from_status: Mapped[str | None] = mapped_column(String(20))

@@ -1,4 +1,5 @@
-"""owners serve themselves: invitation and reset links, the company an owner account acts for, the registry audit
+"""owners serve themselves: invitation and reset links, the company an owner account acts for, the registry audit,
+indexes for the dashboard's periods
 
 Revision ID: 0010_owners
 Revises: 0004_accounts
@@ -44,9 +45,14 @@ def upgrade() -> None:
         sa.Column('after', sa.JSON(), nullable=True),
     )
     op.create_index('ix_registry_audit_brand_id', 'registry_audit', ['brand_id'])
+    # The dashboard counts a period's suspects and decisions: both by time.
+    op.create_index('ix_matches_created_at', 'matches', ['created_at'])
+    op.create_index('ix_match_events_at', 'match_events', ['at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_match_events_at', table_name='match_events')
+    op.drop_index('ix_matches_created_at', table_name='matches')
     op.drop_index('ix_registry_audit_brand_id', table_name='registry_audit')
     op.drop_table('registry_audit')
     with op.batch_alter_table('users') as batch:
