@@ -44,6 +44,8 @@ COMMANDS: LazyMap = {
     "brands": ({
         "import": ("cli.brands:import_",
                    "Validate a registry file whole, then import it in one transaction and report what changed."),
+        "export": ("cli.brands:export", "Write one brand as a registry file with its photos beside it; `brands "
+                   "import` of it changes nothing."),
         "list": ("cli.lists:brands_list", "Show the registered brands."),
         "schema": ("cli.brands:schema", "Print the registry format as JSON Schema."),
     }, "The brand registry: what is protected."),
@@ -78,6 +80,10 @@ COMMANDS: LazyMap = {
         "list": ("cli.users:list_command", "List the accounts and the brands of each owner."),
         "remove": ("cli.users:remove_command", "Delete an account (its sessions end at once)."),
         "set-password": ("cli.users:set_password_command", "Change a password (logs the user out everywhere)."),
+        "invite": ("cli.users:invite_command", "Invite someone by e-mail: a single-use link (7 days) to choose a "
+                   "password; owners then register brands."),
+        "reset": ("cli.users:reset_command",
+                  "Send a password-reset link (single use, 2 hours) to the account's e-mail address."),
     }, "Accounts of the review app: admin, analyst, owner (tied to brands)."),
     "evidence": ({
         "capture": ("cli.takedown:evidence_capture", "Capture every suspect or confirmed match that has no evidence "

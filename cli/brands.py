@@ -1,4 +1,4 @@
-"""``lookalike brands import|list|schema``: the brand registry."""
+"""``lookalike brands import|export|schema``: the brand registry (``brands list`` is in ``cli/lists.py``)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 
 from cli import context
+from core.errors import LookalikeError
 from core.terminal import safe_text
+from services.registry.edit import export_brand
 from services.registry.images import IMAGE_FETCH_SECONDS, IMPORT_FETCH_BUDGET, policy_fetcher
 from services.registry.load import load_registry
 from services.registry.specification import json_schema
 from services.registry.sync import import_registry
 from storage.imagestore import ImageStore
+from storage.models import Brand
 
 
 def import_(
@@ -44,6 +48,20 @@ def import_(
         console.print(safe_text(f"{report.brands} brand(s) in {file}: {len(report.changes)} change(s) {verb}."))
     else:
         console.print(safe_text(f"{report.brands} brand(s) in {file}: no changes."))
+
+
+def export(
+    brand: str = typer.Argument(..., help="The brand's name."),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for <brand>.yaml and its photos."),
+) -> None:
+    """Write one brand as a registry file with its photos beside it; `brands import` of it changes nothing."""
+    settings = context.settings()
+    with context.database(settings) as db, db.session() as session:
+        brand_id = session.scalar(select(Brand.id).where(Brand.name == brand))
+        if brand_id is None:
+            raise LookalikeError(f"no brand named {brand[:100]!r}")
+        path = export_brand(session, ImageStore.from_settings(settings), brand_id, out)
+    Console(highlight=False, soft_wrap=True, emoji=False).print(safe_text(f"{brand} written to {path}"))
 
 
 def schema() -> None:
