@@ -39,7 +39,8 @@ from services.accounts import (
 from services.mailer import smtp_send, write_eml
 from services.registry.specification import check_emails
 from services.review import as_utc, find_brand
-from storage.models import USER_ROLES, Invitation, Owner, User, utcnow
+from storage.models import Invitation, Owner, User, utcnow
+from storage.vocabulary import USER_ROLES
 
 INVITE_TTL = dt.timedelta(days=7)
 RESET_TTL = dt.timedelta(hours=2)

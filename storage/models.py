@@ -391,8 +391,6 @@ class UserBrand(Base):
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-#: What an emailed single-use link is for: a new account, or a new password for an existing one.
-INVITATION_PURPOSES = ("invite", "reset")
 
 
 class Invitation(Base):
@@ -403,7 +401,7 @@ class Invitation(Base):
     __tablename__ = "invitations"
     id: Mapped[int] = mapped_column(primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    #: One of ``INVITATION_PURPOSES``.
+    #: One of ``storage.vocabulary.INVITATION_PURPOSES``.
     purpose: Mapped[str] = mapped_column(String(10))
     #: The account's login name (an invitation creates it; a reset changes its password).
     username: Mapped[str] = mapped_column(String(100), index=True)

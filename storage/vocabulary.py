@@ -26,5 +26,7 @@ DIGEST_STATUSES: tuple[str, ...] = ("reserved", "sending", "sent", "written", "f
 #: Roles of a review-app account: ``admin`` (everything, manages accounts), ``analyst`` (every brand),
 #: ``owner`` (only the brands in ``user_brands``).
 USER_ROLES: tuple[str, ...] = ("admin", "analyst", "owner")
+#: What an e-mailed single-use link is for: a new account, or a new password for an existing one.
+INVITATION_PURPOSES: tuple[str, ...] = ("invite", "reset")
 #: Roles that see every brand and decide on matches (an ``owner`` only looks at its own brands).
 STAFF_ROLES: frozenset[str] = frozenset({"admin", "analyst"})
