@@ -167,12 +167,12 @@ class ImageMatchConfig:
 
     instance_copy_coverage: float = 0.3
     """Share of the reference's SIFT features in the part the listing shows that must be inliers for "the same
-    photo, edited" (together with a similarity transform explaining ``instance_copy_similarity`` of the
+    photo, edited" (together with an affine transform explaining ``instance_copy_similarity`` of the
     inliers). A new photo of the pack keeps far fewer: it is "shows the brand's packaging"."""
 
     instance_copy_similarity: float = 0.9
-    """Share of the homography inliers that a similarity transform (rotation, scale, shift, mirror) must also
-    explain for an edited copy: a new photo sees the pack in perspective, an edit keeps the photo's plane."""
+    """Share of the homography inliers that an affine transform (rotation, scale, aspect, shift, mirror) must
+    also explain for an edited copy: a new photo sees the pack in perspective, an edit keeps the photo's plane."""
 
     instance_checks: int = 12
     """Most references verified by the instance stage per listing photo: those whose SIFT features are the

@@ -635,8 +635,9 @@ def instance_match(listing: ImageSignature, reference: ImageSignature, *,
     matched (Lowe's ratio test) with the listing's, plain and mirrored, and a RANSAC homography verifies them;
     the reference's outline must land as a plausible quadrilateral (:func:`_plausible`).
 
-    The result is ``edited_copy`` ("the same photo, edited") when geometry and content agree: a similarity
-    transform explains ``instance_copy_similarity`` of the inliers, and the inliers are at least
+    The result is ``edited_copy`` ("the same photo, edited") when geometry and content agree: an affine
+    transform (the photo's plane kept; scale, aspect, rotation, mirror) explains ``instance_copy_similarity`` of
+    the inliers, and the inliers are at least
     ``instance_copy_coverage`` of the reference's features in the part the listing shows. Otherwise
     ``same_packaging`` ("shows the brand's packaging"): a new photo of the pack. None without a verified
     homography. Words read in both photos that share none (another name on the label) make it
@@ -674,8 +675,8 @@ def instance_match(listing: ImageSignature, reference: ImageSignature, *,
     coverage = inliers / max(1, min(int(shown.sum()), inside_quad or int(shown.sum())))
     part_pts = rf.xy[shown].astype(np.float64)
     part = _bbox(part_pts) if len(part_pts) else content
-    similarity, sim_mask = cv2.estimateAffinePartial2D(src[keep], dst[keep], method=cv2.RANSAC,
-                                                       ransacReprojThreshold=config.instance_reprojection)
+    similarity, sim_mask = cv2.estimateAffine2D(src[keep], dst[keep], method=cv2.RANSAC,
+                                                ransacReprojThreshold=config.instance_reprojection)
     planar = similarity is not None and sim_mask is not None and (
         int(sim_mask.sum()) >= config.instance_copy_similarity * inliers)
     lw_words, rw_words = listing.text or (), reference.text or ()
