@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         default=False, description="Use Scrapy's HTTP cache under <data_dir>/httpcache (for development)."
     )
     query_budget: int = Field(
-        default=150, ge=1, le=500,
+        default=200, ge=1, le=500,
         description="Search queries sent to one marketplace source per scan (planned from the registry, "
         "best first; see docs/sources.md).",
     )

@@ -52,10 +52,13 @@ class PlanConfig:
     max_spellings: int = 12
     #: Seller words searched with every product noun (chosen from confirmed titles).
     seller_words: int = 4
+    #: Seller words chosen from every brand's confirmed titles together (counterfeiters share a vocabulary),
+    #: also searched with every product noun.
+    shared_seller_words: int = 4
     #: Fewest confirmed titles a seller word must occur in.
     min_word_titles: int = 2
     #: A seller word must be this many times more frequent in confirmed titles than in stored listings.
-    min_word_lift: float = 3.0
+    min_word_lift: float = 1.5
     #: Similarity (0-100, RapidFuzz ratio of normalised keys) at which a word counts as a mark's spelling.
     spelling_similarity: float = 75.0
     #: Runs without a suspect after which a query sinks below the others.
@@ -159,7 +162,7 @@ def _looks_like_a_mark(word: str, keys: set[str], similarity: float) -> bool:
 
 
 def seller_words(confirmed: Sequence[str], background: Sequence[str], *, exclude: Iterable[str] = (),
-                 marks: Iterable[str] = (), config: PlanConfig = PlanConfig()) -> list[str]:
+                 marks: Iterable[str] = (), count: int = 4, config: PlanConfig = PlanConfig()) -> list[str]:
     """Words confirmed counterfeits' titles use much more than ``background`` titles (the other stored
     listings), chosen greedily: each next word covers the most confirmed titles the chosen ones miss,
     weighted by its lift.  Words of ``exclude`` (product nouns), numbers, words of two letters and words
@@ -173,16 +176,16 @@ def seller_words(confirmed: Sequence[str], background: Sequence[str], *, exclude
     n_bg = max(len(background), 1)
     candidates: dict[str, float] = {}
     counts = Counter(w for t in titles for w in t)
-    for word, count in counts.items():
-        if (word in skip or len(word) < 3 or any(ch.isdigit() for ch in word) or count < config.min_word_titles
+    for word, seen in counts.items():
+        if (word in skip or len(word) < 3 or any(ch.isdigit() for ch in word) or seen < config.min_word_titles
                 or not any(ch.isalpha() for ch in word)):
             continue
-        lift = (count / len(titles)) / ((bg[word] + 1) / n_bg)
+        lift = (seen / len(titles)) / ((bg[word] + 1) / n_bg)
         if lift >= config.min_word_lift and not _looks_like_a_mark(word, keys, config.spelling_similarity):
             candidates[word] = math.log(lift)
     chosen: list[str] = []
     uncovered = list(range(len(titles)))
-    while candidates and len(chosen) < config.seller_words:
+    while candidates and len(chosen) < count:
         gains = {w: sum(1 for i in uncovered if w in titles[i]) * lift for w, lift in candidates.items()}
         best = max(gains, key=lambda w: (gains[w], -len(w), w))
         if gains[best] <= 0:
@@ -210,6 +213,11 @@ def candidate_queries(brands: Sequence[BrandTerms], *, background: Sequence[str]
 
     for text in extra:
         add(text, "extra", "")
+    all_marks = [m for brand in brands for m in (brand.name, *brand.marks)]
+    all_nouns = [n for brand in brands for n in (product_noun(p, [brand.name, *brand.marks])
+                                                     for p in brand.products) if n]
+    shared = seller_words([t for brand in brands for t in brand.confirmed_titles], background, exclude=all_nouns,
+                          marks=all_marks, count=config.shared_seller_words, config=config)
     for brand in brands:
         marks = [brand.name, *brand.marks]
         for mark in marks:
@@ -221,8 +229,9 @@ def candidate_queries(brands: Sequence[BrandTerms], *, background: Sequence[str]
             add(product, "product", brand.name)
         for noun in nouns:
             add(noun, "noun", brand.name)
-        words = seller_words(brand.confirmed_titles, background, exclude=nouns, marks=marks, config=config)
-        for word in words:
+        words = seller_words(brand.confirmed_titles, background, exclude=nouns, marks=all_marks,
+                             count=config.seller_words, config=config)
+        for word in dict.fromkeys([*words, *shared]):
             for noun in nouns:
                 add(f"{noun} {word}", "seller-words", brand.name)
     return out
