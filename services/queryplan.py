@@ -10,6 +10,8 @@ candidates from what the registry and the review queue know, and ranks them by w
 - **disguised spellings sellers actually use**: the distinct tokens of confirmed matches' titles that
   normalise to one of the brand's marks (:func:`matching.normalize.analyse`) without being spelt like it
   (``Fu11ips``, ``F.U.L.L.I.P.S``);
+- **guessed spellings** of the brand's name (:func:`disguised_spellings`: leetspeak, a letter doubled or
+  dropped, the name split), until the record shows whether sellers use them;
 - **seller words**: the words confirmed counterfeits' titles use far more often than the other stored
   listings (``clearance``, ``original``), chosen greedily so that each covers titles the others did not,
   each searched together with the brand's product nouns (a noun alone drowns in ordinary listings).
@@ -34,11 +36,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.normalize import analyse, loose_text, mark_keys
+from services.querystats import CONFIRMED_STATUSES, QueryRecord, records_for
 from storage.models import Brand, Listing, Match
+
+__all__ = ["BrandTerms", "Candidate", "PlanConfig", "QueryRecord", "RankedQuery", "candidate_queries",
+           "plan_for_source", "rank_queries"]
 
 #: Kinds of query, in the order of their prior worth before any record exists.
 KIND_PRIOR: dict[str, float] = {
     "mark": 1.0, "extra": 0.95, "spelling": 0.9, "product": 0.8, "noun": 0.7, "seller-words": 0.6,
+    "guessed": 0.5,
 }
 MAX_QUERY_CHARS = 100
 _EDGE = ".,:;!?()[]{}<>\"'|*#/\\-_~`"
@@ -87,16 +94,6 @@ class Candidate:
     text: str
     kind: str
     brand: str
-
-
-@dataclass(frozen=True, slots=True)
-class QueryRecord:
-    """What one query found on one source over its past runs (from :mod:`services.querystats`)."""
-
-    runs: int = 0
-    results: int = 0
-    new_listings: int = 0
-    suspects: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +221,8 @@ def candidate_queries(brands: Sequence[BrandTerms], *, background: Sequence[str]
             add(mark, "mark", brand.name)
         for spelling in learnt_spellings(brand.confirmed_titles, marks, limit=config.max_spellings):
             add(spelling, "spelling", brand.name)
+        for guess in disguised_spellings(brand.name):
+            add(guess, "guessed", brand.name)
         nouns = [n for n in (product_noun(p, marks) for p in brand.products) if n]
         for product in brand.products:
             add(product, "product", brand.name)
@@ -292,11 +291,44 @@ def _by_turns(queries: Sequence[RankedQuery], count: int) -> list[RankedQuery]:
     return out
 
 
+#: Leetspeak swaps, most used first; one letter's swap is applied (``Fu11ips``), as counterfeiters do.
+_LEET = (("o", "0"), ("l", "1"), ("i", "1"), ("e", "3"), ("a", "4"), ("s", "5"))
+
+
+def disguised_spellings(mark: str) -> list[str]:
+    """Spellings counterfeiters use to dodge a marketplace's search for ``mark``, to search for them too.
+
+    Leetspeak (``Fullips`` -> ``fu11ips``), a doubled letter dropped or a single one doubled
+    (``Fulips``, ``Novallux``), and the name split in two (``Full ips``). Only for marks of five or
+    more letters: shorter ones give too many unrelated results. Returns at most four, none equal to
+    the mark.
+    """
+    word = " ".join(mark.split())
+    if len(word.replace(" ", "")) < 5 or not word.replace(" ", "").isalpha():
+        return []
+    lower = word.lower()
+    variants: list[str] = [next((lower.replace(a, b) for a, b in _LEET if a in lower), lower)]
+    doubled = next((i for i in range(1, len(lower)) if lower[i] == lower[i - 1] and lower[i].isalpha()), None)
+    if doubled is not None:
+        variants.append(lower[:doubled] + lower[doubled + 1:])
+    else:
+        consonant = next((i for i in range(len(lower) // 2, len(lower)) if lower[i] not in "aeiou "), None)
+        if consonant is not None:
+            variants.append(lower[:consonant] + lower[consonant] + lower[consonant:])
+    if " " not in lower:
+        middle = len(lower) // 2
+        variants.append(f"{lower[:middle]} {lower[middle:]}")
+    out: list[str] = []
+    for variant in variants:
+        if variant != lower and variant not in out:
+            out.append(variant)
+    return out[:4]
+
+
 # --------------------------------------------------------------------------------- from the database
 #: Confirmed matches read per brand (newest first) and stored titles read as the background.
 MAX_CONFIRMED_TITLES = 500
 MAX_BACKGROUND_TITLES = 5000
-CONFIRMED_STATUSES = ("confirmed", "reported", "removed")
 
 
 def brand_terms(session: Session) -> list[BrandTerms]:
@@ -321,3 +353,13 @@ def background_titles(session: Session, *, limit: int = MAX_BACKGROUND_TITLES) -
     rows = session.scalars(select(Listing.title).where(Listing.title.is_not(None))
                            .order_by(Listing.id.desc()).limit(limit)).all()
     return [re.sub(r"\s+", " ", t) for t in rows if t]
+
+
+def plan_for_source(session: Session, source: str, *, budget: int, extra: Sequence[str] = (),
+                    config: PlanConfig = PlanConfig()) -> list[RankedQuery]:
+    """Tonight's queries for ``source`` (a marketplace profile's name), best first, at most ``budget``:
+    the registry's candidates ranked by the source's record; ``extra`` (the scan file's own queries for
+    the source) are always sent."""
+    candidates = candidate_queries(brand_terms(session), background=background_titles(session), extra=extra,
+                                   config=config)
+    return rank_queries(candidates, records_for(session, source), budget=budget, config=config)
