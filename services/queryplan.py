@@ -127,8 +127,8 @@ def product_noun(product_name: str, marks: Sequence[str]) -> str | None:
     keep = [True] * len(words)
     for start in range(len(words)):
         for end in range(len(words), start, -1):
-            joined = "".join(t.key_l for t in analyse(" ".join(words[start:end])))
-            if joined in keys:
+            tokens = analyse(" ".join(words[start:end]))
+            if {"".join(t.key_l for t in tokens), "".join(t.key_i for t in tokens)} & keys:
                 keep[start:end] = [False] * (end - start)
                 break
     noun = " ".join(w for w, k in zip(words, keep, strict=True) if k)

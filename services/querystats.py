@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.db import Database
-from storage.models import Match, QueryRun
+from storage.models import Listing, Match, QueryRun
 
 #: Match statuses that mean an analyst confirmed the listing infringes.
 CONFIRMED_STATUSES = ("confirmed", "reported", "removed")
@@ -50,9 +50,9 @@ def _listings_with(session: Session, ids: set[int], statuses: Sequence[str] | No
 
 
 def count_suspects(database: Database, *, scan_id: str | None = None) -> int:
-    """Count the suspects of every query row not counted yet (of ``scan_id`` when given); returns the rows.
-
-    Run after matching: a listing not matched yet would count as no suspect.  A row stays counted."""
+    """Count the suspects of every query row not counted yet (of ``scan_id`` when given); returns the rows
+    counted.  Run after matching; a row one of whose listings still waits for matching stays uncounted
+    until a later call.  A counted row stays counted."""
     with database.session() as session:
         query = select(QueryRun).where(QueryRun.suspects.is_(None))
         if scan_id is not None:
@@ -60,9 +60,25 @@ def count_suspects(database: Database, *, scan_id: str | None = None) -> int:
         rows = session.scalars(query.order_by(QueryRun.id).limit(MAX_ROWS_PER_COUNT)).all()
         ids = {i for row in rows for i in (row.listing_ids or []) if isinstance(i, int)}
         suspects = _listings_with(session, ids, exclude=("dismissed",))
+        waiting = _waiting(session, ids)
+        counted = 0
         for row in rows:
-            row.suspects = sum(1 for i in set(row.listing_ids or []) if i in suspects)
-        return len(rows)
+            found = set(row.listing_ids or [])
+            if found & waiting:
+                continue  # a listing it found is not matched yet: counted after the next matching
+            row.suspects = len(found & suspects)
+            counted += 1
+        return counted
+
+
+def _waiting(session: Session, ids: set[int]) -> set[int]:
+    """Of ``ids``, the listings still waiting to be matched."""
+    out: set[int] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        out.update(session.scalars(select(Listing.id).where(Listing.id.in_(ordered[start:start + 500]),
+                                                            Listing.needs_matching.is_(True))))
+    return out
 
 
 def records_for(session: Session, source: str) -> dict[str, QueryRecord]:
