@@ -61,7 +61,7 @@ class PlanConfig:
     seller_words: int = 4
     #: Seller words chosen from every brand's confirmed titles together (counterfeiters share a vocabulary),
     #: also searched with every product noun.
-    shared_seller_words: int = 4
+    shared_seller_words: int = 8
     #: Fewest confirmed titles a seller word must occur in.
     min_word_titles: int = 2
     #: A seller word must be this many times more frequent in confirmed titles than in stored listings.

@@ -6,6 +6,7 @@ the marketplaces' own search (:meth:`data.demo.jsmarket.JsMarket.search`, the HT
 ``/search``), each taking as many results as its profile does (pages x results per page, at most
 ``max_results_per_query``).
 
+- **Before**: the queries scans sent before the planner (marks, product names, guessed spellings).
 - **Measured on** the JavaScript marketplace's cross-listed listings (every third world listing) and, for
   the HTML marketplace, on the same listings (``held-out``) and on all of them (``all``).
 - **Learnt from** (confirmed matches): a share (``--confirm``) of the *other* world listings' infringing
@@ -20,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ import yaml
 from data.demo.jsmarket import PER_PAGE, JsMarket
 from services.queryplan import BrandTerms, PlanConfig, QueryRecord, candidate_queries, rank_queries
 
+#: The queries scans sent before the planner: the registry's marks, product names and guessed spellings.
+BEFORE_KINDS = frozenset({"mark", "product", "guessed"})
 #: Results one query yields: the profiles' pages x results per page, within max_results_per_query.
 JS_RESULTS_PER_QUERY = min(3 * PER_PAGE, 60)  # crawlers/profiles/jsdemo.yaml
 HTML_RESULTS_PER_QUERY = min(5 * 10, 100)  # crawlers/profiles/demo.yaml (10 results a page)
@@ -80,10 +83,12 @@ def html_search(listings: list[dict[str, Any]]) -> Callable[[str], list[dict[str
 
 def measure(search: Callable[[str], list[dict[str, Any]]], *, per_query: int, truth: set[str],
             terms: list[BrandTerms], background: list[str], budget: int, nights: int,
-            config: PlanConfig = PlanConfig(), name: str = "") -> Reach:
-    """Plan, search and record ``nights`` times; ``truth``: ids of the infringing listings measured."""
+            config: PlanConfig = PlanConfig(), name: str = "", kinds: Collection[str] | None = None) -> Reach:
+    """Plan, search and record ``nights`` times; ``truth``: ids of the infringing listings measured;
+    ``kinds``: only candidates of these kinds (None: all)."""
     records: dict[str, QueryRecord] = {}
-    candidates = candidate_queries(terms, background=background, config=config)
+    candidates = [c for c in candidate_queries(terms, background=background, config=config)
+                  if kinds is None or c.kind in kinds]
     per_night: list[tuple[int, int]] = []
     sizes: list[int] = []
     together: set[str] = set()
@@ -104,6 +109,8 @@ def measure(search: Callable[[str], list[dict[str, Any]]], *, per_query: int, tr
 
 
 def run(world_dir: Path, *, budget: int, nights: int = 3, confirm: float = 0.5, seed: int = 0) -> list[Reach]:
+    """The JavaScript marketplace before (the registry's marks, product names and guessed spellings) and
+    with the planner, then the HTML marketplace (held-out listings, all listings)."""
     listings, registry = load_world(world_dir)
     rng = random.Random(seed)
     held_out = {item["id"] for position, item in enumerate(listings) if position % 3 == 1}
@@ -116,6 +123,8 @@ def run(world_dir: Path, *, budget: int, nights: int = 3, confirm: float = 0.5, 
     html_truth = {item["id"] for item in listings if item["label"]["infringing"]}
     common = {"terms": terms, "background": background, "budget": budget, "nights": nights}
     return [
+        measure(market.search, per_query=JS_RESULTS_PER_QUERY, truth=js_truth, kinds=BEFORE_KINDS,
+                name="javascript marketplace, before (marks, product names, guessed spellings)", **common),
         measure(market.search, per_query=JS_RESULTS_PER_QUERY, truth=js_truth, name="javascript marketplace",
                 **common),
         measure(html_search(listings), per_query=HTML_RESULTS_PER_QUERY, truth=html_truth & held_out,
