@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -260,11 +260,10 @@ def rank_queries(candidates: Sequence[Candidate], records: Mapping[str, QueryRec
     extra = [r for r in ranked if r.candidate.kind == "extra"]
     rest = [r for r in ranked if r.candidate.kind != "extra"]
     explore = [r for r in rest if r.state == "explore"]
-    known = sorted((r for r in rest if r.state != "explore"),
-                   key=lambda r: (r.state == "sunk", -r.score))
+    known = _by_new_suspects([r for r in rest if r.state != "explore"])
     room = max(budget - len(extra), 0)
     explore_slots = min(len(explore), max(math.ceil(room * config.explore_share), room - len(known)))
-    picked = _by_turns(explore, explore_slots) + _by_turns(known, room - explore_slots)
+    picked = _by_turns(explore, explore_slots) + known[:room - explore_slots]
     # Unused exploration slots go to known queries and the other way round.
     leftover = room - len(picked)
     if leftover > 0:
@@ -272,6 +271,24 @@ def rank_queries(candidates: Sequence[Candidate], records: Mapping[str, QueryRec
         picked += [r for r in known + explore if id(r) not in chosen][:leftover]
     picked.sort(key=lambda r: (r.state == "sunk", -r.score))
     return (extra + picked)[:budget]
+
+
+def _by_new_suspects(known: Sequence[RankedQuery]) -> list[RankedQuery]:
+    """Queries that ran, in the order that finds the most suspects soonest: greedily, the query whose last
+    run found the most suspects no query before it found (a query that only finds what others find wastes
+    the budget), then the rest by score, redundant ones after the unproven ones and sunk ones last."""
+    pool = list(known)
+    covered: set[Hashable] = set()
+    order: list[RankedQuery] = []
+    while pool:
+        best = max(pool, key=lambda r: (len(r.record.suspect_ids - covered), r.score))
+        if not best.record.suspect_ids - covered:
+            break
+        order.append(best)
+        covered |= best.record.suspect_ids
+        pool.remove(best)
+    pool.sort(key=lambda r: (r.state == "sunk", r.state == "found" and bool(r.record.suspect_ids), -r.score))
+    return order + pool
 
 
 def _by_turns(queries: Sequence[RankedQuery], count: int) -> list[RankedQuery]:

@@ -10,7 +10,7 @@ listings confirmed by analysts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -33,6 +33,8 @@ class QueryRecord:
     results: int = 0
     new_listings: int = 0
     suspects: int = 0
+    #: The suspects its last counted run found (listing ids): what only this query finds ranks it.
+    suspect_ids: frozenset[Hashable] = frozenset()
 
 
 def _listings_with(session: Session, ids: set[int], statuses: Sequence[str] | None = None,
@@ -83,14 +85,25 @@ def _waiting(session: Session, ids: set[int]) -> set[int]:
 
 def records_for(session: Session, source: str) -> dict[str, QueryRecord]:
     """Every query's totals on ``source``, by case-folded text (runs count only rows whose suspects are
-    counted, so a night not matched yet does not sink a query)."""
+    counted, so a night not matched yet does not sink a query), with the suspects of its last run that
+    found any (``suspect_ids``: listings still matched and not dismissed)."""
     rows = session.execute(
         select(QueryRun.query_key, func.count(QueryRun.id), func.sum(QueryRun.results),
                func.sum(QueryRun.new_listings), func.sum(QueryRun.suspects))
         .where(QueryRun.source == source, QueryRun.suspects.is_not(None))
         .group_by(QueryRun.query_key)).all()
+    latest: dict[str, list[int]] = {}
+    last_rows = session.execute(
+        select(QueryRun.query_key, QueryRun.listing_ids)
+        .where(QueryRun.source == source, QueryRun.suspects.is_not(None), QueryRun.suspects > 0)
+        .order_by(QueryRun.id)).all()
+    for key, ids in last_rows:
+        latest[key] = [i for i in (ids or []) if isinstance(i, int)]
+    suspects_now = _listings_with(session, {i for ids in latest.values() for i in ids}, exclude=("dismissed",))
     return {key: QueryRecord(runs=int(runs), results=int(results or 0), new_listings=int(new or 0),
-                             suspects=int(suspects or 0)) for key, runs, results, new, suspects in rows}
+                             suspects=int(suspects or 0),
+                             suspect_ids=frozenset(i for i in latest.get(key, ()) if i in suspects_now))
+            for key, runs, results, new, suspects in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,22 @@ def test_queries_that_find_suspects_come_first_and_those_that_never_do_sink() ->
     assert "A q0" not in [r.candidate.text for r in rank_queries(cands, records, budget=5)]
 
 
+def test_a_query_that_only_finds_what_others_find_gives_its_place_away() -> None:
+    cands = [Candidate(t, "noun", "A") for t in ("broad", "same as broad", "narrow", "untried")]
+    records = {"broad": QueryRecord(runs=2, suspects=10, suspect_ids=frozenset({1, 2, 3, 4, 5})),
+               "same as broad": QueryRecord(runs=2, suspects=8, suspect_ids=frozenset({1, 2, 3, 4})),
+               "narrow": QueryRecord(runs=2, suspects=2, suspect_ids=frozenset({9}))}
+    config = PlanConfig(explore_share=0.0)
+    ranked = [r.candidate.text for r in rank_queries(cands, records, budget=2, config=config)]
+    assert sorted(ranked) == ["broad", "narrow"]
+    # With room, the redundant query still goes, after the unproven one; without suspect ids, by score.
+    assert [r.candidate.text for r in rank_queries(cands, records, budget=4, config=config)][:2] == ["broad",
+                                                                                                    "same as broad"]
+    plain = {k: QueryRecord(runs=v.runs, suspects=v.suspects) for k, v in records.items()}
+    assert sorted(r.candidate.text for r in rank_queries(cands, plain, budget=2, config=config)) == [
+        "broad", "same as broad"]
+
+
 def test_new_queries_keep_a_share_of_the_budget() -> None:
     proven = _cands(20)
     records = {c.text.casefold(): QueryRecord(runs=2, suspects=3) for c in proven}
@@ -174,7 +190,9 @@ def test_a_search_crawl_records_each_query_and_the_next_plan_ranks_by_it(tmp_pat
         again = session.scalars(select(QueryRun).where(QueryRun.crawl_run_id == second)).one()
         assert (again.results, again.new_listings) == (12, 0)  # the same listings: nothing new
         records = querystats.records_for(session, "demo")
-        assert records["serum"] == QueryRecord(runs=1, results=12, new_listings=12, suspects=1)  # night 2 waits
+        seven_id = rows["Glowmint Serum 7"].listing_ids[0]
+        assert records["serum"] == QueryRecord(runs=1, results=12, new_listings=12, suspects=1,  # night 2 waits
+                                               suspect_ids=frozenset({seven_id}))
         assert records["no-such-thing"] == QueryRecord(runs=1)
         report = {line.query: line for line in querystats.query_report(session)}
         assert (report["serum"].runs, report["serum"].pending, report["serum"].confirmed) == (2, 1, 1)

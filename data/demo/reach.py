@@ -101,7 +101,8 @@ def measure(search: Callable[[str], list[dict[str, Any]]], *, per_query: int, tr
             reached |= suspects
             old = records.get(query.candidate.text.casefold(), QueryRecord())
             records[query.candidate.text.casefold()] = QueryRecord(
-                runs=old.runs + 1, results=old.results + len(found), suspects=old.suspects + len(suspects))
+                runs=old.runs + 1, results=old.results + len(found), suspects=old.suspects + len(suspects),
+                suspect_ids=frozenset(suspects))
         per_night.append((len(reached), len(truth)))
         sizes.append(len(planned))
         together |= reached
