@@ -259,7 +259,7 @@ def rank_queries(candidates: Sequence[Candidate], records: Mapping[str, QueryRec
         return []
     extra = [r for r in ranked if r.candidate.kind == "extra"]
     rest = [r for r in ranked if r.candidate.kind != "extra"]
-    explore = [r for r in rest if r.state == "explore"]
+    explore = sorted((r for r in rest if r.state == "explore"), key=lambda r: -r.score)  # by prior
     known = _by_new_suspects([r for r in rest if r.state != "explore"])
     room = max(budget - len(extra), 0)
     explore_slots = min(len(explore), max(math.ceil(room * config.explore_share), room - len(known)))

@@ -4,7 +4,7 @@ Targets come from a scan file and from command-line style options; :func:`plan_s
 planner (the ``lookalike scan`` command validates with it before Prefect starts, the nightly flow's
 ``plan-scan`` task plans with it): it reads the targets, gives each profile its search queries planned
 from the registry and the profile's record (:func:`services.queryplan.plan_for_source`, at most the
-``query_budget`` setting, then the scan file's own queries; :func:`plan_targets`), checks every crawl as the crawler
+profile's ``query_budget``, else the setting's, the scan file's own queries included; :func:`plan_targets`), checks every crawl as the crawler
 will run it (:func:`crawlers.run.crawl_request`: URLs, profiles, base URLs) and skips profiles with
 nothing to search for.
 
@@ -33,6 +33,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from core.errors import LookalikeError
 from core.settings import Settings
 from core.yamlfile import YAMLProblem, load_yaml
+from crawlers.profiles import load_profile
 from crawlers.run import CrawlRequest, crawl_request, validate_start_url
 from services import queryplan
 from services.queryplan import disguised_spellings  # noqa: F401 - re-exported (the scan's API)
@@ -223,6 +224,16 @@ def plan_targets(targets: Sequence[ScanTarget], *, queries: Sequence[str] = (),
     return planned
 
 
+def _query_budget(settings: Settings, profile: str) -> int:
+    """The profile's own ``query_budget``, else the setting (a profile that does not load is reported,
+    in one line, when its crawl is checked)."""
+    try:
+        own = load_profile(profile, extra_dir=settings.profiles_dir).query_budget
+    except LookalikeError:
+        own = None
+    return own or settings.query_budget
+
+
 def group_by_site(targets: Sequence[ScanTarget]) -> dict[str, list[ScanTarget]]:
     """Targets by :attr:`ScanTarget.key`, in order: one site's crawls run one after the other."""
     groups: dict[str, list[ScanTarget]] = {}
@@ -269,7 +280,7 @@ def plan_scan(
             if target.profile and target.profile not in planned_for:
                 extras = [t.queries for t in targets if t.profile == target.profile]
                 extra = list(dict.fromkeys(q for group in extras for q in group))
-                budget = max(settings.query_budget - len(extra), 0)
+                budget = max(_query_budget(settings, target.profile) - len(extra), 0)
                 ranked = queryplan.plan_for_source(session, target.profile, budget=budget)
                 planned_for[target.profile] = [r.candidate.text for r in ranked]
     planned: list[ScanTarget] = []

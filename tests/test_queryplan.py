@@ -213,3 +213,24 @@ def test_a_search_crawl_records_each_query_and_the_next_plan_ranks_by_it(tmp_pat
     empty = CliRunner().invoke(app, ["sources", "queries", "--source", "elsewhere"])
     assert empty.exit_code == 0 and "no search query has run yet on elsewhere" in empty.output
     db.dispose()
+
+
+def test_each_profile_searches_within_its_own_budget_or_the_settings(tmp_path: Path) -> None:
+    from services.scantargets import plan_scan
+
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    demo = (Path(__file__).parents[1] / "crawlers" / "profiles" / "demo.yaml").read_text(encoding="utf-8")
+    (profiles / "tiny.yaml").write_text(demo.replace("name: demo", "name: tiny") + "query_budget: 2\n",
+                                        encoding="utf-8")
+    db_url = f"sqlite:///{tmp_path / 'b.db'}"
+    settings = load_settings(data_dir=tmp_path / "data", db_url=db_url, profiles_dir=profiles, query_budget=5)
+    db = Database(db_url).ensure_schema()
+    _brand(db)
+    scan_file = tmp_path / "scan.yaml"
+    scan_file.write_text("profiles:\n  - name: tiny\n    queries: [mine]\n  - demo\n", encoding="utf-8")
+    plan = plan_scan(settings, db, targets_file=scan_file, base_url="http://127.0.0.1:8080")
+    by_profile = {t.profile: t.queries for t in plan.targets}
+    assert by_profile["tiny"] == ("Glowmint", "mine")  # its own budget of 2, the scan file's query included
+    assert by_profile["demo"] == ("Glowmint", "Glow Mint", "Glowmint Hydrating Serum", "Hydrating Serum", "gl0wmint")
+    db.dispose()

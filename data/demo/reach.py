@@ -45,10 +45,12 @@ class Reach:
     """(reached, infringing) per night"""
     together: tuple[int, int]
     queries: list[int]
+    pages: list[int]
+    """pages a crawl of each night fetches: result pages, then each listing found once"""
 
     def lines(self) -> list[str]:
-        out = [f"{self.marketplace}: night {n}: {r}/{t} ({r / max(t, 1):.1%}) with {q} queries"
-               for n, ((r, t), q) in enumerate(zip(self.nights, self.queries, strict=True), start=1)]
+        out = [f"{self.marketplace}: night {n}: {r}/{t} ({r / max(t, 1):.1%}) with {q} queries, {p} pages"
+               for n, ((r, t), q, p) in enumerate(zip(self.nights, self.queries, self.pages, strict=True), start=1)]
         r, t = self.together
         out.append(f"{self.marketplace}: all nights together: {r}/{t} ({r / max(t, 1):.1%})")
         return out
@@ -81,7 +83,7 @@ def html_search(listings: list[dict[str, Any]]) -> Callable[[str], list[dict[str
     return search
 
 
-def measure(search: Callable[[str], list[dict[str, Any]]], *, per_query: int, truth: set[str],
+def measure(search: Callable[[str], list[dict[str, Any]]], *, per_query: int, page_size: int, truth: set[str],
             terms: list[BrandTerms], background: list[str], budget: int, nights: int,
             config: PlanConfig = PlanConfig(), name: str = "", kinds: Collection[str] | None = None) -> Reach:
     """Plan, search and record ``nights`` times; ``truth``: ids of the infringing listings measured;
@@ -91,12 +93,18 @@ def measure(search: Callable[[str], list[dict[str, Any]]], *, per_query: int, tr
                   if kinds is None or c.kind in kinds]
     per_night: list[tuple[int, int]] = []
     sizes: list[int] = []
+    pages: list[int] = []
     together: set[str] = set()
     for _ in range(nights):
         planned = rank_queries(candidates, records, budget=budget, config=config)
         reached: set[str] = set()
+        fetched: set[str] = set()
+        result_pages = 0
         for query in planned:
-            found = {item["id"] for item in search(query.candidate.text)[:per_query]}
+            hits = search(query.candidate.text)
+            found = {item["id"] for item in hits[:per_query]}
+            fetched |= found
+            result_pages += max(1, -(-min(len(hits), per_query) // page_size))
             suspects = found & truth
             reached |= suspects
             old = records.get(query.candidate.text.casefold(), QueryRecord())
@@ -105,8 +113,9 @@ def measure(search: Callable[[str], list[dict[str, Any]]], *, per_query: int, tr
                 suspect_ids=frozenset(suspects))
         per_night.append((len(reached), len(truth)))
         sizes.append(len(planned))
+        pages.append(result_pages + len(fetched))
         together |= reached
-    return Reach(name, per_night, (len(together), len(truth)), sizes)
+    return Reach(name, per_night, (len(together), len(truth)), sizes, pages)
 
 
 def run(world_dir: Path, *, budget: int, nights: int = 3, confirm: float = 0.5, seed: int = 0) -> list[Reach]:
@@ -124,13 +133,13 @@ def run(world_dir: Path, *, budget: int, nights: int = 3, confirm: float = 0.5, 
     html_truth = {item["id"] for item in listings if item["label"]["infringing"]}
     common = {"terms": terms, "background": background, "budget": budget, "nights": nights}
     return [
-        measure(market.search, per_query=JS_RESULTS_PER_QUERY, truth=js_truth, kinds=BEFORE_KINDS,
+        measure(market.search, per_query=JS_RESULTS_PER_QUERY, page_size=PER_PAGE, truth=js_truth, kinds=BEFORE_KINDS,
                 name="javascript marketplace, before (marks, product names, guessed spellings)", **common),
-        measure(market.search, per_query=JS_RESULTS_PER_QUERY, truth=js_truth, name="javascript marketplace",
+        measure(market.search, per_query=JS_RESULTS_PER_QUERY, page_size=PER_PAGE, truth=js_truth, name="javascript marketplace",
                 **common),
-        measure(html_search(listings), per_query=HTML_RESULTS_PER_QUERY, truth=html_truth & held_out,
+        measure(html_search(listings), per_query=HTML_RESULTS_PER_QUERY, page_size=10, truth=html_truth & held_out,
                 name="html marketplace (held-out listings)", **common),
-        measure(html_search(listings), per_query=HTML_RESULTS_PER_QUERY, truth=html_truth,
+        measure(html_search(listings), per_query=HTML_RESULTS_PER_QUERY, page_size=10, truth=html_truth,
                 name="html marketplace (all listings)", **common),
     ]
 
