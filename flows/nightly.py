@@ -55,7 +55,7 @@ def plan_scan(targets_file: str | None, start_urls: list[str], profiles: list[st
         logger.info("scan file: %s", plan.source)
     for sentence in plan.skipped:
         logger.warning("%s", sentence)
-    logger.info("planned %d crawl(s) over %d site(s), %d registry queries",
+    logger.info("planned %d crawl(s) over %d site(s), up to %d queries planned per search profile",
                 len(plan.targets), len(scan.group_by_site(plan.targets)), plan.queries)
     return plan.targets
 
