@@ -234,3 +234,46 @@ def test_each_profile_searches_within_its_own_budget_or_the_settings(tmp_path: P
     assert by_profile["tiny"] == ("Glowmint", "mine")  # its own budget of 2, the scan file's query included
     assert by_profile["demo"] == ("Glowmint", "Glow Mint", "Glowmint Hydrating Serum", "Hydrating Serum", "gl0wmint")
     db.dispose()
+
+
+def test_the_query_record_on_both_backends(db_url: str) -> None:
+    """record_queries (the pipeline's write), count_suspects, records_for and query_report on SQLite and
+    PostgreSQL: JSON listing ids, grouping by query, a listing waiting for matching."""
+    from crawlers.pipelines.queries import record_queries
+    from storage.models import CrawlRun, Marketplace
+
+    db = Database(db_url).ensure_schema()
+    _brand(db)
+    with db.session() as session:
+        market = Marketplace(name="demo", kind="marketplace")
+        session.add(market)
+        session.flush()
+        run = CrawlRun(marketplace_id=market.id, scan_id="s1", status="finished")
+        session.add(run)
+        session.flush()
+        listings = [Listing(marketplace_id=market.id, canonical_url=f"https://m.example/p/{n}", url="x",
+                            external_id=f"E{n}" if n % 2 else None, content_hash="h", needs_matching=n == 3,
+                            title=f"Glowmint {n}") for n in range(4)]
+        session.add_all(listings)
+        session.flush()
+        brand = session.scalars(select(Brand)).one()
+        session.add(Match(listing_id=listings[1].id, brand_id=brand.id, score=0.9, klass="counterfeit",
+                          status="confirmed", listing_content_hash="h"))
+        found = {f"https://m.example/p/{n}?ref=1": (f"E{n}" if n % 2 else None, f"https://m.example/p/{n}")
+                 for n in range(4)}
+        links = {"Glowmint": list(found)[:3], "glow\u202emint": [list(found)[3]], "nothing": []}
+        assert record_queries(session, crawl_run_id=run.id, source="demo", links=links, found=found) == 3
+        ids = [row.id for row in listings]
+    assert querystats.count_suspects(db, scan_id="s1") == 2  # the row that found listing 3 waits
+    with db.session() as session:
+        rows = {r.query: r for r in session.scalars(select(QueryRun))}
+        assert rows["Glowmint"].listing_ids == ids[:3] and rows["Glowmint"].new_listings == 3
+        assert rows["Glowmint"].suspects == 1 and rows["glow\u202emint"].suspects is None
+        records = querystats.records_for(session, "demo")
+        assert records == {"glowmint": QueryRecord(runs=1, results=3, new_listings=3, suspects=1,
+                                                   suspect_ids=frozenset({ids[1]})),
+                           "nothing": QueryRecord(runs=1)}
+        report = querystats.query_report(session, source="demo")
+    assert [(line.query, line.suspects, line.confirmed, line.pending) for line in report] == [
+        ("Glowmint", 1, 1, 0), ("glow\u202emint", 0, 0, 1), ("nothing", 0, 0, 0)]
+    db.dispose()
