@@ -153,10 +153,10 @@ def test_each_trap_alone_links_nobody(trap):
 
 def test_rarity_is_idf_like():
     config = NetworkConfig()
-    assert rarity(2, 1000, config) == 1.0
-    assert 0 < rarity(8, 1000, config) < rarity(4, 1000, config) < 1.0
+    assert rarity(2, 1000, config) == rarity(config.free_sharing, 1000, config) == 1.0
+    assert 0 < rarity(10, 1000, config) < rarity(6, 1000, config) < 1.0
     assert rarity(config.max_sharing + 1, 1000, config) == 0.0
-    assert rarity(6, 60, config) == 0.0  # more than 5% of 60 sellers
+    assert rarity(5, 80, config) == 0.0  # more than 5% of 80 sellers
 
 
 def test_a_weak_link_alone_never_merges_two_networks():

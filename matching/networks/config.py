@@ -26,7 +26,7 @@ class NetworkConfig:
     """A link at least this strong merges the networks of its two sellers."""
     weak_link: float = 0.25
     """A link below this is not kept; between ``weak_link`` and ``strong_link`` it is shown, never merges."""
-    free_sharing: int = 2
+    free_sharing: int = 4
     """Evidence shared by at most this many sellers keeps its full strength."""
     max_sharing: int = 12
     """Evidence shared by more sellers than this links nobody (a stock photo, a shipping agent's number)."""
@@ -36,9 +36,9 @@ class NetworkConfig:
     """Largest pHash Hamming distance (0-64) of two photos counted as the same photo (re-encoded, resized)."""
     official_distance: int = 10
     """A photo within this pHash distance of a brand's official photo is official: it links nobody."""
-    text_similarity: float = 0.6
+    text_similarity: float = 0.4
     """Smallest estimated Jaccard similarity of two descriptions' word shingles counted as near-duplicates."""
-    shingle_words: int = 4
+    shingle_words: int = 3
     """Words per shingle of a description."""
     min_shingles: int = 6
     """A description (after boilerplate sentences are removed) with fewer shingles is not compared."""

@@ -31,7 +31,8 @@ import tldextract
 from matching.networks.config import NetworkConfig
 from matching.normalize import nfkc, strip_invisible
 
-__all__ = ["MAX_CONTACTS", "MAX_TEXT", "Contact", "find_contacts", "normal_phone", "registrable_domain"]
+__all__ = ["MAX_CONTACTS", "MAX_TEXT", "Contact", "find_contacts", "normal_phone", "region_of_currency",
+           "registrable_domain"]
 
 #: Characters of one text read (a description longer than this is cut).
 MAX_TEXT = 20_000
@@ -66,6 +67,17 @@ _APP_NAMES = {"wechat": "wechat", "weixin": "wechat", "wx": "wechat", "微信": 
 _NOT_HANDLES = frozenset(["item", "items", "product", "products", "of", "with", "and", "the", "for", "from", "up", "break", "breaks", "drawing", "id", "only"])
 # Last-label words that are file names, not domains (image.jpg, page.html).
 _NOT_TLDS = frozenset(["jpg", "jpeg", "png", "gif", "webp", "svg", "html", "htm", "php", "asp", "aspx", "js", "css", "json", "xml", "txt", "pdf", "zip"])
+
+
+#: Currencies of one country: a number written without its country code on a page priced in one is read
+#: there first (EUR and other shared currencies tell no country).
+_CURRENCY_REGIONS = {"USD": "US", "GBP": "GB", "CAD": "CA", "AUD": "AU", "JPY": "JP", "CNY": "CN", "INR": "IN",
+                     "BRL": "BR", "MXN": "MX", "PLN": "PL", "SEK": "SE", "CHF": "CH", "KRW": "KR", "TRY": "TR"}
+
+
+def region_of_currency(currency: str | None) -> str | None:
+    """The country a price's currency tells (``GBP`` -> ``GB``), None for a shared or unknown currency."""
+    return _CURRENCY_REGIONS.get((currency or "").upper())
 
 
 def _clean(text: str) -> str:

@@ -166,7 +166,7 @@ def seller_evidence(seller: SellerFacts, config: NetworkConfig | None = None) ->
     add("shop_template", seller.shop_template, f"shop template {seller.shop_template}")
     own = {d for d in (registrable_domain(x) for x in seller.own_domains) if d}
     photos: list[tuple[int, str]] = []
-    sents: dict[str, str] = {}
+    sents: list[tuple[str, str]] = []
     for listing in seller.listings:
         for where, text in (("title", listing.title), ("description", listing.description),
                             ("photo text", listing.photo_text)):
@@ -179,9 +179,9 @@ def seller_evidence(seller: SellerFacts, config: NetworkConfig | None = None) ->
                 photos.append((int(phash), listing.key))
         for sentence in sentences(listing.description):
             if len(sents) < _MAX_SENTENCES:
-                sents.setdefault(sentence, listing.key)
+                sents.append((sentence, listing.key))
     return SellerEvidence(key=seller.key, features=features, photos=tuple(photos),
-                          sentences=tuple(sents.items()))
+                          sentences=tuple(sents))
 
 
 def rarity(df: int, n: int, config: NetworkConfig) -> float:
@@ -265,10 +265,17 @@ def _text_features(evidence: Sequence[SellerEvidence], config: NetworkConfig) ->
             if sentence not in common:
                 texts[f"{e.key}\x1e{listing}"].append(sentence)
                 owner[f"{e.key}\x1e{listing}"] = e.key
+    shingle_sets = {key: shingles(sents, words=config.shingle_words) for key, sents in texts.items()}
+    # Boilerplate glued to other words (no full stop before it) survives the sentence filter: a shingle
+    # found with more than ``boilerplate_sellers`` sellers is boilerplate too.
+    seller_shingles: dict[str, set[str]] = defaultdict(set)
+    for key, items in shingle_sets.items():
+        seller_shingles[owner[key]] |= items
+    common_shingles = boilerplate(seller_shingles, max_sellers=config.boilerplate_sellers)
     hasher = MinHasher(config.minhash_permutations)
     sigs = {}
-    for key, sents in texts.items():
-        items = shingles(sents, words=config.shingle_words)
+    for key, items in shingle_sets.items():
+        items = items - common_shingles
         if len(items) >= config.min_shingles:
             sigs[key] = hasher.signature(items)
     keys = sorted(sigs)
