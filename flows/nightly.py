@@ -7,6 +7,8 @@ records (:class:`~services.scan.ScanTarget`, :class:`~services.scan.CrawlOutcome
 
 - Crawls (:mod:`flows.crawl`) run in this flow run, several sites at once, or with ``crawl_deployment``
   as runs of the ``crawl-site`` flow on the work pool's workers.
+- Listings a complete whole-site crawl did not reach are rechecked right after the crawls
+  (``recheck-unreached``, :func:`services.recheck.recheck_unreached`): removed ones are marked gone with the date.
 - Image signatures are computed by the ``sign-images`` task after the crawls and before matching (the crawls
   only store image bytes): a bounded process pool, or Dask with ``dask_address``; resumable after a kill.
 - Matching runs in the ``match-listings`` subflow, through a thread pool by default or through Dask
@@ -32,12 +34,26 @@ from core.settings import load_settings
 from flows.common import CRAWL_RETRIES, task_database
 from flows.crawl import crawl_here, crawl_on_workers
 from flows.digests import send_digests as send_digests_flow
-from services import alerts, evidence, rematch, scan, scantargets, signatures
+from services import alerts, evidence, recheck, rematch, scan, scantargets, signatures
 from services.scan import MatchStats, ScanSummary, ScanTarget
 from storage.models import utcnow
 
 #: Crawls in flight at once (different sites).
 PARALLEL_CRAWLS = 4
+
+
+@task(name="recheck-unreached", cache_policy=NO_CACHE)
+def recheck_unreached(outcomes: list[scan.CrawlOutcome], scan_id: str) -> dict[str, Any]:
+    """Ask for the stored listings each complete whole-site crawl did not reach (a shop stops linking what it
+    took down): :func:`services.recheck.recheck_unreached`."""
+    settings = load_settings()
+    report = recheck.recheck_unreached(settings, [o.crawl_run_id for o in outcomes if o.finished], scan_id=scan_id)
+    logger = get_run_logger()
+    logger.info("unreached listings: %d still up, %d gone, %d not answered",
+                len(report.up), len(report.gone), len(report.unknown))
+    for line in report.changes[:50]:
+        logger.info("%s", line)
+    return report.as_dict()
 
 
 @task(name="plan-scan", cache_policy=NO_CACHE)
@@ -187,6 +203,7 @@ def nightly_scan(
         outcomes = crawl_on_workers(planned, scan_id, crawl_deployment, retries=crawl_retries)
     else:
         outcomes = crawl_here(planned, scan_id, retries=crawl_retries)
+    recheck_unreached(outcomes, scan_id)
     sign_images(dask_address)
     matching = _match_runner(dask_address)(workers=match_workers, batch_size=batch_size, sign_first=False)
     matching = matching.add(rematch_pending(batch_size))
