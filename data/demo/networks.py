@@ -15,9 +15,10 @@ few flipped bits a re-encode or resize gives):
 - **traps**: the brands' official photos (copied by counterfeiters and resellers alike), a stock photo, a
   marketplace's boilerplate sentence and a common shipping agent's phone number, each spread over many
   unrelated sellers and some operations' storefronts; shared hosting (one IP for many rogue shops).
-- **relistings** (:mod:`data.demo.networks` ``relistings``): after the demo takedown, listings of the
-  operations come back under another storefront of the same operation, or the same one, with the same photos
-  and description.
+- **relistings** (``relistings``: true (relisting, earlier) pairs): after the demo takedown (listings marked
+  ``down`` on night 1), listings of the operations come back on night 2 under a storefront of the same
+  operation, with the same photos re-encoded and the description edited; unrelated new listings of night 2
+  share the traps with them.
 
 Labels: each seller's ``network`` is its operation (``op<k>``) or null. Seeds: :data:`TUNING_SEEDS` for
 tuning, :data:`HELD_OUT_SEEDS` measured once and reported apart.
@@ -228,13 +229,59 @@ def network_world(seed: int) -> dict[str, Any]:
                         "shop_domain": domain if rogue else None,
                         "shop_ip": hosting_ip if rogue and rng.random() < 0.7 else None,
                         "network": None, "listings": items})
+    relistings = _relist(random.Random(f"relistings-{seed}"), sellers, stock=stock, official=official)
     rng.shuffle(sellers)
     return {"seed": seed, "role": "tuning" if seed in TUNING_SEEDS else "held-out" if seed in HELD_OUT_SEEDS else "other",
             "official_photos": [_hex(p) for p in official],
             "traps": {"stock_photo": _hex(stock),
                       "agent_phone": phonenumbers.format_number(agent, phonenumbers.PhoneNumberFormat.E164),
                       "boilerplate": STOCK_SENTENCE, "hosting_ip": hosting_ip},
-            "sellers": sellers}
+            "sellers": sellers, "relistings": relistings}
+
+
+def _relist(rng: random.Random, sellers: list[dict[str, Any]], *, stock: int, official: list[int]) -> list[list[str]]:
+    """The demo takedown and what follows it: 1-3 listings of each operation go down (``down``) on night 1;
+    on night 2 each comes back (``relist_of``) under a storefront of the same operation (its own or another,
+    on the same or another site) with its photos re-encoded and its description edited, sometimes retitled.
+    Night 2 also brings unrelated new listings sharing the traps (stock photo, official photos, boilerplate)
+    with the listings that went down. Returns the true (relisting, earlier) key pairs."""
+    for seller in sellers:
+        for item in seller["listings"]:
+            item.setdefault("night", 1)
+            item.setdefault("down", False)
+    ops: dict[str, list[dict[str, Any]]] = {}
+    for seller in sellers:
+        if seller["network"]:
+            ops.setdefault(seller["network"], []).append(seller)
+    counter = iter(range(1, 10**6))
+    pairs = []
+    for label in sorted(ops):
+        fronts = ops[label]
+        items = [(f, i) for f in fronts for i in f["listings"]]
+        for front, item in rng.sample(items, min(len(items), rng.randint(1, 3))):
+            item["down"] = True
+            target = rng.choice(fronts)
+            photos = [f"{_flip(rng, int(h, 16), rng.randint(0, 3)):016x}" for h in item["photos"]]
+            title = item["title"] if rng.random() < 0.5 else " ".join(rng.choice(_WORDS) for _ in range(6)).title()
+            copy = {"key": f"r{next(counter)}", "title": title, "description": _edit(rng, item["description"]),
+                    "photos": photos, "currency": SHOPS.get(target["marketplace"], item.get("currency", "USD")),
+                    "photo_text": item.get("photo_text", ""), "night": 2, "down": False, "relist_of": item["key"]}
+            target["listings"].append(copy)
+            pairs.append([copy["key"], item["key"]])
+    unrelated = [s for s in sellers if not s["network"]]
+    for _ in range(30):
+        seller = rng.choice(unrelated)
+        photos = [rng.getrandbits(64)]
+        if rng.random() < 0.5:
+            photos.append(_flip(rng, stock, rng.randint(0, 2)))
+        if rng.random() < 0.5:
+            photos.append(_flip(rng, rng.choice(official), rng.randint(0, 3)))
+        seller["listings"].append({
+            "key": f"n{next(counter)}", "title": " ".join(rng.choice(_WORDS) for _ in range(6)).title(),
+            "description": f"{_text(rng, rng.randint(20, 40))} {STOCK_SENTENCE}",
+            "photos": [f"{p:016x}" for p in photos], "currency": SHOPS.get(seller["marketplace"], "USD"),
+            "photo_text": "", "night": 2, "down": False})
+    return pairs
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ pairs. Sellers without a label are in no true pair, so every group that joins on
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ from matching.networks.config import NetworkConfig
 from matching.networks.contacts import region_of_currency
 from matching.networks.groups import strong_groups
 from matching.networks.links import Link, ListingFacts, SellerFacts, find_links, seller_evidence
+from matching.networks.relisting import ListingPrint, Relist, find_relistings
 
-__all__ = ["PairScores", "evaluate_world", "pair_scores", "sellers_of_world"]
+__all__ = ["PairScores", "RelistScores", "evaluate_relistings", "evaluate_world", "pair_scores", "sellers_of_world"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +85,46 @@ def evaluate_world(world: Mapping[str, Any], config: NetworkConfig | None = None
     groups = strong_groups([s.key for s in sellers], links)
     labels = {r["key"]: r.get("network") for r in world["sellers"]}
     return pair_scores(labels, groups), groups, links
+
+
+@dataclass(frozen=True, slots=True)
+class RelistScores:
+    true: int
+    found: int
+    correct: int
+
+    @property
+    def detected(self) -> float:
+        return self.correct / self.true if self.true else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.found if self.found else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"true": self.true, "found": self.found, "correct": self.correct,
+                "detected": round(self.detected, 4), "precision": round(self.precision, 4)}
+
+
+def evaluate_relistings(world: Mapping[str, Any], groups: Sequence[Iterable[str]],
+                        config: NetworkConfig | None = None) -> tuple[RelistScores, list[Relist]]:
+    """Find the world's relistings (night 1 listings marked ``down`` went down between the nights; sellers'
+    networks are ``groups``, found, not labels) and score them against ``world["relistings"]``."""
+    day1, day2 = dt.datetime(2026, 12, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+    network_of = {s: n for n, group in enumerate(groups) for s in group}
+    prints = []
+    index: dict[str, int] = {}
+    for record in world["sellers"]:
+        for item in record["listings"]:
+            index[item["key"]] = len(index) + 1
+            prints.append(ListingPrint(
+                id=index[item["key"]], marketplace=record["marketplace"], seller=record["key"],
+                network=network_of.get(record["key"]), title=item.get("title"), description=item.get("description"),
+                photos=tuple(int(h, 16) for h in item["photos"]),
+                first_seen=day2 if item.get("night", 1) == 2 else day1,
+                down_at=day1 + dt.timedelta(hours=12) if item.get("down") else None))
+    found = find_relistings(prints, official_photos=[int(h, 16) for h in world.get("official_photos", [])],
+                            config=config)
+    truth = {(index[a], index[b]) for a, b in world.get("relistings", [])}
+    got = {(r.listing_id, r.earlier_id) for r in found}
+    return RelistScores(len(truth), len(got), len(truth & got)), found

@@ -32,7 +32,7 @@ from matching.networks.textsim import MinHasher, boilerplate, candidate_pairs, j
 from matching.sellers import GENERIC_SELLER_WORDS, skeleton_words
 
 __all__ = [
-    "Link", "LinkEvidence", "ListingFacts", "SellerEvidence", "SellerFacts", "find_links", "rarity",
+    "Link", "LinkEvidence", "ListingFacts", "SellerEvidence", "SellerFacts", "find_links", "near_pairs", "rarity",
     "seller_evidence",
 ]
 
@@ -211,7 +211,7 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _near_hashes(values: Sequence[int], distance: int) -> list[tuple[int, int]]:
+def near_pairs(values: Sequence[int], distance: int) -> list[tuple[int, int]]:
     """Index pairs of ``values`` within ``distance`` bits (pigeonhole over distance+1 bands of the 64 bits)."""
     bands = min(64, distance + 1)
     width = 64 // bands
@@ -238,13 +238,13 @@ def _photo_features(evidence: Sequence[SellerEvidence], official: Iterable[int],
     values = [h for h, _, _ in items]
     if official:
         everything = values + official
-        near_official = {i for i, j in _near_hashes(everything, config.official_distance)
+        near_official = {i for i, j in near_pairs(everything, config.official_distance)
                          if i < len(values) <= j}
         keep = [i for i in range(len(items)) if i not in near_official]
         items = [items[i] for i in keep]
         values = [values[i] for i in keep]
     uf = _UnionFind()
-    for i, j in _near_hashes(values, config.photo_distance):
+    for i, j in near_pairs(values, config.photo_distance):
         uf.union(i, j)
     out: dict[str, dict[str, str]] = defaultdict(dict)
     for i, (h, seller, listing) in enumerate(items):
