@@ -258,7 +258,7 @@ def _relist(rng: random.Random, sellers: list[dict[str, Any]], *, stock: int, of
     for label in sorted(ops):
         fronts = ops[label]
         items = [(f, i) for f in fronts for i in f["listings"]]
-        for front, item in rng.sample(items, min(len(items), rng.randint(1, 3))):
+        for _front, item in rng.sample(items, min(len(items), rng.randint(1, 3))):
             item["down"] = True
             target = rng.choice(fronts)
             photos = [f"{_flip(rng, int(h, 16), rng.randint(0, 3)):016x}" for h in item["photos"]]
