@@ -9,6 +9,8 @@ records (:class:`~services.scan.ScanTarget`, :class:`~services.scan.CrawlOutcome
   as runs of the ``crawl-site`` flow on the work pool's workers.
 - Listings a complete whole-site crawl did not reach are rechecked right after the crawls
   (``recheck-unreached``, :func:`services.recheck.recheck_unreached`): removed ones are marked gone with the date.
+- After matching, ``find-networks`` links sellers into networks and flags relistings
+  (:mod:`services.networks`, :mod:`services.relistings`).
 - Image signatures are computed by the ``sign-images`` task after the crawls and before matching (the crawls
   only store image bytes): a bounded process pool, or Dask with ``dask_address``; resumable after a kill.
 - Matching runs in the ``match-listings`` subflow, through a thread pool by default or through Dask
@@ -34,7 +36,7 @@ from core.settings import load_settings
 from flows.common import CRAWL_RETRIES, task_database
 from flows.crawl import crawl_here, crawl_on_workers
 from flows.digests import send_digests as send_digests_flow
-from services import alerts, evidence, recheck, rematch, scan, scantargets, signatures
+from services import alerts, evidence, networks, recheck, relistings, rematch, scan, scantargets, signatures
 from services.scan import MatchStats, ScanSummary, ScanTarget
 from storage.models import utcnow
 
@@ -54,6 +56,23 @@ def recheck_unreached(outcomes: list[scan.CrawlOutcome], scan_id: str) -> dict[s
     for line in report.changes[:50]:
         logger.info("%s", line)
     return report.as_dict()
+
+
+@task(name="find-networks", cache_policy=NO_CACHE)
+def find_networks() -> dict[str, Any]:
+    """Seller networks and relistings: networks (tonight's sellers too), then relistings (they use the
+    networks), then networks again to count them (incremental: no seller's evidence is read twice)."""
+    settings = load_settings()
+    logger = get_run_logger()
+    with task_database(settings) as database:
+        first = networks.recompute_networks(database, rates=settings.currency_rates)
+        found = relistings.detect_relistings(database)
+        final = networks.recompute_networks(database, rates=settings.currency_rates)
+    logger.info("networks: %d sellers (%d read again), %d links (%d strong), %d networks (%d new, %d grown)",
+                first.sellers, first.sellers_read, final.links, final.strong_links, final.networks,
+                first.new_networks, first.grown_networks)
+    logger.info("relistings: %d new of %d found, over %d listings taken down", found.new, found.found, found.down)
+    return {"networks": first.as_dict(), "relistings": found.as_dict()}
 
 
 @task(name="plan-scan", cache_policy=NO_CACHE)
@@ -208,6 +227,7 @@ def nightly_scan(
     matching = _match_runner(dask_address)(workers=match_workers, batch_size=batch_size, sign_first=False)
     matching = matching.add(rematch_pending(batch_size))
     capture_evidence()
+    find_networks()
     with task_database() as database:
         summary = scan.scan_summary(database, scan_id=scan_id, crawls=outcomes, matching=matching)
     _publish(summary)

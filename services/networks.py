@@ -51,7 +51,7 @@ from storage.models import (
     utcnow,
 )
 
-__all__ = ["NetworkRun", "official_phashes", "recompute_networks", "seller_key", "seller_key_of"]
+__all__ = ["NetworkRun", "listing_photos", "official_phashes", "recompute_networks", "seller_key", "seller_key_of"]
 
 #: Marketplace kinds that are one web shop: its listings without a seller are the shop's own.
 SHOP_KINDS = ("shop", "shopify", "woocommerce")
@@ -115,7 +115,7 @@ def official_phashes(session: Session) -> list[int]:
     return out
 
 
-def _photos(session: Session, listing_ids: Sequence[int]) -> dict[int, list[tuple[str, int, str]]]:
+def listing_photos(session: Session, listing_ids: Sequence[int]) -> dict[int, list[tuple[str, int, str]]]:
     """``{listing id: [(sha256, pHash, OCR words)]}`` of the listings' signed photos, in position order."""
     out: dict[int, list[tuple[str, int, str]]] = defaultdict(list)
     for start in range(0, len(listing_ids), _BATCH):
@@ -186,7 +186,7 @@ def _refresh_evidence(session: Session, config: NetworkConfig, now: dt.datetime,
     sellers = _sellers(session)
     stored = {row.key: row for row in session.scalars(select(NetworkSeller))}
     listing_ids = [li.id for s in sellers.values() for li in (s.listings or [])]
-    photos = _photos(session, listing_ids)
+    photos = listing_photos(session, listing_ids)
     for key, seller in sellers.items():
         facts, fingerprint = _facts(seller, photos)
         row = stored.get(key)

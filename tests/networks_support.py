@@ -52,11 +52,15 @@ def marketplace(session: Session, name: str, cache: dict[str, Marketplace]) -> M
     return cache[name]
 
 
-def add_seller(session: Session, record: dict[str, Any], cache: dict[str, Marketplace]) -> list[Listing]:
+def add_seller(session: Session, record: dict[str, Any], cache: dict[str, Marketplace], *,
+               night: int | None = None) -> dict[str, Listing]:
+    """The seller's listings (of one ``night`` only, when given) as stored rows, by world key."""
     market = marketplace(session, record["marketplace"], cache)
     is_shop = market.kind == "shop"
-    rows = []
+    rows = {}
     for item in record["listings"]:
+        if night is not None and item.get("night", 1) != night:
+            continue
         listing = Listing(
             marketplace_id=market.id, canonical_url=f"{market.base_url}item/{item['key']}",
             url=f"{market.base_url}item/{item['key']}", external_id=item["key"], title=item["title"],
@@ -69,11 +73,12 @@ def add_seller(session: Session, record: dict[str, Any], cache: dict[str, Market
             sha = add_image(session, int(phash, 16))
             session.add(ListingImage(listing_id=listing.id, url=f"{listing.url}/{position}.jpg", position=position,
                                      sha256=sha, status="ok"))
-        rows.append(listing)
+        rows[item["key"]] = listing
     return rows
 
 
-def load_world(session: Session, world: dict[str, Any], *, skip: set[str] = frozenset()) -> dict[str, Marketplace]:
+def load_world(session: Session, world: dict[str, Any], *, skip: set[str] = frozenset(),
+               night: int | None = None) -> dict[str, Marketplace]:
     cache: dict[str, Marketplace] = {}
     owner = Owner(name="Demo Owner")
     brand = Brand(owner=owner, name="Demo Brand")
@@ -85,6 +90,6 @@ def load_world(session: Session, world: dict[str, Any], *, skip: set[str] = froz
         session.add(ReferenceImage(product_id=product.id, sha256=sha, source=f"refs/{position}.jpg", position=position))
     for record in world["sellers"]:
         if record["key"] not in skip:
-            add_seller(session, record, cache)
+            add_seller(session, record, cache, night=night)
     session.flush()
     return cache
