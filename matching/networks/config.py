@@ -21,7 +21,7 @@ class NetworkConfig:
         "seller_id": 1.0, "storefront": 1.0, "phone": 0.95, "email": 0.95, "handle": 0.95, "domain": 0.9,
         "photo": 0.85, "text": 0.8, "name": 0.5, "shop_ip": 0.45, "shop_template": 0.35,
     })
-    """Strength of one piece of evidence of each kind when it is rare (shared by two sellers only)."""
+    """Strength of one piece of evidence of each kind while it is rare (shared by ``free_sharing`` sellers or fewer)."""
     strong_link: float = 0.8
     """A link at least this strong merges the networks of its two sellers."""
     weak_link: float = 0.25
@@ -52,8 +52,6 @@ class NetworkConfig:
     """Regions tried, in order, for a phone number written without its country code (after the listing's own)."""
     min_phone_digits: int = 8
     """Phone numbers with fewer national digits are ignored (order numbers, short codes)."""
-    relisting_photo_overlap: int = 1
-    """Same photos a listing needs with a removed one to be its relisting (with the same brand)."""
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
