@@ -7,6 +7,7 @@ import hashlib
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.signature import SIGNATURE_VERSION, THUMB_SIZE, Hash64, HashSet, ImageSignature
@@ -18,6 +19,7 @@ from storage.models import (
     Listing,
     ListingImage,
     Marketplace,
+    Match,
     Owner,
     Product,
     ReferenceImage,
@@ -93,3 +95,52 @@ def load_world(session: Session, world: dict[str, Any], *, skip: set[str] = froz
             add_seller(session, record, cache, night=night)
     session.flush()
     return cache
+
+
+def build_network_web_world(settings: Any) -> dict[str, Any]:
+    """A small world for the Network page: one operation of three storefronts on two marketplaces (the first
+    two sell Fullips counterfeits and share a phone number; the third sells Glowwe counterfeits and shares
+    an e-mail address with the first), among twelve unrelated sellers; networks recomputed. Listing URLs point
+    at a closed loopback port (evidence capture fails fast and is recorded as failed)."""
+    from services.networks import recompute_networks
+    from storage.db import Database
+
+    with Database.opened(settings.database_url) as db:
+        with db.session() as s:
+            owner, other = Owner(name="Et Al Beauty"), Owner(name="Other Co")
+            fullips, glowwe = Brand(owner=owner, name="Fullips"), Brand(owner=other, name="Glowwe")
+            s.add_all([owner, other, fullips, glowwe])
+            markets = {name: Marketplace(name=name, kind="marketplace", base_url=f"https://{name}.example/")
+                       for name in ("bazaarly", "kramwell")}
+            s.add_all(markets.values())
+            s.flush()
+            counter = iter(range(1, 10_000))
+
+            def listing(market: str, seller: str, title: str, description: str, brand: Brand | None) -> Listing:
+                n = next(counter)
+                row = Listing(marketplace_id=markets[market].id, canonical_url=f"http://127.0.0.1:9/{market}/{n}",
+                              url=f"http://127.0.0.1:9/{market}/{n}", external_id=str(n), title=title,
+                              description=description, price=Decimal("12.50"), currency="GBP", seller=seller,
+                              seller_id=f"{seller.lower().replace(' ', '-')}", content_hash=f"h{n}")
+                s.add(row)
+                s.flush()
+                if brand is not None:
+                    s.add(Match(listing_id=row.id, brand_id=brand.id, score=0.95, klass="counterfeit",
+                                listing_content_hash=row.content_hash, reasons=["demo counterfeit"]))
+                return row
+
+            listing("bazaarly", "Marl0w & Finch", "Fullips lip plumper 1:1", "Order on WhatsApp +44 7911 123456. "
+                    "Write to sales [at] marlowfinch [dot] com.", fullips)
+            listing("bazaarly", "Marl0w & Finch", "Fullips gloss mirror quality", "Tel 07911 123456", fullips)
+            listing("kramwell", "Quillon Goods", "Fullips plumper replica", "Call +44 (0)7911-123456 today.", fullips)
+            listing("bazaarly", "Velvora Store", "Glowwe serum copy", "Questions: sales@marlowfinch.com", glowwe)
+            for i in range(12):
+                listing("kramwell" if i % 2 else "bazaarly", f"Unrelated {i} Trading",
+                        f"Plain item {i}", f"Ordinary words number {i} about a lamp and a mug {i * 7}.",
+                        fullips if i < 3 else None)
+        recompute_networks(db)
+        with db.session() as s:
+            from storage.models import Network
+
+            network = s.scalars(select(Network).where(Network.status == "active")).one()
+            return {"network_id": network.id}

@@ -49,7 +49,7 @@ class NetworkConfig:
     boilerplate_sellers: int = 4
     """A sentence found in the descriptions of more sellers than this is boilerplate and is removed first."""
     phone_regions: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "CN", "IN", "BR", "JP", "AU")
-    """Regions tried, in order, for a phone number written without its country code (after the listing's own)."""
+    """Regions tried, in order, for a phone number written without its country code on a page of no known region."""
     min_phone_digits: int = 8
     """Phone numbers with fewer national digits are ignored (order numbers, short codes)."""
 

@@ -5,7 +5,7 @@ in one normal form, so that ``+44 20 7946 0958``, ``020 7946 0958`` (on a Britis
 ``0044 (0)20-7946-0958`` are one phone, ``Sales [at] Marlow-Finch [dot] com`` is ``sales@marlow-finch.com``,
 and ``wa.me/442079460958`` is that phone again.
 
-- Phones: ``phonenumbers.PhoneNumberMatcher`` with the listing's region first, then
+- Phones: ``phonenumbers.PhoneNumberMatcher`` in the listing's region when it is known, else in each of
   ``NetworkConfig.phone_regions``; a number is kept only when ``phonenumbers`` finds it valid; the normal form
   is E.164.
 - E-mail addresses, also written with ``[at]``/``(at)``/`` at `` and ``[dot]``/``(dot)``.
@@ -133,7 +133,9 @@ def find_contacts(text: str | None, *, region: str | None = None, ignore_domains
         return []
     config = config or NetworkConfig()
     clean = _clean(text)
-    regions = [r for r in dict.fromkeys([*(region and [region.upper()] or []), *config.phone_regions])]
+    # A page whose region is known reads national numbers there only: a number invalid there is not read
+    # as another country's (07700 900123 is no British number, and would be a German one).
+    regions = [region.upper()] if region else list(config.phone_regions)
     out: set[Contact] = set()
     for match in _WA_RE.finditer(clean):
         phone = normal_phone("+" + match.group(1), min_digits=config.min_phone_digits)
