@@ -138,7 +138,7 @@ def build_network_web_world(settings: Any) -> dict[str, Any]:
                 listing("kramwell" if i % 2 else "bazaarly", f"Unrelated {i} Trading",
                         f"Plain item {i}", f"Ordinary words number {i} about a lamp and a mug {i * 7}.",
                         fullips if i < 3 else None)
-        recompute_networks(db)
+        recompute_networks(db, rates=settings.currency_rates)
         with db.session() as s:
             from storage.models import Network
 

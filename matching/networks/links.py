@@ -327,8 +327,9 @@ def find_links(evidence: Sequence[SellerEvidence], *, official_photos: Iterable[
         sellers = sorted(sellers)
         for i, a in enumerate(sellers):
             for b in sellers[i + 1:]:
-                shown = features[a][key] if kind != "photo" and kind != "text" else \
-                    f"{features[a][key]} / {features[b][key].split('(', 1)[-1].rstrip(')')}"
+                shown = features[a][key]
+                if "(" in features[b][key] and features[b][key] != shown:  # where the other seller shows it
+                    shown = f"{shown} / {features[b][key].split('(', 1)[-1].rstrip(')')}"
                 pairs[(a, b)].append(LinkEvidence(kind, value, shown, len(sellers), weight))
     links = []
     for (a, b), pieces in sorted(pairs.items()):
