@@ -51,7 +51,7 @@ from storage.models import (
     utcnow,
 )
 
-__all__ = ["NetworkRun", "listing_photos", "official_phashes", "recompute_networks", "seller_key", "seller_key_of"]
+__all__ = ["NetworkRun", "digest_lines", "listing_photos", "official_phashes", "recompute_networks", "seller_key", "seller_key_of"]
 
 #: Marketplace kinds that are one web shop: its listings without a seller are the shop's own.
 SHOP_KINDS = ("shop", "shopify", "woocommerce")
@@ -304,3 +304,60 @@ def links_of(session: Session, keys: Iterable[str]) -> list[SellerLink]:
     return list(session.scalars(select(SellerLink).where(SellerLink.seller_a.in_(keys), SellerLink.seller_b.in_(keys))
                                 .order_by(SellerLink.strength.desc(), SellerLink.id)))
 
+
+
+def digest_lines(session: Session, brand_ids: Iterable[int], *, since: dt.datetime | None,
+                 limit: int = 5) -> tuple[list[str], list[str]]:
+    """For an owner's digest (its brands only): sentences about the largest networks found or grown since
+    ``since`` that sell its brands, and about relistings of its brands' listings detected since then."""
+    brand_ids = list(brand_ids)
+    if not brand_ids:
+        return [], []
+    since = since.astimezone(dt.UTC) if since and since.tzinfo else since
+    mine: dict[int, dict[str, Any]] = {}
+    for match in session.scalars(select(Match).where(Match.brand_id.in_(brand_ids))):
+        listing = match.listing
+        key = seller_key_of(listing)
+        row = session.get(NetworkSeller, key) if key else None
+        if row is None or row.network_id is None:
+            continue
+        entry = mine.setdefault(row.network_id, {"sellers": set(), "suspects": 0, "markets": Counter()})
+        entry["sellers"].add(key)
+        if match.klass in SUSPECT_CLASSES and match.status != "dismissed" and listing.status == "active":
+            entry["suspects"] += 1
+            entry["markets"][listing.marketplace.name] += 1
+    lines = []
+    ranked = []
+    for network_id, entry in mine.items():
+        network = session.get(Network, network_id)
+        if network is None or network.status != "active":
+            continue
+        created, grew = _utc(network.created_at), _utc(network.grew_at)
+        is_new = since is None or (created is not None and created >= since)
+        has_grown = grew is not None and (since is None or grew >= since)
+        if is_new or has_grown:
+            ranked.append((network.impact, network_id, network, entry, is_new))
+    for _impact, network_id, network, entry, is_new in sorted(ranked, key=lambda r: (-r[0], r[1]))[:limit]:
+        how = "new" if is_new else f"grew from {network.previous_sellers} to {network.sellers} sellers"
+        where = ", ".join(f"{m} {n}" for m, n in sorted(entry["markets"].items(), key=lambda kv: (-kv[1], kv[0])))
+        lines.append(f"Network {network_id} ({how}): {len(entry['sellers'])} of its sellers sell your brands, "
+                     f"{entry['suspects']} live suspect listing(s){f' ({where})' if where else ''}, "
+                     f"{network.relistings} relisting(s), impact {network.impact:.1f}")
+    relisted = []
+    query = (select(Relisting).join(Match, Match.listing_id == Relisting.listing_id)
+             .where(Match.brand_id.in_(brand_ids)).order_by(Relisting.id))
+    if since is not None:
+        query = query.where(Relisting.detected_at >= since)
+    for relisting in dict.fromkeys(session.scalars(query)):
+        later, earlier = session.get(Listing, relisting.listing_id), session.get(Listing, relisting.earlier_listing_id)
+        if later is None or earlier is None:
+            continue
+        relisted.append(f"“{(later.title or '(no title)')[:100]}” on {later.marketplace.name} relists listing "
+                        f"{earlier.id} taken down on {earlier.marketplace.name}: {'; '.join(relisting.evidence)[:300]}")
+    return lines, relisted[:20]
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
