@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     gone_after_runs: int = Field(
         default=2, ge=1, description="A listing not seen in this many crawls of its marketplace is marked gone."
     )
+    unreached_recheck_max: int = Field(
+        default=500, ge=0,
+        description="Stored listings a complete whole-site crawl did not reach that are rechecked the same night "
+        "(their pages asked directly; 404/410 marks them gone with the date). 0: none.",
+    )
     currency_rates: dict[str, Decimal] = Field(
         default_factory=lambda: {
             "USD": Decimal("1"),
