@@ -16,7 +16,9 @@ A signature is stored as one ``image_signatures`` row (:class:`storage.models.Im
   (about 14 KB for 384); then (format 2) the SIFT features the same way: uint16 n_plain, uint16 n_mirrored,
   per set n x 2 uint16 and n x 128 descriptor bytes (132 bytes a feature, about 79 KB for 600). Format 1
   (ORB only, signature version 4) is still read: such a signature has no SIFT features until the signature
-  stage recomputes it. Null when the signature has no keypoints.
+  stage recomputes it, and is written again for a signature without SIFT features. Migration
+  ``0002_signatures``'s downgrade reads format 1 only: it skips format-2 rows (their images are signed again).
+  Null when the signature has no keypoints.
 
 :func:`encode` writes it (the signature stage), :func:`decode` reads it (the matcher's loader,
 ``services/matchdata.py``), :func:`reusable_text` reads the words of an older row so that a new signature
@@ -187,6 +189,11 @@ def _keypoint_bytes(plain: Keypoints | None, mirrored: Keypoints | None, local: 
     if plain is None and mirrored is None and local is None and local_mirrored is None:
         return None
     sets = [plain or Keypoints.empty(), mirrored or Keypoints.empty()]
+    if local is None and local_mirrored is None:  # a version-4 signature: written as it was read (format 1)
+        parts = [_KEYPOINT_MAGIC, _HEAD.pack(1, len(sets[0]), len(sets[1]))]
+        for kp in sets:
+            _pack(parts, kp, 32)
+        return b"".join(parts)
     sift = [local or Keypoints.empty(128), local_mirrored or Keypoints.empty(128)]
     parts = [_KEYPOINT_MAGIC, _HEAD.pack(KEYPOINT_FORMAT, len(sets[0]), len(sets[1]))]
     for kp in sets:
