@@ -3,6 +3,7 @@ the search spider's query record pipeline, ``lookalike sources queries``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -273,6 +274,9 @@ def test_the_query_record_on_both_backends(db_url: str) -> None:
         assert records == {"glowmint": QueryRecord(runs=1, results=3, new_listings=3, suspects=1,
                                                    suspect_ids=frozenset({ids[1]})),
                            "nothing": QueryRecord(runs=1)}
+        # Only the last 90 days count.
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=91)
+        assert querystats.records_for(session, "demo", now=later) == {}
         report = querystats.query_report(session, source="demo")
     assert [(line.query, line.suspects, line.confirmed, line.pending) for line in report] == [
         ("Glowmint", 1, 1, 0), ("glow\u202emint", 0, 0, 1), ("nothing", 0, 0, 0)]
