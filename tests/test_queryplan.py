@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from core.settings import load_settings
+from crawlers.pipelines.queries import record_queries
 from crawlers.run import CrawlRequest, run_crawl
 from data.demo.marketplace import DemoMarketplace
 from services import querystats
@@ -28,8 +29,9 @@ from services.queryplan import (
     rank_queries,
     seller_words,
 )
+from services.scantargets import plan_scan
 from storage.db import Database
-from storage.models import Brand, Listing, Mark, Match, Owner, Product, QueryRun
+from storage.models import Brand, CrawlRun, Listing, Mark, Marketplace, Match, Owner, Product, QueryRun
 
 # ------------------------------------------------------------------------------------------- candidates
 
@@ -217,8 +219,6 @@ def test_a_search_crawl_records_each_query_and_the_next_plan_ranks_by_it(tmp_pat
 
 
 def test_each_profile_searches_within_its_own_budget_or_the_settings(tmp_path: Path) -> None:
-    from services.scantargets import plan_scan
-
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     demo = (Path(__file__).parents[1] / "crawlers" / "profiles" / "demo.yaml").read_text(encoding="utf-8")
@@ -240,9 +240,6 @@ def test_each_profile_searches_within_its_own_budget_or_the_settings(tmp_path: P
 def test_the_query_record_on_both_backends(db_url: str) -> None:
     """record_queries (the pipeline's write), count_suspects, records_for and query_report on SQLite and
     PostgreSQL: JSON listing ids, grouping by query, a listing waiting for matching."""
-    from crawlers.pipelines.queries import record_queries
-    from storage.models import CrawlRun, Marketplace
-
     db = Database(db_url).ensure_schema()
     _brand(db)
     with db.session() as session:
