@@ -284,4 +284,19 @@ def monitor_logs(database: Database, logs: Sequence[CtLog], matcher: DomainMatch
     return runs
 
 
-__all__ = ["CtLog", "LogFailed", "LogReader", "LogRun", "monitor_log", "monitor_logs", "policy_getter"]
+__all__ = ["CtLog", "LogFailed", "LogReader", "LogRun", "configured_logs", "follow_log", "monitor_log", "monitor_logs",
+           "policy_getter"]
+
+
+def follow_log(settings: Settings, database: Database, log: CtLog, matcher: DomainMatcher, *,
+               from_start: bool = False) -> LogRun:
+    """One monitor run over one log with the settings' limits (a new log is followed from its current size
+    unless ``from_start``); raises :class:`LogFailed`."""
+    reader = LogReader(log, policy_getter(settings), batch_size=settings.ct_batch_size)
+    return monitor_log(database, reader, matcher, max_entries=settings.ct_max_entries_per_run,
+                       start_at_end=not from_start)
+
+
+def configured_logs(settings: Settings) -> list[CtLog]:
+    """The logs of the ``ct_logs`` setting (``LookalikeError`` for one that is not a log URL)."""
+    return [CtLog.parse(text) for text in settings.ct_logs]
