@@ -3,7 +3,8 @@
 Targets come from a scan file and from command-line style options; :func:`plan_scan` is the one
 planner (the ``lookalike scan`` command validates with it before Prefect starts, the nightly flow's
 ``plan-scan`` task plans with it): it reads the targets, gives each profile the registry's marks,
-aliases and product names as search queries (:func:`plan_targets`), checks every crawl as the crawler
+aliases and product names as search queries (:func:`plan_targets`), adds the look-alike domains an operator
+approved as shops (:func:`services.discovery.decisions.approved_start_urls`), checks every crawl as the crawler
 will run it (:func:`crawlers.run.crawl_request`: URLs, profiles, base URLs) and skips profiles with
 nothing to search for.
 
@@ -35,6 +36,7 @@ from core.errors import LookalikeError
 from core.settings import Settings
 from core.yamlfile import YAMLProblem, load_yaml
 from crawlers.run import CrawlRequest, crawl_request, validate_start_url
+from services.discovery.decisions import approved_start_urls
 from storage.db import Database
 from storage.models import Brand, Product
 
@@ -322,8 +324,20 @@ def plan_scan(
         targets = load_targets(source) + targets
     with database.session() as session:
         queries = registry_queries(session)
+        approved = approved_start_urls(session)
     planned: list[ScanTarget] = []
     skipped: list[str] = []
+    # Look-alike domains an operator approved (docs/discovery.md) are crawled as shops from the next night.
+    known = {url for target in targets for url in target.start_urls}
+    for url in approved:
+        if url in known:
+            continue
+        try:
+            validate_start_url(url)
+        except LookalikeError as exc:
+            skipped.append(f"approved domain {url} skipped: {str(exc)[:200]}")
+            continue
+        targets.append(ScanTarget(start_urls=(url,)))
     for target in plan_targets(targets, queries=queries):
         if target.profile and not target.base_url and base_url:
             target = ScanTarget(profile=target.profile, base_url=base_url, queries=target.queries)
