@@ -156,5 +156,26 @@ def monitor_command(
         raise typer.Exit(1)
 
 
+@domains_app.command("permute")
+def permute_command(
+    brand: Annotated[str | None, typer.Option(help="Only this brand (name); default: every brand.")] = None,
+) -> None:
+    """Generate dnstwist permutations of the brands' domains and marks, resolve those that spell a mark within
+    the rate and daily budget (discovery_resolver, discovery_queries_per_second, discovery_daily_budget), and
+    keep the ones that resolve."""
+    from services.discovery.candidates import domain_brands  # deferred: start-up time
+    from services.discovery.permutations import permute_registry
+
+    settings = context.settings()
+    with context.database(settings) as db:
+        with db.session() as session:
+            matcher = _matcher(session, settings)
+            brands = [b for b in domain_brands(session) if brand is None or b.name == brand]
+        if not brands:
+            typer.echo(f"no brand {brand!r} in the registry" if brand else "no brands in the registry", err=True)
+            raise typer.Exit(2)
+        typer.echo(permute_registry(settings, db, matcher, brands).line())
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(domains_app, name="domains")

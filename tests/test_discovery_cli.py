@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -141,8 +142,7 @@ def test_owners_see_only_their_brands(database, tmp_path: Path) -> None:
 
         ids = dict(session.execute(select(Brand.name, Brand.id)).all())
         hits = [h for name in ("fullips-sale.com", "norama-wax.shop") for h in matcher().match(name)]
-        record_hits(session, [h.__class__(**{**{f: getattr(h, f) for f in h.__slots__},
-                                             "brand_id": ids["Fullips" if "fullips" in h.domain else "Norama"]})
+        record_hits(session, [replace(h, brand_id=ids["Fullips" if "fullips" in h.domain else "Norama"])
                               for h in hits], feed="nrd:test")
     owner = Principal(user_id=9, username="owner", role="owner", brand_ids=frozenset({ids["Norama"]}))
     with database.session() as session:
