@@ -25,6 +25,7 @@ from functools import cache
 
 import idna
 import tldextract
+from rapidfuzz.distance import OSA
 
 from matching.config import MatchConfig
 from matching.marks import MarkHit, MarkIndex, Term, terms_of
@@ -82,6 +83,13 @@ class DomainConfig:
     """Added for a public suffix sold to shops (``.shop``, ``.store``)."""
     subdomain: float = -0.1
     """Added when the mark is only in a subdomain label (a shop on a hosting platform, or noise)."""
+    ordinary_mark: float = -0.05
+    """Added when the mark is an ordinary word (it counts only beside trade or sales words, or disguised)."""
+    short_label_edits: int = 1
+    """Edits a short mark (up to ``MatchConfig.short_mark_length`` letters, which tolerates none in text)
+    tolerates when it is the whole label of a name (``riym.xyz`` for ``Rium``): a label is one word, chosen."""
+    short_label_edit: float = -0.1
+    """Added for such a near-miss of a short mark."""
     min_score: float = 0.5
     """Lowest score that makes a candidate."""
 
@@ -169,7 +177,9 @@ class DomainMatcher:
     """Marks of every brand indexed once; :meth:`match` reads one name.
 
     ``is_word`` decides which strings are dictionary words (the everyday lexicon in production, a set in
-    tests); ``is_ordinary`` which marks are ordinary words (the matcher's lexicon)."""
+    tests); ``is_ordinary`` which marks are ordinary words (the matcher's lexicon); ``is_attested`` which
+    strings are words of some language at all, rare ones included (``sandalias``), for the question "does a
+    word span the mark" (default: ``is_word``)."""
 
     def __init__(
         self,
@@ -177,11 +187,13 @@ class DomainMatcher:
         *,
         is_word: Callable[[str], bool],
         is_ordinary: Callable[[str], bool] | None = None,
+        is_attested: Callable[[str], bool] | None = None,
         config: DomainConfig | None = None,
         match_config: MatchConfig | None = None,
     ) -> None:
         self.config = config or DomainConfig()
         self._is_word = is_word
+        self._is_attested = is_attested or is_word
         self._index = MarkIndex(match_config or MatchConfig(), is_ordinary=is_ordinary or is_word)
         self._brands: list[_Brand] = []
         self._official: tuple[str, ...] = ()
@@ -242,6 +254,7 @@ class DomainMatcher:
         joined = "".join(t.key_l for t in tokens)
         terms = terms_of(tokens, max_words=self._index.max_words, max_length=self._index.max_length)
         whole: list[MarkHit] = self._index.search(terms)
+        whole += self._short_label_hits(tokens, {h.mark.mark_id for h in whole})
         inside = self._inside_hits(tokens, words)
         for hit, rest in [(h, _rest_of(words, h.term)) for h in whole] + inside:
             slot = hit.mark.owner
@@ -250,15 +263,36 @@ class DomainMatcher:
                 continue  # an everyday word one letter from the mark is that word
             rest_text = "".join(rest)
             context = sorted(w for w in brand.context if w in rest_text)
-            if hit.mark.ordinary and not context:
-                continue  # an ordinary-word mark needs the brand's trade in the name
             sales = sorted(w for w in SALES_WORDS if w in rest_text)
+            if hit.mark.ordinary and not (context or sales or _deliberate(hit, label)):
+                continue  # an ordinary-word mark alone is the word, unless written in disguise
             yield slot, hit.edits, self._scored(brand, hit, label, ascii_label, suffix, in_subdomain, unicode_name,
                                      ascii_name, sales, context, joined, inside=hit.term.kind == "inside")
 
+    def _short_label_hits(self, tokens: Sequence, found: set[int]) -> list[MarkHit]:
+        """Short marks one edit from a label that is a single word (see ``DomainConfig.short_label_edits``);
+        never an everyday word, never an ordinary-word mark."""
+        if len(tokens) != 1 or self.config.short_label_edits <= 0:
+            return []
+        tok = tokens[0]
+        out = []
+        for entry in self._index.entries:
+            if entry.allowed or entry.ordinary or entry.mark_id in found or entry.length < 3:
+                continue
+            for key in dict.fromkeys((tok.key_l, tok.key_i)):
+                if abs(len(key) - entry.length) > self.config.short_label_edits or self._is_word(key):
+                    continue
+                dist = min(OSA.distance(key, k, score_cutoff=self.config.short_label_edits + 1) for k in entry.keys)
+                if 0 < dist <= self.config.short_label_edits:
+                    term = Term(key, key, 0, 1, "label", tok.changes, tok.substitutions)
+                    out.append(MarkHit(entry, term, dist))
+                    break
+        return out
+
     def _inside_hits(self, tokens: Sequence, words: list[str]) -> list[tuple[MarkHit, list[str]]]:
         """Marks inside a token written together with other words: each substring of a token's key whose
-        length a mark could have, kept when the rest splits into words and no word spans the mark."""
+        length a mark could have, spelt exactly, kept when the rest splits into words and no word spans the
+        mark."""
         out: list[tuple[MarkHit, list[str]]] = []
         lo = 3
         hi = self._index.max_length
@@ -271,6 +305,8 @@ class DomainMatcher:
                         for i in range(len(key)) for j in range(i + lo, min(len(key), i + hi) + 1)
                         if (i, j) != (0, len(key))]
                 for hit in self._index.search(subs):
+                    if hit.edits:
+                        continue  # written together with other words, a misspelling is noise: exact only
                     i, j = hit.term.start, hit.term.end
                     before, after = key[:i], key[j:]
                     if not (self._splits(before) and self._splits(after)):
@@ -297,9 +333,16 @@ class DomainMatcher:
         """A dictionary word of the key covers the mark ``key[i:j]`` and more (``panorama`` over ``norama``)."""
         for a in range(0, i + 1):
             for b in range(j, min(len(key), a + 24) + 1):
-                if (a, b) != (i, j) and b - a > j - i and self._is_word(key[a:b]):
+                if (a, b) != (i, j) and b - a > j - i and self._attested(key[a:b]):
                     return True
         return False
+
+    def _attested(self, word: str) -> bool:
+        """A word of some language, or its plural (``sandalias`` of ``sandalia``)."""
+        if self._is_attested(word):
+            return True
+        return any(word.endswith(end) and len(word) - len(end) >= 4 and self._is_attested(word[: -len(end)])
+                   for end in ("s", "es"))
 
     def _scored(self, brand: _Brand, hit: MarkHit, label: str, ascii_label: str, suffix: str,  # noqa: PLR0913
                 in_subdomain: bool, unicode_name: str, ascii_name: str, sales: list[str], context: list[str],
@@ -320,6 +363,12 @@ class DomainMatcher:
         if suffix.split(".")[-1] in SHOP_SUFFIXES:
             score += cfg.shop_suffix
             reasons.append(f"a shop suffix: .{suffix}")
+        if hit.mark.ordinary:
+            score += cfg.ordinary_mark
+            reasons.append("the mark is an ordinary word")
+        if hit.term.kind == "label" and hit.edits:
+            score += cfg.short_label_edit
+            reasons.append("a short mark one letter off, as the whole name")
         if in_subdomain:
             score += cfg.subdomain
             reasons.append("the mark is only in a subdomain")
@@ -351,6 +400,13 @@ def _disguise(hit: MarkHit, label: str, changes: frozenset[str]) -> str:
     if hit.term.kind in ("inside", "piece"):
         return "combined"
     return "exact"
+
+
+def _deliberate(hit: MarkHit, label: str) -> bool:
+    """The name writes the mark in a way nobody writes the ordinary word: look-alike letters, digits for
+    letters, or the word cut by a hyphen."""
+    return _disguise(hit, label, hit.term.changes) in ("homoglyph", "leetspeak") or (
+        hit.term.kind in ("joined", "spaced") and hit.mark.words == 1)
 
 
 def _rest_of(words: list[str], term: Term) -> list[str]:

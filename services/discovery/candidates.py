@@ -44,9 +44,11 @@ def domain_matcher(session: Session, *, min_score: float | None = None,
     """A matcher over the database's brands.  ``is_word``: dictionary words (default: the everyday lexicon
     of the listing matcher); marks are ordinary words by the matcher's English lexicon.  ``min_score``: the
     ``discovery_min_score`` setting (default: :class:`~matching.domains.DomainConfig`'s)."""
-    words = is_word or everyday_lexicon().is_ordinary
+    everyday = everyday_lexicon()
     config = DomainConfig(min_score=min_score) if min_score is not None else DomainConfig()
-    return DomainMatcher(domain_brands(session), is_word=words, is_ordinary=Lexicon().is_ordinary, config=config)
+    return DomainMatcher(domain_brands(session), is_word=is_word or everyday.is_ordinary,
+                         is_ordinary=Lexicon().is_ordinary, is_attested=None if is_word else everyday.is_attested,
+                         config=config)
 
 
 def _event(session: Session, candidate: DomainCandidate, action: str, detail: str = "", *,
