@@ -177,5 +177,20 @@ def permute_command(
         typer.echo(permute_registry(settings, db, matcher, brands).line())
 
 
+@domains_app.command("check")
+def check_command(
+    limit: Annotated[int, typer.Option(help="Most candidates checked in this run.")] = 100,
+    recheck: Annotated[bool, typer.Option("--recheck", help="Check again those checked before (oldest first).")
+                       ] = False,
+) -> None:
+    """Liveness and first look of candidates through the network policy: DNS, the home page, parked / for
+    sale / redirects to the brand / shop; a name inside the network is recorded, never fetched."""
+    from services.discovery.liveness import check_candidates  # deferred: start-up time
+
+    settings = context.settings()
+    with context.database(settings) as db:
+        typer.echo(check_candidates(settings, db, limit=limit, recheck=recheck).line())
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(domains_app, name="domains")

@@ -51,7 +51,7 @@ def domain_matcher(session: Session, *, min_score: float | None = None,
                          config=config)
 
 
-def _event(session: Session, candidate: DomainCandidate, action: str, detail: str = "", *,
+def audit(session: Session, candidate: DomainCandidate, action: str, detail: str = "", *,
            actor: str = SYSTEM_ACTOR, now: dt.datetime | None = None) -> None:
     session.add(DomainEvent(candidate_id=candidate.id, actor=actor[:200], action=action, detail=detail[:1000],
                             at=now or utcnow()))
@@ -77,7 +77,7 @@ def record_hits(session: Session, hits: Iterable[DomainHit], *, feed: str, now: 
                 check={}, fingerprint="")
             session.add(candidate)
             session.flush()
-            _event(session, candidate, "found", f"{feed}: {hit.disguise} {hit.mark!r}, score {hit.score:.2f}",
+            audit(session, candidate, "found", f"{feed}: {hit.disguise} {hit.mark!r}, score {hit.score:.2f}",
                    now=now)
             created.append(candidate)
             if certificate:
@@ -86,7 +86,7 @@ def record_hits(session: Session, hits: Iterable[DomainHit], *, feed: str, now: 
         candidate.last_seen = now
         if feed not in candidate.feeds:
             candidate.feeds = [*candidate.feeds, feed][:20]
-            _event(session, candidate, "seen", f"also in {feed}", now=now)
+            audit(session, candidate, "seen", f"also in {feed}", now=now)
         if resolved_at is not None and candidate.first_resolved is None:
             candidate.first_resolved = resolved_at
         if hit.score > candidate.score:
@@ -110,4 +110,4 @@ def note_change(session: Session, candidate: DomainCandidate, part: str, value: 
     candidate.fingerprint = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
     if candidate.status == "dismissed" and candidate.dismissed_fingerprint != candidate.fingerprint:
         candidate.status = "new"
-        _event(session, candidate, "reopened", f"changed since dismissed: {what}", now=now)
+        audit(session, candidate, "reopened", f"changed since dismissed: {what}", now=now)
