@@ -1,6 +1,7 @@
 """``lookalike domains``: look-alike domains found by discovery (docs/discovery.md): list, show, approve,
 dismiss, and the feeds run by hand: ``monitor`` (CT logs once), ``import-nrd`` (a newly-registered list),
-``permute`` (dnstwist permutations resolved within the budget), ``check`` (liveness and first look).
+``permute`` (dnstwist permutations resolved within the budget), ``check`` (liveness and first look), and
+``takedown`` (a pack for registrar and host abuse desks).
 
 Domain names are written by counterfeiters: every name and reason is shown spelt out (control and invisible
 characters as ``\\uXXXX``), with its punycode form beside it.
@@ -8,6 +9,7 @@ characters as ``\\uXXXX``), with its punycode form beside it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -190,6 +192,24 @@ def check_command(
     settings = context.settings()
     with context.database(settings) as db:
         typer.echo(check_candidates(settings, db, limit=limit, recheck=recheck).line())
+
+
+@domains_app.command("takedown")
+def takedown_command(
+    brand: Annotated[str, typer.Option(help="Brand name (or id).")],
+    out: Annotated[Path, typer.Option(help="Where to write the pack (.zip).")],
+    status: Annotated[list[str] | None, typer.Option(help="Candidate statuses packed (default: approved).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who builds the pack (default: your login name).")] = None,
+) -> None:
+    """A takedown pack for registrar and host abuse desks: the brand's approved look-alike domains with their
+    addresses, evidence (home page WARC and screenshot), statements and a manifest of SHA-256 hashes."""
+    from services.discovery.takedown import build_domain_pack  # deferred: start-up time
+
+    settings = context.settings()
+    with context.database(settings) as db:
+        pack = build_domain_pack(db, settings, brand=brand, out=out, statuses=tuple(status or ("approved",)),
+                                 actor=by or default_actor())
+    typer.echo(f"{pack.items} domain(s) in {pack.path} (pack {pack.pack_id}, sha256 {pack.sha256})")
 
 
 def register(app: typer.Typer) -> None:

@@ -144,3 +144,42 @@ def test_a_dismissed_candidate_comes_back_when_its_address_changes(database, tmp
         assert candidate.status == "new"
         events = session.scalars(select(DomainEvent.detail).where(DomainEvent.action == "reopened")).all()
         assert events == ["changed since dismissed: a new address"]
+
+
+def test_an_approved_shop_goes_into_a_domain_takedown_pack_with_its_evidence(database, tmp_path, monkeypatch) -> None:
+    import hashlib
+    import json
+    import zipfile
+
+    from services.discovery import decisions
+    from services.discovery.takedown import build_domain_pack
+
+    with database.session() as session:
+        brand = Brand(name="Fullips", owner=Owner(name="Et Al"), official_domains=["fullips.com"],
+                      keywords=["lip"], trademarks=[{"office": "EUIPO", "number": "018000001", "classes": [3],
+                                                     "jurisdiction": "EU"}],
+                      rights_holder={"name": "Et Al Legal", "email": "legal@example.com"})
+        session.add(brand)
+        session.flush()
+        record_hits(session, [DomainHit(domain="fullips-outlet.shop", ascii_domain="fullips-outlet.shop",
+                                        brand_id=brand.id, mark="Fullips", disguise="exact", score=0.8,
+                                        reasons=("spells the mark 'Fullips'",))], feed="ct:log.test")
+    settings = Settings(data_dir=tmp_path, download_timeout=5, evidence_screenshots=False)
+    with shops(monkeypatch):
+        check_candidates(settings, database, resolver=resolver)
+    with database.session() as session:
+        decisions.approve(session, "fullips-outlet.shop", actor="ana")
+    pack = build_domain_pack(database, settings, brand="Fullips", out=tmp_path / "pack.zip", actor="ana")
+    assert pack.items == 1
+    with zipfile.ZipFile(pack.path) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+        for entry in manifest["files"]:
+            assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+        notice = archive.read("notices/domain-abuse-batch-001.csv").decode()
+        statement_text = archive.read(next(n for n in names if n.startswith("statements/"))).decode()
+    assert any(n.startswith("evidence/") and n.endswith(".warc.gz") for n in names)
+    assert "93.184.216.34" in notice and "018000001" in notice and "fullips-outlet.shop" in notice
+    assert "good faith" in statement_text and "it names the brand" in statement_text
+    with database.session() as session:
+        assert "reported" in session.scalars(select(DomainEvent.action)).all()

@@ -17,6 +17,7 @@ address or page changes comes back (:func:`services.discovery.candidates.note_ch
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import LookalikeError
-from core.netpolicy import Resolver, UnsafeURL, address_refusal, fetch, system_resolver
+from core.netpolicy import Fetched, Resolver, UnsafeURL, address_refusal, fetch, system_resolver
 from core.settings import Settings
 from crawlers.pages import ProductPage
 from crawlers.pages.document import parse_document
@@ -36,6 +37,7 @@ from matching.domains import is_official
 from matching.matcher import Matcher
 from matching.model import ListingInput
 from services.discovery.candidates import audit, note_change
+from services.evidence import EvidenceStore, chromium_path, offline_screenshot, warc_bytes
 from services.matchdata import load_brand_profiles
 from storage.db import Database
 from storage.models import DomainCandidate, utcnow
@@ -65,6 +67,8 @@ class Check:
     match_score: float | None = None
     reasons: list[str] = field(default_factory=list)
     page_sha256: str | None = None
+    #: The home page as fetched (kept as evidence by :func:`record_check`).
+    answer: Fetched | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"addresses": self.addresses, "status": self.status, "final_url": self.final_url,
@@ -127,7 +131,7 @@ def check_candidate(settings: Settings, candidate: DomainCandidate, matcher: Mat
     if answer is None:
         return Check("unreachable", addresses=addresses, reasons=[f"no home page: {problems[-1]}"])
     check = Check("other", addresses=addresses, status=answer.status, final_url=answer.url,
-                  page_sha256=hashlib.sha256(answer.body).hexdigest())
+                  page_sha256=hashlib.sha256(answer.body).hexdigest(), answer=answer)
     final_host = _unicode_host((urlsplit(answer.url).hostname or "").lower())
     if answer.redirects:
         check.reasons.append(f"redirects to {answer.url[:200]}")
@@ -156,14 +160,34 @@ def check_candidate(settings: Settings, candidate: DomainCandidate, matcher: Mat
     return check
 
 
-def record_check(session: Session, candidate: DomainCandidate, check: Check) -> None:
-    """Store a check on the candidate, with its fingerprint parts and an audit event."""
+def keep_evidence(settings: Settings, answer: Fetched, *, now: dt.datetime) -> dict[str, str]:
+    """The home page as evidence, with the listing captures' store and formats: a WARC of the request and
+    answer, and a screenshot rendered offline from the captured bytes (where Chromium is and
+    ``evidence_screenshots`` is on).  Returns the files' paths and hashes."""
+    store = EvidenceStore(settings.evidence_dir)
+    warc_sha, warc = store.put(warc_bytes(answer, crawler=settings.rendered_user_agent, captured_at=now), ext="warc.gz")
+    out = {"warc": warc, "warc_sha256": warc_sha, "captured_at": now.isoformat()}
+    chromium = chromium_path() if settings.evidence_screenshots else None
+    shot = offline_screenshot(answer.body, chromium=chromium) if chromium else None
+    if shot:
+        shot_sha, shot_path = store.put(shot, ext="png")
+        out.update(screenshot=shot_path, screenshot_sha256=shot_sha)
+    return out
+
+
+def record_check(session: Session, candidate: DomainCandidate, check: Check, *,
+                 settings: Settings | None = None) -> None:
+    """Store a check on the candidate, with its fingerprint parts, its evidence (``settings`` given and a
+    home page fetched) and an audit event."""
     now = utcnow()
     before = candidate.kind
     candidate.kind = check.kind
     candidate.checked_at = now
     parts = (candidate.check or {}).get("parts") or {}
-    candidate.check = {**check.as_dict(), "parts": parts}
+    evidence = (candidate.check or {}).get("evidence")
+    if settings is not None and check.answer is not None:
+        evidence = keep_evidence(settings, check.answer, now=now)
+    candidate.check = {**check.as_dict(), "parts": parts, **({"evidence": evidence} if evidence else {})}
     note_change(session, candidate, "addresses", ",".join(check.addresses), "a new address", now=now)
     if check.page_sha256:
         note_change(session, candidate, "home_page", check.page_sha256, "a changed home page", now=now)
@@ -197,7 +221,7 @@ def check_candidates(settings: Settings, database: Database, *, limit: int = 100
         with database.session() as session:
             candidate = session.get(DomainCandidate, candidate_id)
             check = check_candidate(settings, candidate, matcher, resolver=resolver)
-            record_check(session, candidate, check)
+            record_check(session, candidate, check, settings=settings)
         report.checked += 1
         report.kinds[check.kind] = report.kinds.get(check.kind, 0) + 1
     return report
