@@ -162,3 +162,27 @@ def test_discovered_shop_approved_in_the_review_app_reaches_the_next_nights_queu
     text = message.get_body(("plain",)).get_content()
     assert "Fullips Lip Plumper" in text and "Fullips Night Mask" in text
     assert "== New look-alike domains ==" in text and LOOKALIKE in text
+
+
+def test_ct_monitor_flow_runs_each_log_and_a_failing_log_fails_alone(prefect_harness, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.discovery import ct_monitor
+    from tests.discovery_support import FakeRfc6962Log, certificate, rfc6962_json_entry, serve
+
+    db_url = f"sqlite:///{tmp_path / 'lookalike.db'}"
+    for key, value in {"DATA_DIR": str(tmp_path / "data"), "DB_URL": db_url, "CONFIG": str(tmp_path / "absent.toml"),
+                       "ALLOW_PRIVATE_NETWORK": "true"}.items():
+        monkeypatch.setenv(f"LOOKALIKE_{key}", value)
+    store = ImageStore(tmp_path / "images", max_bytes=1_000_000, max_pixels=1_000_000)
+    with Database.opened(db_url) as database, database.session() as session:
+        import_registry(session, load_registry(write_registry(tmp_path, REGISTRY), store=store), store)
+    good = FakeRfc6962Log([rfc6962_json_entry(certificate(["fullips-deals.store", "cdn.example.net"]))])
+    broken = FakeRfc6962Log([])
+    broken.broken = True
+    with serve({"good": good, "bad": broken}) as base:
+        monkeypatch.setenv("LOOKALIKE_CT_LOGS", json.dumps([f"{base}/bad", f"{base}/good"]))
+        result = ct_monitor(from_start=True)
+    assert list(result["failed"]) == [f"rfc6962:{base}/bad"] and "not JSON" in result["failed"][f"rfc6962:{base}/bad"]
+    assert [r["entries"] for r in result["runs"]] == [1]
+    with Database.opened(db_url) as database, database.session() as session:
+        assert [c.domain for c in session.scalars(select(DomainCandidate))] == ["fullips-deals.store"]
