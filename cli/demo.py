@@ -219,7 +219,9 @@ def print_review_app(console: Console, settings: Settings, cmd: str) -> None:
 
     with context.database(settings) as database, database.session() as session:
         logins = ensure_demo_accounts(session)
-    lines = [f"\nReview app (the browser workplace):\n  {cmd} serve      then open http://127.0.0.1:8000/"]
+    lines = [f"\nReview app (the browser workplace):\n  {cmd} serve      then open http://127.0.0.1:8000/",
+             "  dashboard (charts of every night): http://127.0.0.1:8000/dashboard",
+             f"  invite a brand owner: {cmd} users invite OWNER@EXAMPLE.COM --company NAME --print-link"]
     for name, password, role, brands in logins:
         scope = f"owner of {', '.join(brands)}" if brands else role
         lines.append(f"  log in as {name} / {password}   ({scope})")

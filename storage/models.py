@@ -329,6 +329,7 @@ class Match(Base):
         UniqueConstraint("listing_id", "brand_id"),
         # The review queue: open work by status, best score first (counts and the first page).
         Index("ix_matches_status_score", "status", "score"),
+        Index("ix_matches_created_at", "created_at"),  # the dashboard's periods
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
@@ -362,7 +363,7 @@ class MatchEvent(Base):
     __tablename__ = "match_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     #: Who made the change: an analyst's name, or ``lookalike`` for the scan.
     actor: Mapped[str] = mapped_column(String(200))
     from_status: Mapped[str | None] = mapped_column(String(20))
@@ -391,6 +392,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: For an owner account: the company it acts for (the owner of the brands it registers in the browser).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"))
     brands: Mapped[list[Brand]] = relationship(secondary="user_brands", order_by="Brand.name")
 
 
@@ -400,6 +403,48 @@ class UserBrand(Base):
     __tablename__ = "user_brands"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+#: What an emailed single-use link is for: a new account, or a new password for an existing one.
+INVITATION_PURPOSES = ("invite", "reset")
+
+
+class Invitation(Base):
+    """A single-use link sent by e-mail: an invitation to open an account, or a password reset.
+
+    Only the sha256 of the link's token is stored; the link works once, until ``expires_at``."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: One of ``INVITATION_PURPOSES``.
+    purpose: Mapped[str] = mapped_column(String(10))
+    #: The account's login name (an invitation creates it; a reset changes its password).
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    #: The company an invited owner acts for.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"))
+    #: Names of the brands an invited owner sees from the start (it may register more).
+    brands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegistryAudit(Base):
+    """One change of a brand's registry entry made in the review app: who, when, before and after (the
+    brand as its registry YAML entry; None before a brand is created)."""
+
+    __tablename__ = "registry_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    brand: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class WebSession(Base):

@@ -19,7 +19,8 @@ from services import accounts
 from services.export import SUSPECT_COLUMNS, csv_frame, to_frame
 from storage.imagestore import ImageStore
 from storage.models import utcnow
-from webapp import decisions, evidence, images, queries, security
+from webapp import accounts as account_pages
+from webapp import dashboard, decisions, evidence, images, queries, registry, security
 from webapp.app import Ctx, Forbidden, NotFound, page, query_string, safe_link
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -290,4 +291,7 @@ def routes() -> list[Route]:
         Route("/sellers", seller),
         Route("/brands", brands),
         Route("/images/{sha:str}/{size:str}", image),
+        *dashboard.routes(),
+        *account_pages.routes(),
+        *registry.routes(),
     ]
