@@ -48,7 +48,15 @@ from core.settings import Settings
 from core.text import one_line
 from services import charts
 from services.dashboard import build_dashboard
-from services.digestmail import ChartView, DigestContent, DomainView, ItemView, build_message, eml_name, item_view
+from services.digestmail import (
+    ChartView,
+    DigestContent,
+    DomainView,
+    ItemView,
+    build_message,
+    eml_name,
+    item_view,
+)
 from services.mailer import DeliveryInDoubt, NotDelivered, smtp_send, write_eml
 from services.review import CLEAN_CLASSES, as_utc
 from storage.db import Database, insert_or_ignore
