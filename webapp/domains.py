@@ -9,6 +9,7 @@ brands: a candidate of another owner's brand is 404, as a missing one.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -23,6 +24,21 @@ from webapp.app import Ctx, Forbidden, NotFound, page, query_string
 
 FEEDS = ("ct", "nrd", "permutation")
 _EVIDENCE_PATH = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.png$")
+
+
+def name_parts(domain: str) -> list[tuple[str, str | None]]:
+    """The name cut into runs: ASCII text as it is, and each other character with its Unicode name, so the
+    page can mark a look-alike letter (``fullіps``: the ``і`` is CYRILLIC SMALL LETTER BYELORUSSIAN-UKRAINIAN I)."""
+    parts: list[tuple[str, str | None]] = []
+    for ch in domain[:253]:
+        if ch.isascii():
+            if parts and parts[-1][1] is None:
+                parts[-1] = (parts[-1][0] + ch, None)
+            else:
+                parts.append((ch, None))
+        else:
+            parts.append((ch, f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed')}"))
+    return parts
 
 
 def _filters(ctx: Ctx) -> CandidateFilter:
@@ -47,7 +63,7 @@ def domains(ctx: Ctx) -> Response:
     rows = decisions.list_candidates(ctx.db, f, principal=ctx.principal, limit=500)
     brands = sorted({c.brand.name for c in decisions.list_candidates(ctx.db, principal=ctx.principal, limit=5000)})
     return ctx.render("domains.html", rows=rows, f=f, brands=brands, feeds=FEEDS, kinds=DOMAIN_KINDS,
-                      statuses=DOMAIN_STATUSES, done=ctx.param("done"))
+                      statuses=DOMAIN_STATUSES, done=ctx.param("done"), parts=name_parts)
 
 
 def _candidate(ctx: Ctx):
@@ -62,7 +78,7 @@ def domain(ctx: Ctx) -> Response:
     candidate = _candidate(ctx)
     evidence = (candidate.check or {}).get("evidence") or {}
     return ctx.render("domain.html", c=candidate, check=candidate.check or {}, evidence=evidence,
-                      history=decisions.history(ctx.db, candidate.id))
+                      history=decisions.history(ctx.db, candidate.id), parts=name_parts)
 
 
 @page()
