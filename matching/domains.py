@@ -280,10 +280,10 @@ class DomainMatcher:
             if entry.allowed or entry.ordinary or entry.mark_id in found or entry.length < 3:
                 continue
             for key in dict.fromkeys((tok.key_l, tok.key_i)):
-                if abs(len(key) - entry.length) > self.config.short_label_edits or self._is_word(key):
+                if abs(len(key) - entry.length) > self.config.short_label_edits:
                     continue
                 dist = min(OSA.distance(key, k, score_cutoff=self.config.short_label_edits + 1) for k in entry.keys)
-                if 0 < dist <= self.config.short_label_edits:
+                if 0 < dist <= self.config.short_label_edits and not self._is_word(key):
                     term = Term(key, key, 0, 1, "label", tok.changes, tok.substitutions)
                     out.append(MarkHit(entry, term, dist))
                     break
@@ -294,26 +294,25 @@ class DomainMatcher:
         length a mark could have, spelt exactly, kept when the rest splits into words and no word spans the
         mark."""
         out: list[tuple[MarkHit, list[str]]] = []
-        lo = 3
-        hi = self._index.max_length
         for n, tok in enumerate(tokens):
             others = [w for m, w in enumerate(words) if m != n]
             for key in dict.fromkeys((tok.key_l, tok.key_i)):
-                if len(key) < lo + 2:
+                if len(key) < 5:
                     continue
-                subs = [Term(key[i:j], key[i:j], i, j, "inside", tok.changes, tok.substitutions)
-                        for i in range(len(key)) for j in range(i + lo, min(len(key), i + hi) + 1)
-                        if (i, j) != (0, len(key))]
-                for hit in self._index.search(subs):
-                    if hit.edits:
-                        continue  # written together with other words, a misspelling is noise: exact only
-                    i, j = hit.term.start, hit.term.end
-                    before, after = key[:i], key[j:]
-                    if not (self._splits(before) and self._splits(after)):
-                        continue
-                    if self._word_spans(key, i, j):
-                        continue
-                    out.append((hit, [before, after, *others]))
+                # Exact spellings only, so each mark key is looked for as it is (no neighbourhood search).
+                for entry in self._index.entries:
+                    for mark_key in entry.keys:
+                        if len(mark_key) < 3 or len(mark_key) >= len(key):
+                            continue
+                        i = key.find(mark_key)
+                        while i >= 0:
+                            j = i + len(mark_key)
+                            before, after = key[:i], key[j:]
+                            if (self._splits(before) and self._splits(after)
+                                    and not self._word_spans(key, i, j)):
+                                term = Term(mark_key, mark_key, i, j, "inside", tok.changes, tok.substitutions)
+                                out.append((MarkHit(entry, term, 0), [before, after, *others]))
+                            i = key.find(mark_key, i + 1)
         return out
 
     def _splits(self, text: str) -> bool:
