@@ -151,3 +151,18 @@ def test_owners_see_only_their_brands(database, tmp_path: Path) -> None:
             decisions.get_candidate(session, "fullips-sale.com", principal=owner)
         with pytest.raises(LookalikeError, match="analysts and admins decide"):
             decisions.approve(session, "norama-wax.shop", actor="owner", principal=owner)
+
+
+def test_import_nrd_from_a_url_goes_through_the_network_policy(cli: CliRunner, monkeypatch) -> None:
+    from tests.discovery_support import serve
+
+    class Listing:
+        def answer(self, path, _query):
+            return (200, b"fulllips.store\nexample.org\n", {}) if path == "/nrd.txt" else (404, b"", {})
+
+    with serve({"lists": Listing()}) as base:
+        assert "1 new candidates" in _run(cli, "domains", "import-nrd", f"{base}/lists/nrd.txt")
+        assert "HTTP 404" in _run(cli, "domains", "import-nrd", f"{base}/lists/absent.txt", code=2)
+        monkeypatch.setenv("LOOKALIKE_ALLOW_PRIVATE_NETWORK", "false")
+        refused = _run(cli, "domains", "import-nrd", f"{base}/lists/nrd.txt", code=2)
+    assert "127.0.0.1" in refused
