@@ -148,6 +148,10 @@ class DigestContent:
     domains: list[DomainView] = field(default_factory=list)
     #: The owner's dashboard charts, shown first (see :func:`services.digests.digest_charts`).
     charts: list[ChartView] = field(default_factory=list)
+    #: Sentences about the largest new or growing seller networks selling the owner's brands, and about
+    #: relistings of its brands' listings after takedowns (``services.networks.digest_lines``).
+    networks: list[str] = field(default_factory=list)
+    relistings: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Items per change kind, and ``items`` in all."""

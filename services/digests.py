@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session, selectinload
 from core.errors import LookalikeError
 from core.settings import Settings
 from core.text import one_line
-from services import charts
+from services import charts, networks
 from services.dashboard import build_dashboard
 from services.digestmail import (
     ChartView,
@@ -274,11 +274,14 @@ def _content(plan: Plan, settings: Settings, store: ImageStore, session: Session
         .where(Brand.owner_id == plan.owner_id, Match.status == "new").group_by(Brand.name)
     ).all())
     brands = list(session.scalars(select(Brand.name).where(Brand.owner_id == plan.owner_id).order_by(Brand.name)))
+    network_lines, relisting_lines = networks.digest_lines(
+        session, session.scalars(select(Brand.id).where(Brand.owner_id == plan.owner_id)), since=plan.period_start)
     return DigestContent(owner=plan.owner, items=items, period_start=plan.period_start, built_at=now,
                          open_per_brand={b: int(open_counts.get(b, 0)) for b in brands},
                          review_url=settings.review_url, max_items=settings.digest_max_items,
                          domains=[domain_view(c, settings) for c in plan.domains],
-                         charts=digest_charts(session, plan.owner_id, settings=settings, now=now))
+                         charts=digest_charts(session, plan.owner_id, settings=settings, now=now),
+                         networks=network_lines, relistings=relisting_lines)
 
 
 def digest_charts(session: Session, owner_id: int, *, settings: Settings, now: dt.datetime) -> list[ChartView]:
