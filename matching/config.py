@@ -153,9 +153,9 @@ class ImageMatchConfig:
     """RANSAC's reprojection threshold of the instance homography (analysed pixels)."""
 
     instance_min_inliers: int = 12
-    """Fewest homography inliers for "shows the brand's packaging". Chosen on the grocery photos' ``train/``
-    part (``python -m bench.grocery``): the lowest count at which at most 1% of unregistered brands' photos
-    are flagged; ``val/`` was not looked at."""
+    """Fewest homography inliers for "shows the brand's packaging". Chosen with a prototype of this stage on a
+    third of the grocery photos' ``train/`` part: the lowest count at which at most 1% of the unregistered
+    brands' photos were flagged (``val/`` was not looked at)."""
 
     instance_min_area: float = 0.01
     """Smallest share of the listing photo that the reference's outline, put there by the homography, must
