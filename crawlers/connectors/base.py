@@ -19,6 +19,7 @@ table of API field -> ``Listing`` field, also printed in ``docs/sources.md``), `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -142,9 +143,14 @@ def text(value: Any) -> str | None:
     return clean_short(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
 
 
+_BLOCK_TAG = re.compile(r"<\s*/?\s*(?:p|div|br|li|ul|ol|tr|td|th|h[1-6]|section|article|table)\b[^>]{0,200}>", re.I)
+
+
 def long_text(value: Any) -> str | None:
-    """A description (may be HTML): plain text, bounded."""
-    return clean_text(value, max_chars=MAX_DESCRIPTION_CHARS) if isinstance(value, str) else None
+    """A description (may be HTML): plain text, block elements apart by a space, bounded."""
+    if not isinstance(value, str):
+        return None
+    return clean_text(_BLOCK_TAG.sub(" ", value[: MAX_DESCRIPTION_CHARS * 20]), max_chars=MAX_DESCRIPTION_CHARS)
 
 
 def integer(value: Any) -> int | None:

@@ -160,8 +160,9 @@ def _listing(entry: object) -> Listing | None:
     return listing
 
 
-def _apply(listing: Listing, entry: dict) -> None:
-    """Fill ``listing`` from a search summary or an item answer (both share these fields)."""
+def _apply(listing: Listing, entry: dict, *, every_image: bool = False) -> None:
+    """Fill ``listing`` from a search summary or an item answer (both share these fields); the item
+    answer has ``every_image`` (its images replace the summary's smaller copies of the same photos)."""
     listing.title = text(entry.get("title")) or listing.title
     price = decimal(child(entry, "price", "value"))
     code = child(entry, "price", "currency")
@@ -170,7 +171,7 @@ def _apply(listing: Listing, entry: dict) -> None:
     images = [child(entry, "image", "imageUrl")] + [child(i, "imageUrl") for i in items(entry.get("additionalImages"))]
     found = image_list(images)
     if found:
-        listing.image_urls = image_list(found + listing.image_urls)
+        listing.image_urls = found if every_image else image_list(found + listing.image_urls)
     seller = clean_seller(child(entry, "seller", "username"))
     if seller:
         listing.seller, listing.seller_id = seller, seller
@@ -193,7 +194,7 @@ def read_detail(data: object, *, listings: dict[str, Listing]) -> list[Listing]:
     listing = listings.get(item_id or "") or (next(iter(listings.values())) if len(listings) == 1 else None)
     if listing is None:
         raise AnswerError("the item answer is for an item that was not asked for")
-    _apply(listing, answer)
+    _apply(listing, answer, every_image=True)
     listing.description = long_text(answer.get("description")) or long_text(answer.get("shortDescription"))
     listing.brand = text(answer.get("brand")) or listing.brand
     listing.gtin = clean_gtin(answer.get("gtin")) or listing.gtin

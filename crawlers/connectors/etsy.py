@@ -142,7 +142,8 @@ def _apply(listing: Listing, entry: dict) -> None:
     shop = entry.get("shop")
     if isinstance(shop, dict):
         listing.seller = clean_seller(shop.get("shop_name")) or listing.seller
-        listing.seller_url = web_url(shop.get("url")) or listing.seller_url
+        shop_url = web_url(shop.get("url"))
+        listing.seller_url = strip_tracking(shop_url) if shop_url else listing.seller_url
     images = [i for i in items(entry.get("images")) if isinstance(i, dict)]
     images.sort(key=lambda i: integer(i.get("rank")) or 10**6)
     found = image_list([i.get("url_fullxfull") or i.get("url_570xN") for i in images])
