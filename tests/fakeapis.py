@@ -10,6 +10,8 @@ import io
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -213,6 +215,54 @@ class Recorder:
                 hits.append(self.path)
                 self.send_response(200)
                 self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class ForwardProxy:
+    """The operator's plain-HTTP forward proxy: records the absolute-form target of every request and
+    forwards it (directly, never through another proxy)."""
+
+    def __init__(self) -> None:
+        targets = self.targets = []
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def forward(self) -> None:
+                targets.append(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("proxy-connection", "connection", "host", "content-length")}
+                request = urllib.request.Request(self.path, data=body, headers=headers, method=self.command)
+                try:
+                    with opener.open(request, timeout=10) as answer:
+                        status, data, kind = answer.status, answer.read(), answer.headers.get("Content-Type", "")
+                        extra = {}
+                except urllib.error.HTTPError as error:
+                    status, data, kind = error.code, error.read(), error.headers.get("Content-Type", "")
+                    extra = {k: v for k, v in error.headers.items() if k.lower() == "retry-after"}
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = forward  # noqa: N815
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from crawl_support import FAST_CRAWL
-from fakeapis import CLIENT_ID, CLIENT_SECRET, FakeEbay, Faults, Recorder
+from fakeapis import CLIENT_ID, CLIENT_SECRET, FakeEbay, Faults, ForwardProxy, Recorder
 from sqlalchemy import func, select
 
 from core.errors import LookalikeError
@@ -171,3 +171,24 @@ def test_broken_offsets_bad_fields_and_hostile_answers_are_counted_not_followed(
     # a listing without one, with its reason; "huge" repeats item 1, stored once
     assert sum(run.stats["dropped"].values()) >= 6 and "v1|100005|0" not in rows
     assert len(rows) == 30 - 4 - 6 and "v1|100001|0" in rows
+
+
+def test_the_operators_proxy_is_used_and_the_policy_still_judges_the_final_target(tmp_path, db_url, credentials,
+                                                                                  monkeypatch):
+    proxy, recorder = ForwardProxy(), Recorder()
+    for name in ("no_proxy", "NO_PROXY", "https_proxy", "HTTPS_PROXY", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", proxy.url)
+    inside = recorder.url.replace("127.0.0.1", "localhost")  # a name: only the final-target check can see it
+    try:
+        with FakeEbay(items=4, faults=Faults(internal_image_url=f"{inside}/secret.jpg")) as api:
+            run = crawl(tmp_path, db_url, api, ["fullips"], page_size=4)
+    finally:
+        proxy.close()
+        recorder.close()
+    assert run.status == "finished", run.stats.get("error")
+    assert any(t.startswith(api.url + "/buy/browse/v1/item_summary/search") for t in proxy.targets)
+    assert any(t.startswith(api.url + "/identity/v1/oauth2/token") for t in proxy.targets)
+    assert not any("localhost" in t for t in proxy.targets) and recorder.hits == []
+    assert run.stats["refused"].get("private_address", 0) >= 1
+    assert len(stored(db_url)) == 4
