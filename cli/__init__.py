@@ -22,6 +22,7 @@ from cli import match as match_cli
 from cli import review as review_cli
 from cli import scan as scan_cli
 from cli import serve as serve_cli
+from cli import sources as sources_cli
 from cli import takedown as takedown_cli
 from cli import users as users_cli
 from core.errors import LookalikeError
@@ -47,6 +48,7 @@ evaluate_cli.register(app)
 serve_cli.register(app)
 users_cli.register(app)
 takedown_cli.register(app)
+sources_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
