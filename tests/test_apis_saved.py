@@ -114,3 +114,13 @@ def test_aliexpress_signature_follows_the_documented_algorithm() -> None:
         hmac.new(b"helloworld", b"bar2foo1foo_bar3foobar4", "sha256").hexdigest().upper())
     assert form["sign"] == aliexpress.sign({k: v for k, v in form.items() if k != "sign"}, "helloworld")
     assert "helloworld" not in "".join(form.values())  # the secret is never sent: only its HMAC
+
+
+def test_docs_show_every_connectors_field_mapping_and_pages() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "sources.md").read_text(encoding="utf-8")
+    for name in CONNECTOR_NAMES:
+        module = connector(name)
+        for api_field, listing_field, note in module.FIELD_MAP:
+            assert f"| `{api_field}` | `{listing_field}` | {note} |" in docs, (name, api_field)
+        for url in module.DOC_URLS:
+            assert url in docs, url

@@ -71,7 +71,7 @@ FIELD_MAP = (
     ("title", "title", "search and item"),
     ("price.value, price.currency", "price, currency", "decimal string and ISO 4217 code"),
     ("itemWebUrl", "url, canonical_url", "canonical without the query (tracking only); items without it are skipped"),
-    ("image.imageUrl, additionalImages[].imageUrl", "image_urls", "main image first; item adds every image"),
+    ("image.imageUrl, additionalImages[].imageUrl", "image_urls", "main image first; the item answer's images replace the summary's"),
     ("seller.username", "seller, seller_id", ""),
     ("seller.feedbackPercentage, seller.feedbackScore", "seller_feedback", "e.g. '99.2% positive, score 1534'"),
     ("description (item; shortDescription when absent)", "description", "HTML to plain text"),
