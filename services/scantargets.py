@@ -24,6 +24,7 @@ The scan file (``scan.yaml``), every key optional::
         site: EBAY_US            # eBay's marketplace id
         daily_budget: 2000       # API calls a UTC day (default: the connector's published quota)
         per_second: 2            # default: the connector's
+        details: true            # also read each result's detail answer (eBay: one call a result)
       - {name: demo-js, kind: browser, profile: jsdemo, base_url: http://127.0.0.1:8080}
       - {name: my-shop, kind: shop, start_urls: [https://shop.example/]}
 
@@ -87,6 +88,7 @@ class ScanTarget:
     site: str | None = None
     daily_budget: int | None = None
     per_second: float | None = None
+    details: bool = True
 
     @property
     def searches(self) -> bool:
@@ -120,20 +122,21 @@ class ScanTarget:
         return CrawlRequest(start_urls=self.start_urls, profile=self.profile, queries=self.queries,
                             base_url=self.base_url, scan_id=scan_id, scrapy_overrides=scrapy_overrides,
                             connector=self.connector, source=self.source, site=self.site,
-                            daily_budget=self.daily_budget, per_second=self.per_second)
+                            daily_budget=self.daily_budget, per_second=self.per_second, details=self.details)
 
     def as_dict(self) -> dict[str, Any]:
         return {"start_urls": list(self.start_urls), "profile": self.profile, "base_url": self.base_url,
                 "queries": list(self.queries), "source": self.source, "kind": self.kind,
                 "connector": self.connector, "site": self.site, "daily_budget": self.daily_budget,
-                "per_second": self.per_second}
+                "per_second": self.per_second, "details": self.details}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScanTarget:
         return cls(start_urls=tuple(data.get("start_urls") or ()), profile=data.get("profile"),
                    base_url=data.get("base_url"), queries=tuple(data.get("queries") or ()),
                    source=data.get("source"), kind=data.get("kind"), connector=data.get("connector"),
-                   site=data.get("site"), daily_budget=data.get("daily_budget"), per_second=data.get("per_second"))
+                   site=data.get("site"), daily_budget=data.get("daily_budget"), per_second=data.get("per_second"),
+                   details=data.get("details", True) is not False)
 
     def with_queries(self, queries: Sequence[str]) -> ScanTarget:
         return dataclasses.replace(self, queries=tuple(queries))
@@ -189,6 +192,7 @@ class _SourceEntry(BaseModel):
     queries: list[str] = Field(default_factory=list, max_length=500)
     daily_budget: int | None = Field(default=None, ge=0, le=10_000_000)
     per_second: float | None = Field(default=None, gt=0, le=100)
+    details: bool | None = None
 
     @field_validator("site")
     @classmethod
@@ -200,9 +204,10 @@ class _SourceEntry(BaseModel):
     @model_validator(mode="after")
     def _kind_keys(self) -> _SourceEntry:
         wanted = {"shop": {"start_urls"}, "profile": {"profile"}, "browser": {"profile"}, "api": {"connector"}}
-        extra = {"shop": {"profile", "connector", "site", "base_url", "queries", "daily_budget", "per_second"},
-                 "profile": {"start_urls", "connector", "site", "daily_budget", "per_second"},
-                 "browser": {"start_urls", "connector", "site", "daily_budget", "per_second"},
+        api_only = {"connector", "site", "daily_budget", "per_second", "details"}
+        extra = {"shop": {"profile", "base_url", "queries"} | api_only,
+                 "profile": {"start_urls"} | api_only,
+                 "browser": {"start_urls"} | api_only,
                  "api": {"start_urls", "profile"}}
         given = {k for k, v in self.__dict__.items() if v not in (None, [])}
         article = "an" if self.kind == "api" else "a"
@@ -279,7 +284,7 @@ def parse_targets(text: str, *, source: str = "<scan file>") -> list[ScanTarget]
         targets.append(ScanTarget(start_urls=tuple(entry.start_urls), profile=entry.profile, base_url=entry.base_url,
                                   queries=tuple(entry.queries), source=entry.name, kind=entry.kind,
                                   connector=entry.connector, site=entry.site, daily_budget=entry.daily_budget,
-                                  per_second=entry.per_second))
+                                  per_second=entry.per_second, details=entry.details is not False))
     return targets
 
 
