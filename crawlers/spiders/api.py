@@ -72,6 +72,10 @@ class ApiSearchSpider(LookalikeSpider):
         self.resume = {q: int(o) for q, o in (resume or {}).items() if isinstance(o, int) and o >= 0}
         #: Queries not finished, with the offset to continue from (the next night's ``resume``).
         self.open_queries: dict[str, int] = {}
+        #: Per query, the listings its answers gave, and per listing its (external id, canonical URL): the
+        #: same notes the search spider keeps for the query record pipeline.
+        self.query_links: dict[str, list[str]] = {q: [] for q in self.queries}
+        self.found_listings: dict[str, tuple[str | None, str]] = {}
         self.config: ConnectorConfig | None = None
 
     @classmethod
@@ -146,6 +150,10 @@ class ApiSearchSpider(LookalikeSpider):
             stats.inc_value(f"lookalike/api/{note}")
         stats.inc_value("lookalike/search/results", len(page.listings))
         listings = {listing.external_id or listing.url: listing for listing in page.listings}
+        for listing in page.listings:
+            key = listing.canonical_url or listing.url
+            self.query_links.setdefault(call.query or "", []).append(key)
+            self.found_listings[key] = (listing.external_id, key)
         covered: set[str] = set()
         for detail in page.details:
             ids = [i for i in (detail.query or "").split(",") if i in listings]
