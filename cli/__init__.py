@@ -48,7 +48,7 @@ evaluate_cli.register(app)
 serve_cli.register(app)
 users_cli.register(app)
 takedown_cli.register(app)
-sources_cli.register(app)
+sources_cli.register(app)  # the `sources` group, with `sources queries` of cli/queries.py in it
 
 
 def main(argv: list[str] | None = None) -> None:

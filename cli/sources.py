@@ -4,6 +4,7 @@
     lookalike sources add ebay-us --connector ebay --site EBAY_US
     lookalike sources add etsy --connector etsy --daily-budget 5000
     lookalike sources add demo-js --profile jsdemo --base-url http://127.0.0.1:8080
+    lookalike sources queries              # which queries find counterfeits (cli/queries.py)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import context
+from cli.queries import queries as queries_command
 from core.terminal import safe_text
 
 sources_app = typer.Typer(help="Sources: API connectors, search profiles, browser profiles and shops, with their state.",
@@ -80,6 +82,9 @@ def add(
              "per_second": per_second}
     path = add_source(settings, entry, targets_file=targets)
     typer.echo(f"added {kind} source {name} to {path}")
+
+
+sources_app.command("queries")(queries_command)  # which queries find counterfeits (cli/queries.py)
 
 
 def register(app: typer.Typer) -> None:
