@@ -274,3 +274,68 @@ class ForwardProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+ETSY_KEYSTRING = "fake-etsy-keystring-1a2b"
+ETSY_SECRET = "fake-etsy-shared-secret-3c4d"
+
+
+class FakeEtsy:
+    """Etsy Open API v3's listings/active and listings/batch in their documented shapes; the x-api-key
+    must be ``keystring:shared_secret`` (else 403 with Etsy's error shape)."""
+
+    def __init__(self, items: int = 7) -> None:
+        self.hits: list[Hit] = []
+        api = self
+
+        def listing(n: int, *, full: bool) -> dict[str, Any]:
+            entry: dict[str, Any] = {"listing_id": 5000 + n, "shop_id": 900 + n % 2, "state": "active",
+                                     "title": f"Fullips lip plumper {n}", "description": f"Lip plumper number {n}",
+                                     "url": f"https://www.etsy.example/listing/{5000 + n}/fullips?ref=search",
+                                     "price": {"amount": 1000 + n, "divisor": 100, "currency_code": "USD"}}
+            if full:
+                entry["shop"] = {"shop_id": 900 + n % 2, "shop_name": f"Shop{n % 2}", "url": "https://www.etsy.example/shop/x"}
+                entry["images"] = [{"rank": 1, "url_fullxfull": f"{api.url}/img/{n}.jpg"}]
+            return entry
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def send(self, status: int, body: Any) -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "image/jpeg" if isinstance(body, bytes) else "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:  # noqa: N802
+                parts = urlsplit(self.path)
+                params = parse_qs(parts.query)
+                api.hits.append(Hit(time.time(), "GET", parts.path, params, {k.lower(): v for k, v in self.headers.items()}))
+                if parts.path.startswith("/img/"):
+                    return self.send(200, jpeg(int(parts.path[5:].split(".")[0])))
+                if self.headers.get("x-api-key") != f"{ETSY_KEYSTRING}:{ETSY_SECRET}":
+                    return self.send(403, {"error": "Invalid API key: should be in the format 'keystring:shared_secret'."})
+                if parts.path == "/v3/application/listings/active":
+                    limit, offset = int(params["limit"][0]), int(params["offset"][0])
+                    if limit > 100:
+                        return self.send(400, {"error": "limit must be at most 100"})
+                    rows = [listing(n, full=False) for n in range(offset + 1, min(items, offset + limit) + 1)]
+                    return self.send(200, {"count": items, "results": rows})
+                if parts.path == "/v3/application/listings/batch":
+                    ids = [int(i) - 5000 for i in params["listing_ids"][0].split(",")]
+                    return self.send(200, {"count": len(ids), "results": [listing(n, full=True) for n in ids]})
+                return self.send(404, {"error": "not found"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

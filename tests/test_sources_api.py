@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 from crawl_support import FAST_CRAWL
-from fakeapis import CLIENT_ID, CLIENT_SECRET, FakeEbay, Faults, ForwardProxy, Recorder
+from fakeapis import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ETSY_KEYSTRING,
+    ETSY_SECRET,
+    FakeEbay,
+    FakeEtsy,
+    Faults,
+    ForwardProxy,
+    Recorder,
+)
 from sqlalchemy import func, select
 
 from core.errors import LookalikeError
@@ -192,3 +202,33 @@ def test_the_operators_proxy_is_used_and_the_policy_still_judges_the_final_targe
     assert not any("localhost" in t for t in proxy.targets) and recorder.hits == []
     assert run.stats["refused"].get("private_address", 0) >= 1
     assert len(stored(db_url)) == 4
+
+
+@pytest.mark.parametrize("key_ok", [True, False])
+def test_etsy_listings_with_their_images_and_shops_and_a_refused_key(tmp_path, db_url, monkeypatch, key_ok):
+    monkeypatch.setenv("LOOKALIKE_ETSY_KEYSTRING", ETSY_KEYSTRING)
+    monkeypatch.setenv("LOOKALIKE_ETSY_SHARED_SECRET", ETSY_SECRET if key_ok else "wrong")
+    api = FakeEtsy(items=7)
+    try:
+        settings = load_settings(data_dir=tmp_path / "data", db_url=db_url)
+        run_id = run_crawl(settings, CrawlRequest(connector="etsy", base_url=api.url, queries=["fullips"],
+                                                  source="etsy", page_size=3, scrapy_overrides=API_CRAWL))
+    finally:
+        api.close()
+    with Database.opened(db_url) as db, db.session() as session:
+        run = session.get(CrawlRun, run_id)
+        rows = {row.external_id: row for row in session.scalars(select(Listing))}
+    if not key_ok:
+        assert run.status == "failed" and run.stats["error"] == "Etsy Open API v3 refused the key (HTTP 403)"
+        assert len([h for h in api.hits if h.path.startswith("/v3/")]) == 1 and rows == {}  # no loop
+        assert "wrong" not in Path(run.stats["log"]).read_text()
+        return
+    assert run.status == "finished", run.stats.get("error")
+    searches = [h.query["offset"][0] for h in api.hits if h.path.endswith("/listings/active")]
+    assert searches == ["0", "3", "6"] and all(h.query["limit"] == ["3"] for h in api.hits if "active" in h.path)
+    assert sum(h.path.endswith("/listings/batch") for h in api.hits) == 3  # one batch call per result page
+    assert len(rows) == 7
+    row = rows["5002"]
+    assert (row.seller, row.seller_id, str(row.price), row.currency) == ("Shop0", "900", "10.02", "USD")
+    assert row.canonical_url == "https://www.etsy.example/listing/5002/fullips" and len(row.image_urls) == 1
+    assert run.stats["images"]["ok"] == 7
