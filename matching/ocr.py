@@ -21,10 +21,12 @@ import time
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
+from typing import Any, Literal
 
 from PIL import Image, ImageOps
 
-__all__ = ["MAX_WORDS", "OCR_VERSION", "PASSES", "normalise_words", "ocr_available", "read_text", "read_words"]
+__all__ = ["ENGINES", "MAX_WORDS", "OCR_VERSION", "PASSES", "normalise_words", "ocr_available", "read_text", "read_words"]
 
 #: Most words kept per image.
 MAX_WORDS = 64
@@ -49,14 +51,20 @@ OCR_VERSION = 1
 PASSES: tuple[tuple[str, ...], ...] = (("--psm", "11"), ("--psm", "11", "-c", "thresholding_method=2"))
 
 
+#: The OCR engines :func:`read_words` can use.
+Engine = Literal["tesseract", "rapidocr"]
+ENGINES: tuple[Engine, ...] = ("tesseract", "rapidocr")
+
+
 @cache
 def _binary() -> str | None:
     return shutil.which("tesseract")
 
 
-def ocr_available() -> bool:
-    """Whether the Tesseract binary is installed (Debian/Ubuntu: ``apt-get install tesseract-ocr``)."""
-    return _binary() is not None
+def ocr_available(engine: Engine = "tesseract") -> bool:
+    """Whether ``engine`` can read: the Tesseract binary is installed (Debian/Ubuntu: ``apt-get install
+    tesseract-ocr``), or the ``rapidocr`` and ``onnxruntime`` packages with the models the wheel carries."""
+    return _binary() is not None if engine == "tesseract" else _rapid() is not None
 
 
 def normalise_words(text: str | Iterable[str]) -> tuple[str, ...]:
@@ -83,7 +91,7 @@ def normalise_words(text: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def _prepare(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
-    grey = ImageOps.exif_transpose(image).convert("L")
+    grey = image.convert("L")
     long_side = max(grey.size)
     if long_side < _MIN_LONG_SIDE or long_side > _MAX_LONG_SIDE:
         target = min(_MAX_LONG_SIDE, max(_MIN_LONG_SIDE, long_side))
@@ -98,21 +106,30 @@ def _prepare(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
 Box = tuple[float, float, float, float]
 
 
-def read_words(image: Image.Image | bytes | None, *, timeout_s: float = 2.0
+def read_words(image: Image.Image | bytes | None, *, timeout_s: float = 2.0, engine: Engine = "tesseract"
                ) -> tuple[tuple[str, Box], ...] | None:
     """Like :func:`read_text`, with where each word was read: ``(word, (left, top, right, bottom))``, the box
     as fractions 0-1 of the image's width and height."""
-    binary = _binary()
-    if binary is None or image is None:
+    if image is None or not ocr_available(engine):
         return None
     try:
         if isinstance(image, bytes | bytearray):
             with Image.open(io.BytesIO(bytes(image))) as opened:
                 opened.load()
                 image = opened.copy()
+        image = ImageOps.exif_transpose(image)
+        if engine == "rapidocr":
+            return _rapid_words(image, timeout_s)
         data, size = _prepare(image)
-    except (OSError, ValueError, SyntaxError):
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return ()
+    return _tesseract_words(data, size, timeout_s)
+
+
+def _tesseract_words(data: bytes, size: tuple[int, int], timeout_s: float) -> tuple[tuple[str, Box], ...] | None:
+    binary = _binary()
+    if binary is None:
+        return None
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     deadline = time.monotonic() + timeout_s
     for number, options in enumerate(PASSES):
@@ -133,6 +150,81 @@ def read_words(image: Image.Image | bytes | None, *, timeout_s: float = 2.0
     return ()
 
 
+# --- RapidOCR ------------------------------------------------------------------------------------------------
+#: RapidOCR's recognition score (0-1) of a text line below which the line is dropped.
+RAPID_MIN_SCORE = 0.8
+#: The models the ``rapidocr`` wheel carries (PP-OCRv6 small detection and recognition, the 0/180 degree line
+#: classifier), loaded from the installed package: when one is missing the engine counts as unavailable
+#: instead of letting RapidOCR download it.
+_RAPID_MODELS = (("Det", "PP-OCRv6_det_small.onnx"), ("Rec", "PP-OCRv6_rec_small.onnx"),
+                 ("Cls", "ch_ppocr_mobile_v2.0_cls_mobile.onnx"))
+
+
+@cache  # one loaded model per process (about half a second to load); read-only once made
+def _rapid() -> Any | None:
+    try:
+        import rapidocr  # deferred: optional engine; importing it loads ONNX Runtime
+    except ImportError:
+        return None
+    models = Path(rapidocr.__file__).parent / "models"
+    params: dict[str, Any] = {
+        "Global.log_level": "error", "Global.text_score": 0.0, "Global.max_side_len": _MAX_LONG_SIDE,
+        "EngineConfig.onnxruntime.intra_op_num_threads": 1, "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    }
+    for stage, name in _RAPID_MODELS:
+        if not (models / name).is_file():
+            return None
+        params[f"{stage}.model_path"] = str(models / name)
+    return rapidocr.RapidOCR(params=params)
+
+
+def _rapid_words(image: Image.Image, timeout_s: float) -> tuple[tuple[str, Box], ...] | None:
+    engine = _rapid()
+    if engine is None:
+        return None
+    rgb = image.convert("RGB")
+    if max(rgb.size) > _MAX_LONG_SIDE:
+        rgb.thumbnail((_MAX_LONG_SIDE, _MAX_LONG_SIDE), Image.Resampling.BICUBIC)
+    start = time.monotonic()
+    result = engine(rgb)  # a PIL image: RapidOCR never sees a path or an address
+    if time.monotonic() - start > timeout_s:
+        return None
+    if result.txts is None or result.boxes is None:
+        return ()
+    return _line_words(result.boxes, result.txts, result.scores, rgb.size)
+
+
+def _line_words(boxes: Any, txts: Iterable[str], scores: Iterable[float], size: tuple[int, int]
+                ) -> tuple[tuple[str, Box], ...]:
+    """Words of RapidOCR's text lines of at least :data:`RAPID_MIN_SCORE`, each with its share of the line's
+    box (by its place among the line's characters)."""
+    w, h = size
+    out: list[tuple[str, Box]] = []
+    seen: set[str] = set()
+    for box, txt, score in zip(boxes, txts, scores, strict=False):
+        if score < RAPID_MIN_SCORE or not txt:
+            continue
+        xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
+        left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
+        n = len(txt)
+        start = None
+        for i, ch in enumerate(txt + " "):
+            if ch.isalnum():
+                start = i if start is None else start
+                continue
+            if start is None:
+                continue
+            raw, end, start_ = txt[start:i], i, start
+            start = None
+            x0, x1 = left + (right - left) * start_ / n, left + (right - left) * end / n
+            place = tuple(round(min(1.0, max(0.0, v)), 4) for v in (x0 / w, top / h, x1 / w, bottom / h))
+            for word in normalise_words(raw):
+                if word not in seen and len(out) < MAX_WORDS:
+                    seen.add(word)
+                    out.append((word, place))
+    return tuple(out)
+
+
 def _words(tsv: str, size: tuple[int, int]) -> tuple[tuple[str, Box], ...]:
     out: list[tuple[str, Box]] = []
     seen: set[str] = set()
@@ -144,10 +236,11 @@ def _words(tsv: str, size: tuple[int, int]) -> tuple[tuple[str, Box], ...]:
     return tuple(out)
 
 
-def read_text(image: Image.Image | bytes | None, *, timeout_s: float = 2.0) -> tuple[str, ...] | None:
-    """The normalised words printed in ``image`` (a PIL image or encoded bytes); () when there are none or
-    the image cannot be read; None when OCR is unavailable or took longer than ``timeout_s`` seconds."""
-    words = read_words(image, timeout_s=timeout_s)
+def read_text(image: Image.Image | bytes | None, *, timeout_s: float = 2.0, engine: Engine = "tesseract"
+              ) -> tuple[str, ...] | None:
+    """The normalised words printed in ``image`` (a PIL image or encoded bytes) by ``engine``; () when there are
+    none or the image cannot be read; None when OCR is unavailable or took longer than ``timeout_s`` seconds."""
+    words = read_words(image, timeout_s=timeout_s, engine=engine)
     return None if words is None else tuple(w for w, _ in words)
 
 
