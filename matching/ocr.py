@@ -19,14 +19,16 @@ import shutil
 import subprocess
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from PIL import Image, ImageOps
 
-__all__ = ["ENGINES", "MAX_WORDS", "OCR_VERSION", "PASSES", "normalise_words", "ocr_available", "read_text", "read_words"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "MAX_WORDS", "OCR_VERSION", "OCR_VERSIONS", "PASSES", "normalise_words",
+           "ocr_available", "ocr_version", "read_text", "read_words"]
 
 #: Most words kept per image.
 MAX_WORDS = 64
@@ -44,16 +46,21 @@ _MAX_LONG_SIDE = 1600
 #: packshot labels. The second pass binarises locally (Sauvola, ``thresholding_method=2``): the default
 #: global Otsu threshold merges a coloured label and its dark text against a white studio background, and
 #: then reads nothing.
-#: What :func:`read_words` reads (engine options, passes, confidence, word rules). Stored with each signature
-#: whose text was read (``ocr_v``), so that a new signature version reuses the words instead of reading every
-#: image again (OCR is most of a signature's cost); bump it whenever a change here can read other words.
-OCR_VERSION = 1
 PASSES: tuple[tuple[str, ...], ...] = (("--psm", "11"), ("--psm", "11", "-c", "thresholding_method=2"))
-
 
 #: The OCR engines :func:`read_words` can use.
 Engine = Literal["tesseract", "rapidocr"]
 ENGINES: tuple[Engine, ...] = ("tesseract", "rapidocr")
+#: The engine used where none is named: the better measured (docs/matching.md, "Photo text").
+DEFAULT_ENGINE: Engine = "rapidocr"
+#: What :func:`read_words` reads with each engine (options, passes, confidence, word rules), stored with each
+#: signature whose text was read (``ocr_v``), so that a new signature version reuses the words instead of
+#: reading every image again (OCR is most of a signature's cost). Bump an engine's number (to one never used)
+#: whenever a change here can read other words; the engines' numbers differ, so that the words one engine
+#: read are read again when the setting names the other.
+OCR_VERSIONS: dict[Engine, int] = {"tesseract": 3, "rapidocr": 2}
+#: The stamp of :data:`DEFAULT_ENGINE`.
+OCR_VERSION = OCR_VERSIONS[DEFAULT_ENGINE]
 
 
 @cache
@@ -61,7 +68,12 @@ def _binary() -> str | None:
     return shutil.which("tesseract")
 
 
-def ocr_available(engine: Engine = "tesseract") -> bool:
+def ocr_version(engine: Engine) -> int:
+    """The stamp of the words ``engine`` reads (see :data:`OCR_VERSION`)."""
+    return OCR_VERSIONS[engine]
+
+
+def ocr_available(engine: Engine = DEFAULT_ENGINE) -> bool:
     """Whether ``engine`` can read: the Tesseract binary is installed (Debian/Ubuntu: ``apt-get install
     tesseract-ocr``), or the ``rapidocr`` and ``onnxruntime`` packages with the models the wheel carries."""
     return _binary() is not None if engine == "tesseract" else _rapid() is not None
@@ -106,7 +118,7 @@ def _prepare(image: Image.Image) -> tuple[bytes, tuple[int, int]]:
 Box = tuple[float, float, float, float]
 
 
-def read_words(image: Image.Image | bytes | None, *, timeout_s: float = 2.0, engine: Engine = "tesseract"
+def read_words(image: Image.Image | bytes | None, *, timeout_s: float = 2.0, engine: Engine = DEFAULT_ENGINE
                ) -> tuple[tuple[str, Box], ...] | None:
     """Like :func:`read_text`, with where each word was read: ``(word, (left, top, right, bottom))``, the box
     as fractions 0-1 of the image's width and height."""
@@ -123,16 +135,25 @@ def read_words(image: Image.Image | bytes | None, *, timeout_s: float = 2.0, eng
         data, size = _prepare(image)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return ()
-    return _tesseract_words(data, size, timeout_s)
+    return _tesseract_words(data, size, timeout_s, mirrored=lambda: _prepare(ImageOps.mirror(image))[0])
 
 
-def _tesseract_words(data: bytes, size: tuple[int, int], timeout_s: float) -> tuple[tuple[str, Box], ...] | None:
+def _tesseract_words(data: bytes, size: tuple[int, int], timeout_s: float,
+                     mirrored: Callable[[], bytes] | None = None) -> tuple[tuple[str, Box], ...] | None:
+    """Tesseract's words: the passes of :data:`PASSES` in turn, then, when none read a word, the first pass
+    on the mirrored image (``mirrored`` makes its bytes): a mirrored copy shows its label backwards, which
+    Tesseract mostly reads as nothing. Words read mirrored get their boxes in this image's coordinates."""
     binary = _binary()
     if binary is None:
         return None
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     deadline = time.monotonic() + timeout_s
-    for number, options in enumerate(PASSES):
+    passes: list[tuple[tuple[str, ...], bool]] = [(options, False) for options in PASSES]
+    if mirrored is not None:
+        passes.append((PASSES[0], True))
+    for number, (options, flipped) in enumerate(passes):
+        if flipped:
+            data = mirrored()  # type: ignore[misc]
         remaining = deadline - time.monotonic()
         try:
             if remaining <= 0:
@@ -145,6 +166,8 @@ def _tesseract_words(data: bytes, size: tuple[int, int], timeout_s: float) -> tu
         if done.returncode != 0:
             return ()
         words = _words(done.stdout.decode("utf-8", "replace"), size)
+        if words and flipped:
+            return tuple((w, (round(1 - r, 4), t, round(1 - left, 4), b)) for w, (left, t, r, b) in words)
         if words:
             return words
     return ()
@@ -178,7 +201,14 @@ def _rapid() -> Any | None:
     return rapidocr.RapidOCR(params=params)
 
 
+#: Text lines per image also read from their mirrored crop (the first ones RapidOCR found).
+_MIRROR_LINES = 16
+
+
 def _rapid_words(image: Image.Image, timeout_s: float) -> tuple[tuple[str, Box], ...] | None:
+    """RapidOCR's words of ``image``. Every text line is also read mirrored, and the reading it is surer of is
+    kept: a mirrored copy shows its label backwards, and RapidOCR reads backwards print as confident nonsense
+    ("oviV" for Vivo, 1.0 sure) that would otherwise count as another name on the label."""
     engine = _rapid()
     if engine is None:
         return None
@@ -186,37 +216,64 @@ def _rapid_words(image: Image.Image, timeout_s: float) -> tuple[tuple[str, Box],
     if max(rgb.size) > _MAX_LONG_SIDE:
         rgb.thumbnail((_MAX_LONG_SIDE, _MAX_LONG_SIDE), Image.Resampling.BICUBIC)
     start = time.monotonic()
-    result = engine(rgb)  # a PIL image: RapidOCR never sees a path or an address
+    # A PIL image: RapidOCR never sees a path or an address. Every step named: the engine keeps the last call's.
+    result = engine(rgb, use_det=True, use_cls=True, use_rec=True)
     if time.monotonic() - start > timeout_s:
         return None
-    if result.txts is None or result.boxes is None:
+    if result.txts is None or result.boxes is None or not len(result.txts):
         return ()
-    return _line_words(result.boxes, result.txts, result.scores, rgb.size)
+    boxes, txts, scores = list(result.boxes), list(result.txts), [float(v) for v in result.scores]
+    backwards = [False] * len(txts)
+    for i, (txt, score) in _mirrored_lines(engine, rgb, boxes[:_MIRROR_LINES]):
+        if score > scores[i]:
+            txts[i], scores[i], backwards[i] = txt, score, True
+    if time.monotonic() - start > timeout_s:
+        return None
+    return _line_words(boxes, txts, scores, backwards, rgb.size)
 
 
-def _line_words(boxes: Any, txts: Iterable[str], scores: Iterable[float], size: tuple[int, int]
-                ) -> tuple[tuple[str, Box], ...]:
+def _mirrored_lines(engine: Any, rgb: Image.Image, boxes: list[Any]) -> list[tuple[int, tuple[str, float]]]:
+    """(line number, (text, score)) of each line's crop (its upright bounding box) read mirrored."""
+    bgr = np.asarray(rgb)[:, :, ::-1]
+    crops, numbers = [], []
+    for i, box in enumerate(boxes):
+        xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
+        left, top = max(0, int(min(xs))), max(0, int(min(ys)))
+        right, bottom = min(bgr.shape[1], int(np.ceil(max(xs)))), min(bgr.shape[0], int(np.ceil(max(ys))))
+        if right - left >= 4 and bottom - top >= 4:
+            crops.append(np.ascontiguousarray(bgr[top:bottom, left:right][:, ::-1]))
+            numbers.append(i)
+    if not crops:
+        return []
+    read = engine.recognize_txt(crops)
+    return [(i, (txt, float(score))) for i, txt, score in zip(numbers, read.txts or (), read.scores, strict=False)]
+
+
+def _line_words(boxes: Any, txts: Iterable[str], scores: Iterable[float], backwards: Iterable[bool],
+                size: tuple[int, int]) -> tuple[tuple[str, Box], ...]:
     """Words of RapidOCR's text lines of at least :data:`RAPID_MIN_SCORE`, each with its share of the line's
-    box (by its place among the line's characters)."""
+    box (by its place among the line's characters, counted from the right in a line printed backwards)."""
     w, h = size
     out: list[tuple[str, Box]] = []
     seen: set[str] = set()
-    for box, txt, score in zip(boxes, txts, scores, strict=False):
+    for box, txt, score, flipped in zip(boxes, txts, scores, backwards, strict=False):
         if score < RAPID_MIN_SCORE or not txt:
             continue
         xs, ys = [float(p[0]) for p in box], [float(p[1]) for p in box]
         left, right, top, bottom = min(xs), max(xs), min(ys), max(ys)
         n = len(txt)
-        start = None
+        start: int | None = None
         for i, ch in enumerate(txt + " "):
             if ch.isalnum():
                 start = i if start is None else start
                 continue
             if start is None:
                 continue
-            raw, end, start_ = txt[start:i], i, start
+            raw, first, end = txt[start:i], start, i
             start = None
-            x0, x1 = left + (right - left) * start_ / n, left + (right - left) * end / n
+            if flipped:
+                first, end = n - end, n - first
+            x0, x1 = left + (right - left) * first / n, left + (right - left) * end / n
             place = tuple(round(min(1.0, max(0.0, v)), 4) for v in (x0 / w, top / h, x1 / w, bottom / h))
             for word in normalise_words(raw):
                 if word not in seen and len(out) < MAX_WORDS:
@@ -236,7 +293,7 @@ def _words(tsv: str, size: tuple[int, int]) -> tuple[tuple[str, Box], ...]:
     return tuple(out)
 
 
-def read_text(image: Image.Image | bytes | None, *, timeout_s: float = 2.0, engine: Engine = "tesseract"
+def read_text(image: Image.Image | bytes | None, *, timeout_s: float = 2.0, engine: Engine = DEFAULT_ENGINE
               ) -> tuple[str, ...] | None:
     """The normalised words printed in ``image`` (a PIL image or encoded bytes) by ``engine``; () when there are
     none or the image cannot be read; None when OCR is unavailable or took longer than ``timeout_s`` seconds."""
