@@ -181,3 +181,18 @@ def test_a_mirrored_copy_is_not_another_name_on_the_label(label):
     assert not text_conflict(listing, reference)
     result = compare_images(listing, reference)
     assert result.copied and not result.text_conflict, result.reason
+
+
+def test_rapidocr_without_its_bundled_model_is_unavailable_not_downloaded(monkeypatch):
+    """RapidOCR fetches a model it cannot find; matching.ocr asks for the wheel's own files only, and a
+    missing one makes the engine unavailable (photos unread) instead of a download."""
+    import matching.ocr as ocr
+
+    monkeypatch.setattr(ocr, "_RAPID_MODELS", (("Det", "no-such-model.onnx"),))
+    ocr._rapid.cache_clear()
+    try:
+        assert not ocr.ocr_available("rapidocr")
+        assert read_words(packshot(color=(200, 40, 60), label="Fullips", size=300), engine="rapidocr") is None
+    finally:
+        monkeypatch.undo()
+        ocr._rapid.cache_clear()
