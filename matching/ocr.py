@@ -176,6 +176,10 @@ def _tesseract_words(data: bytes, size: tuple[int, int], timeout_s: float,
 # --- RapidOCR ------------------------------------------------------------------------------------------------
 #: RapidOCR's recognition score (0-1) of a text line below which the line is dropped.
 RAPID_MIN_SCORE = 0.8
+#: Images with a shorter side below this many pixels hold no readable line.
+_MIN_SIDE = 8
+#: Longest side to shortest side beyond which the image is padded (see :func:`_bounded_aspect`).
+_MAX_ASPECT = 4
 #: Most text lines RapidOCR's detection keeps in one image (each is recognised: this bounds the time).
 _MAX_LINES = 200
 #: The models the ``rapidocr`` wheel carries (PP-OCRv6 small detection and recognition, the 0/180 degree line
@@ -218,6 +222,10 @@ def _rapid_words(image: Image.Image, timeout_s: float) -> tuple[tuple[str, Box],
     rgb = image.convert("RGB")
     if max(rgb.size) > _MAX_LONG_SIDE:
         rgb.thumbnail((_MAX_LONG_SIDE, _MAX_LONG_SIDE), Image.Resampling.BICUBIC)
+    if min(rgb.size) < _MIN_SIDE:
+        return ()
+    size = rgb.size
+    rgb = _bounded_aspect(rgb)
     # The bound is on this thread's CPU time (ONNX Runtime runs here, one thread): what the reading costs, not
     # how busy the machine is; wall time on a loaded machine ran 10 to 20 times the CPU time and would leave
     # most photos unread. It is checked after each step (one step cannot be cut short; the 1600-pixel cap
@@ -236,7 +244,20 @@ def _rapid_words(image: Image.Image, timeout_s: float) -> tuple[tuple[str, Box],
             txts[i], scores[i], backwards[i] = txt, score, True
     if time.thread_time() - start > timeout_s:
         return None
-    return _line_words(boxes, txts, scores, backwards, rgb.size)
+    return _line_words(boxes, txts, scores, backwards, size)
+
+
+def _bounded_aspect(rgb: Image.Image) -> Image.Image:
+    """``rgb`` on a white canvas (at its top left) no narrower than :data:`_MAX_ASPECT` to one: RapidOCR scales
+    an image up until its shorter side is 736 pixels, which made a 2 x 300 pixel image 736 x 110,000 and took
+    5 GB. Boxes read on the canvas are in the image's own pixels (the canvas adds right and bottom only)."""
+    w, h = rgb.size
+    cw, ch = max(w, -(-h // _MAX_ASPECT)), max(h, -(-w // _MAX_ASPECT))
+    if (cw, ch) == (w, h):
+        return rgb
+    canvas = Image.new("RGB", (cw, ch), "white")
+    canvas.paste(rgb, (0, 0))
+    return canvas
 
 
 def _mirrored_lines(engine: Any, rgb: Image.Image, boxes: list[Any]) -> list[tuple[int, tuple[str, float]]]:

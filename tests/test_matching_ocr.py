@@ -196,3 +196,16 @@ def test_rapidocr_without_its_bundled_model_is_unavailable_not_downloaded(monkey
     finally:
         monkeypatch.undo()
         ocr._rapid.cache_clear()
+
+
+@needs_tesseract
+def test_a_long_thin_banner_is_read_in_its_own_coordinates():
+    """RapidOCR scales an image up until its shorter side is 736 pixels (a 2 x 300 strip became 736 x 110,000
+    and took 5 GB): a thin image is read on a padded canvas, and its word boxes stay in its own pixels."""
+    banner = Image.new("RGB", (1200, 60), "white")
+    ImageDraw.Draw(banner).text((600, 8), "Fullips", fill="black", font_size=40)
+    words = dict(read_words(banner, timeout_s=20, engine="rapidocr") or ())
+    assert "fullips" in words
+    left, top, right, bottom = words["fullips"]
+    assert 0.45 < left < 0.55 < right < 0.7 and 0 <= top < bottom <= 1
+    assert read_words(Image.new("RGB", (2, 300), "white"), timeout_s=20, engine="rapidocr") == ()
