@@ -184,13 +184,12 @@ def _cpu() -> float:
     return own + _children_cpu()
 
 
-def compare_engines(sets: list[MarkSet], engines: list[str]) -> list[tuple[str, str, int, int, int, float]]:
+def compare_engines(sets: list[MarkSet], engines: list[str]) -> Iterator[tuple[str, str, int, int, int, float]]:
     """(set, engine, photos, mark read exactly, read up to one misread, CPU ms per photo), reading each photo
-    with every engine in turn."""
+    with every engine in turn; a set's rows as soon as it is read."""
     warm = sets[0].photos[0][0]
     for engine in engines:
         ocr.read_words(warm, timeout_s=60, engine=engine)  # type: ignore[arg-type]
-    rows = []
     for s in sets:
         found = {e: [0, 0, 0.0] for e in engines}
         for image, mark in s.photos:
@@ -203,8 +202,7 @@ def compare_engines(sets: list[MarkSet], engines: list[str]) -> list[tuple[str, 
                 found[engine][1] += near
         for engine in engines:
             exact, near, cpu = found[engine]
-            rows.append((s.name, engine, len(s.photos), int(exact), int(near), cpu * 1000 / len(s.photos)))
-    return rows
+            yield s.name, engine, len(s.photos), int(exact), int(near), cpu * 1000 / len(s.photos)
 
 
 def run_engines(args: argparse.Namespace) -> int:
