@@ -46,6 +46,8 @@ _MAX_LONG_SIDE = 1600
 #: packshot labels. The second pass binarises locally (Sauvola, ``thresholding_method=2``): the default
 #: global Otsu threshold merges a coloured label and its dark text against a white studio background, and
 #: then reads nothing.
+#: Shortest word kept from Tesseract's mirrored pass (matching names makers by words of 4 letters or more).
+_MIRRORED_MIN_LENGTH = 4
 PASSES: tuple[tuple[str, ...], ...] = (("--psm", "11"), ("--psm", "11", "-c", "thresholding_method=2"))
 
 #: The OCR engines :func:`read_words` can use.
@@ -166,6 +168,8 @@ def _tesseract_words(data: bytes, size: tuple[int, int], timeout_s: float,
         if done.returncode != 0:
             return ()
         words = _words(done.stdout.decode("utf-8", "replace"), size)
+        if flipped:  # a last chance on a wordless photo: only words that can name a maker (texture reads "ft")
+            words = tuple((w, box) for w, box in words if len(w) >= _MIRRORED_MIN_LENGTH)
         if words and flipped:
             return tuple((w, (round(1 - r, 4), t, round(1 - left, 4), b)) for w, (left, t, r, b) in words)
         if words:
