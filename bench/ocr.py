@@ -66,7 +66,7 @@ def measure(images: list[Image.Image], passes: tuple[tuple[str, ...], ...]) -> t
     try:
         cpu, wall, read = _children_cpu(), time.perf_counter(), 0
         for image in images:
-            read += bool(ocr.read_words(image, timeout_s=60))
+            read += bool(ocr.read_words(image, timeout_s=60, engine="tesseract"))
         return read, (_children_cpu() - cpu) / len(images), (time.perf_counter() - wall) / len(images)
     finally:
         ocr.PASSES = saved
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.engines:
         return run_engines(args)
-    if not ocr.ocr_available():
+    if not ocr.ocr_available("tesseract"):
         print("tesseract is not installed (apt-get install tesseract-ocr): nothing to measure", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="lookalike-bench-ocr-") as scratch:
