@@ -167,7 +167,13 @@ class Settings(BaseSettings):
         "per pixel); an image larger than the budget is decoded alone.",
     )
     signature_ocr: bool = Field(
-        default=True, description="Read the words printed in each image (tesseract) when signing it."
+        default=True,
+        description="Read the words printed in each image (OCR, the engine of ocr_engine) when signing it."
+    )
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field(
+        default="rapidocr",
+        description="Engine that reads photo text: rapidocr (PP-OCRv6 models shipped in its wheel, run by ONNX "
+        "Runtime) or tesseract (Debian's tesseract-ocr). Measured in docs/matching.md, 'Photo text'.",
     )
     signature_ocr_timeout: float = Field(
         default=2.0, gt=0, le=60, description="Seconds OCR may spend on one image; after that its text is left unread."

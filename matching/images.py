@@ -89,6 +89,7 @@ def compute_image_signature(
     max_pixels: int,
     ocr: bool = False,
     ocr_timeout_s: float = 2.0,
+    ocr_engine: str = "rapidocr",
     keypoints: bool = True,
     orb_features: int = ORB_FEATURES,
 ) -> ImageSignature:
@@ -96,7 +97,8 @@ def compute_image_signature(
 
     ``max_pixels`` is the largest width*height accepted (decompression-bomb guard, checked on the header before
     any pixel is decoded). With ``ocr``, the words printed in the image are read (:func:`matching.ocr.read_text`,
-    at most ``ocr_timeout_s`` seconds; a timeout leaves ``text`` None). Raises :class:`ImageDecodeError` with a
+    at most ``ocr_timeout_s`` seconds, by ``ocr_engine``, one of :data:`matching.ocr.ENGINES`; a timeout
+    leaves ``text`` None). Raises :class:`ImageDecodeError` with a
     one-line message on anything that cannot be decoded.
     """
     rgb, (width, height), ocr_source = _decode(data, max_pixels=max_pixels, keep_for_ocr=ocr)
@@ -114,7 +116,7 @@ def compute_image_signature(
     if ocr:
         from matching.ocr import read_words  # deferred: only the OCR path needs it
 
-        words = read_words(ocr_source, timeout_s=ocr_timeout_s)
+        words = read_words(ocr_source, timeout_s=ocr_timeout_s, engine=ocr_engine)  # type: ignore[arg-type]
         if words is not None:
             text, boxes = tuple(w for w, _ in words), tuple(b for _, b in words)
     return ImageSignature(

@@ -76,8 +76,9 @@ class EncodedSignature:
     keypoints: bytes | None
 
 
-def encode(sig: ImageSignature) -> EncodedSignature:
-    """The stored form of ``sig`` (see the module doc)."""
+def encode(sig: ImageSignature, *, ocr_version: int = OCR_VERSION) -> EncodedSignature:
+    """The stored form of ``sig`` (see the module doc); its words are stamped as read by ``ocr_version``
+    (:func:`matching.ocr.ocr_version` of the engine that read them)."""
     fields: dict[str, Any] = {
         "v": sig.version,
         "width": sig.width,
@@ -92,7 +93,7 @@ def encode(sig: ImageSignature) -> EncodedSignature:
         "text_boxes": [[round(v, 4) for v in b] for b in sig.text_boxes] if sig.text_boxes is not None else None,
     }
     if sig.text is not None:
-        fields["ocr_v"] = OCR_VERSION
+        fields["ocr_v"] = ocr_version
     return EncodedSignature(fields, _keypoint_bytes(sig.keypoints, sig.keypoints_mirrored, sig.local,
                                                     sig.local_mirrored))
 
@@ -131,15 +132,16 @@ def decode(fields: Mapping[str, Any], keypoints: bytes | None, *, oldest: int = 
     return replace(sig, keypoints=plain, keypoints_mirrored=mirrored, local=local, local_mirrored=local_mirrored)
 
 
-def reusable_text(fields: Mapping[str, Any] | None) -> tuple[Words, Places | None] | None:
-    """(words, places) of an older signature's ``fields`` when the current OCR read them (its ``ocr_v``, or
-    version 3 without one) and they were read at all; None otherwise, to read them again: OCR did not run or
+def reusable_text(fields: Mapping[str, Any] | None, *, ocr_version: int = OCR_VERSION
+                  ) -> tuple[Words, Places | None] | None:
+    """(words, places) of an older signature's ``fields`` when the OCR of ``ocr_version`` (the engine in use)
+    read them (its ``ocr_v``, or version 3 without one when that is version 1) and they were read at all; None otherwise, to read them again: OCR did not run or
     timed out, another OCR read them, or they are not what :func:`matching.ocr.read_words` stores."""
     if not isinstance(fields, Mapping) or not isinstance(fields.get("text"), list):
         return None
     stamp = fields.get("ocr_v")
     version = fields.get("v")
-    if stamp != OCR_VERSION and not (stamp is None and OCR_VERSION == 1 and isinstance(version, int)
+    if stamp != ocr_version and not (stamp is None and ocr_version == 1 and isinstance(version, int)
                                      and version >= _UNSTAMPED_OCR_SINCE):
         return None
     raw = fields["text"]
