@@ -99,6 +99,9 @@ COMMANDS: LazyMap = {
         "verify": ("cli.takedown:takedown_verify", "Recheck reported listings inside the verification window and "
                    "record removed / edited / still up."),
     }, "Takedown packs for the platforms' bulk-report forms."),
+    "domains": ("cli.domains:domains_app", "Look-alike domains from CT logs, new-domain lists and permutations."),
+    "sources": ("cli.sources:sources_app",
+                "Sources: API connectors, search profiles, browser profiles and shops, with their state."),
     "stats": ({
         "takedowns": ("cli.takedown:stats_takedowns",
                       "Reported, removed, edited, still up after the window, median time to removal."),

@@ -73,6 +73,8 @@ def load(name: str, target: str | LazyMap, short_help: str) -> TyperCommand:
     found = getattr(importlib.import_module(module_name), attr)
     if isinstance(found, typer.Typer):
         command = typer.main.get_command(found)
+        # completion is the top-level app's business (it has none): a module's own Typer adds these options
+        command.params = [p for p in command.params if p.name not in ("install_completion", "show_completion")]
         if command_name:
             assert isinstance(command, TyperGroup), target
             command = command.commands[command_name]

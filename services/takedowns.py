@@ -130,12 +130,17 @@ def guard_problems(match: Match, *, score_floor: float) -> list[str]:
     return problems
 
 
-def select_matches(session: Session, brand: Brand, *, marketplace: str | None, statuses: Sequence[str]) -> list[Match]:
+def select_matches(session: Session, brand: Brand, *, marketplace: str | None, statuses: Sequence[str],
+                   only: Sequence[int] | None = None) -> list[Match]:
+    """The brand's matches in ``statuses`` (one marketplace or all; only the ids in ``only`` when given, e.g.
+    a seller network's), best score first."""
     query = (select(Match).join(Listing, Listing.id == Match.listing_id)
              .join(Marketplace, Marketplace.id == Listing.marketplace_id)
              .where(Match.brand_id == brand.id, Match.status.in_(list(statuses))).order_by(Match.score.desc(), Match.id))
     if marketplace:
         query = query.where(Marketplace.name == marketplace)
+    if only is not None:
+        query = query.where(Match.id.in_(list(only)))
     return list(session.scalars(query))
 
 
@@ -278,7 +283,7 @@ class WrittenPack:
 
 def plan_pack(database: Database, settings: Settings, *, brand: str, fmt: str = "generic",
               marketplace: str | None = None, statuses: Sequence[str] = ("confirmed",),
-              force: Mapping[int, str] | None = None) -> PackPlan:
+              force: Mapping[int, str] | None = None, only: Sequence[int] | None = None) -> PackPlan:
     """Select and guard: the brand's matches in ``statuses`` (one marketplace or all) through the notice
     guard; ``force`` (match id -> reason) lets a refused match through.  ``LookalikeError`` in one line for
     an unknown format, a forced match without a reason or outside the selection, or nothing to pack."""
@@ -290,7 +295,7 @@ def plan_pack(database: Database, settings: Settings, *, brand: str, fmt: str = 
             raise LookalikeError(f"forcing match {match_id} needs a reason")
     with database.session() as session:
         brand_row = find_brand(session, brand)
-        candidates = select_matches(session, brand_row, marketplace=marketplace, statuses=statuses)
+        candidates = select_matches(session, brand_row, marketplace=marketplace, statuses=statuses, only=only)
         accepted: list[int] = []
         refused: list[Refusal] = []
         for match in candidates:
@@ -370,24 +375,35 @@ def write_pack(out: Path, plan: PackPlan, contents: PackContents, *, actor: str,
     ``report.txt`` and ``manifest.json`` (every other file with its SHA-256)."""
     notice, pack_id, now = plan.notice, str(uuid.uuid4()), now or utcnow()
     entries = dict(contents.files)
-    batches = [contents.rows[i:i + notice.batch_size] for i in range(0, len(contents.rows), notice.batch_size)]
-    for number, batch in enumerate(batches, 1):
-        entries[f"notices/{notice.name}-batch-{number:03d}.csv"] = _csv(notice, batch)
+    notices = notice_batches(notice, contents.rows)
+    entries.update(notices)
+    batches = list(notices)
     entries["report.txt"] = _report(plan, contents, pack_id=pack_id, batches=len(batches), now=now,
                                     actor=actor).encode()
-    manifest_doc = {
+    sha = write_zip(out, entries, {
         "pack_id": pack_id, "brand": plan.brand, "format": notice.name, "marketplace": plan.marketplace,
         "created_at": now.isoformat(), "created_by": actor, "items": len(contents.rows), "source": notice.source,
-        "files": [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
-                  for name, data in sorted(entries.items())],
-    }
-    entries["manifest.json"] = json.dumps(manifest_doc, indent=2).encode()
+    })
+    return WrittenPack(pack_id=pack_id, created_at=now, actor=actor, batches=len(batches), sha256=sha)
+
+
+def notice_batches(notice: NoticeFormat, rows: list[list[Any]]) -> dict[str, bytes]:
+    """The notice table in batches of the platform's limit: ``notices/<format>-batch-NNN.csv`` -> bytes."""
+    batches = [rows[i:i + notice.batch_size] for i in range(0, len(rows), notice.batch_size)]
+    return {f"notices/{notice.name}-batch-{n:03d}.csv": _csv(notice, batch) for n, batch in enumerate(batches, 1)}
+
+
+def write_zip(out: Path, entries: Mapping[str, bytes], meta: Mapping[str, Any]) -> str:
+    """Write ``entries`` and a ``manifest.json`` (``meta`` plus every file with its SHA-256 and size) to the zip
+    ``out``; returns the zip's SHA-256.  Every pack (listings, domains) is written by this one function."""
+    manifest_doc = {**meta, "files": [{"path": name, "sha256": hashlib.sha256(data).hexdigest(),
+                                       "size_bytes": len(data)} for name, data in sorted(entries.items())]}
+    files = {**entries, "manifest.json": json.dumps(manifest_doc, indent=2).encode()}
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(entries.items()):
+        for name, data in sorted(files.items()):
             archive.writestr(name, data)
-    return WrittenPack(pack_id=pack_id, created_at=now, actor=actor, batches=len(batches),
-                       sha256=hashlib.sha256(out.read_bytes()).hexdigest())
+    return hashlib.sha256(out.read_bytes()).hexdigest()
 
 
 def record_pack(session: Session, plan: PackPlan, written: WrittenPack) -> None:
@@ -412,14 +428,14 @@ def record_pack(session: Session, plan: PackPlan, written: WrittenPack) -> None:
 def build_pack(database: Database, settings: Settings, *, brand: str, out: Path, fmt: str = "generic",
                marketplace: str | None = None, statuses: Sequence[str] = ("confirmed",),
                force: Mapping[int, str] | None = None, actor: str = PACK_ACTOR_DEFAULT,
-               resolver=None) -> PackResult:
+               resolver=None, only: Sequence[int] | None = None) -> PackResult:
     """Write a takedown pack zip to ``out`` and mark its matches reported; see the module docstring.
 
     The four steps: :func:`plan_pack` (select and guard), evidence captured for the accepted matches,
     then in one transaction :func:`collect_pack`, :func:`write_pack` and :func:`record_pack` (a failure
     before the commit leaves every match as it was)."""
     plan = plan_pack(database, settings, brand=brand, fmt=fmt, marketplace=marketplace, statuses=statuses,
-                     force=force)
+                     force=force, only=only)
     capture_pending(database, settings, match_ids=list(plan.accepted), resolver=resolver)
     with database.session() as session:
         contents = collect_pack(session, settings, plan)

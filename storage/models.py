@@ -19,6 +19,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -87,6 +88,8 @@ class Brand(Base):
     trademarks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     #: Who files notices: {"name", "email", "address", "phone"} (all optional but name and email).
     rights_holder: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    #: Domains the brand owns or authorises (lower-case Unicode; subdomains included): never candidates.
+    official_domains: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -233,6 +236,25 @@ class CrawlRun(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class SourceState(Base):
+    """What a source (a scan file's ``sources:`` entry) has used and where it stopped, kept between
+    nights and processes: calls made on ``day`` (UTC), no request before ``not_before`` (a Retry-After),
+    the queries left unfinished with their offsets (``resume``), and its last run and error."""
+
+    __tablename__ = "source_states"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), default="")
+    calls_today: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resume: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``finished``, ``budget_exhausted``, ``credentials_refused``... (the run's finish reason)
+    last_outcome: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Listing(Base):
     """One product offer on one marketplace; one row per (marketplace, canonical URL)."""
 
@@ -256,6 +278,8 @@ class Listing(Base):
     #: The marketplace's id of the seller and the seller's page, when the listing page states them.
     seller_id: Mapped[str | None] = mapped_column(String(200))
     seller_url: Mapped[str | None] = mapped_column(String(2000))
+    #: The marketplace's feedback for the seller in words, as its API states it (API sources).
+    seller_feedback: Mapped[str | None] = mapped_column(String(200))
     sku: Mapped[str | None] = mapped_column(String(200))
     gtin: Mapped[str | None] = mapped_column(String(50))
     mpn: Mapped[str | None] = mapped_column(String(200))
@@ -615,3 +639,180 @@ class Takedown(Base):
     #: Set when the notice guard was overridden: why the analyst forced it.
     forced_reason: Mapped[str | None] = mapped_column(String(1000))
     match: Mapped[Match] = relationship()
+
+
+#: What an operator decided about a candidate domain.
+DOMAIN_STATUSES = ("new", "approved", "dismissed")
+
+
+class DomainCandidate(Base):
+    """A domain that may be a rogue shop of one brand, found by a discovery feed (docs/discovery.md).
+
+    ``domain`` is lower-case Unicode (punycode decoded), ``ascii_domain`` its IDNA form. ``feeds`` lists
+    where it was seen (``permutation``, ``ct:<log>``, ``nrd:<list>``). ``fingerprint`` sums up what the
+    domain looks like now (certificates, addresses, home page); a dismissal holds while it stays the same."""
+
+    __tablename__ = "domain_candidates"
+    __table_args__ = (UniqueConstraint("brand_id", "domain"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(253))
+    ascii_domain: Mapped[str] = mapped_column(String(253), index=True)
+    feeds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The mark found, how it was disguised (``exact``, ``misspelt``, ``homoglyph``...), the score and why.
+    mark: Mapped[str] = mapped_column(String(200))
+    disguise: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When the name first resolved (permutations keep only names that resolve).
+    first_resolved: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``unchecked``, ``shop``, ``parked``, ``for_sale``, ``redirects_official``, ``internal``,
+    #: ``unreachable``, ``other`` (set by the liveness check).
+    kind: Mapped[str] = mapped_column(String(30), default="unchecked", server_default="unchecked", index=True)
+    #: Liveness and first look: {"addresses", "status", "final_url", "title", "names_brand", "reasons"}.
+    check: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(20), default="new", server_default="new", index=True)
+    #: The fingerprint when dismissed: a different fingerprint brings the candidate back as ``new``.
+    dismissed_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    brand: Mapped[Brand] = relationship()
+
+
+class DomainEvent(Base):
+    """The audit trail of a candidate: found, seen again, checked, approved, dismissed, reopened."""
+
+    __tablename__ = "domain_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("domain_candidates.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class CtLogState(Base):
+    """How far the monitor has read one Certificate Transparency log: ``next_index`` is the first entry not
+    yet read (entries before it were matched and their candidates committed in the same transaction)."""
+
+    __tablename__ = "ct_log_states"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    #: ``rfc6962`` or ``static``.
+    api: Mapped[str] = mapped_column(String(20))
+    next_index: Mapped[int] = mapped_column(BigInteger, default=0)
+    tree_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The cause of the last failed run (None after a good one).
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ResolverBudget(Base):
+    """DNS look-ups spent by the permutation resolver on one UTC day (the daily budget)."""
+
+    __tablename__ = "resolver_budgets"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    queries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QueryRun(Base):
+    """What one search query found on one source in one crawl (written when the crawl ends; ``suspects``
+    counted after matching, None until then).  Read by the query planner (``services.queryplan``) and
+    ``lookalike sources queries``."""
+
+    __tablename__ = "query_runs"
+    __table_args__ = (Index("ix_query_runs_source_key", "source", "query_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    scan_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The source searched: the marketplace profile's name.
+    source: Mapped[str] = mapped_column(String(200))
+    query: Mapped[str] = mapped_column(String(200))
+    #: ``query`` case-folded: the same query whatever its case.
+    query_key: Mapped[str] = mapped_column(String(200))
+    ran_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Listing links the query's result pages gave (within the profile's limits).
+    results: Mapped[int] = mapped_column(Integer, default=0)
+    #: Of the listings it found, those stored for the first time by this crawl.
+    new_listings: Mapped[int] = mapped_column(Integer, default=0)
+    #: Of the listings it found, those with a match (not dismissed) after matching; None until counted.
+    suspects: Mapped[int | None] = mapped_column(Integer)
+    #: The stored listings it found (ids, at most the profile's results per query).
+    listing_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+
+# ------------------------------------------------------------------ seller networks (docs/networks.md)
+
+#: ``active`` while the network has two or more sellers; ``dissolved`` keeps a retired id from reuse.
+NETWORK_STATUSES = ("active", "dissolved")
+
+
+class Network(Base):
+    """A group of sellers joined by strong links (``services/networks.py``); the id stays while it grows."""
+
+    __tablename__ = "networks"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When the network last gained a seller (None: not since it was found).
+    grew_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Sellers now, and at the recompute before (the digest reports growth).
+    sellers: Mapped[int] = mapped_column(Integer, default=0)
+    previous_sellers: Mapped[int] = mapped_column(Integer, default=0)
+    #: Live listings per marketplace: ``{marketplace: n}``.
+    marketplaces: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    relistings: Mapped[int] = mapped_column(Integer, default=0)
+    #: The impact estimate (``matching.networks.priority``) and its explanation (a list of sentences).
+    impact: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    impact_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class NetworkSeller(Base):
+    """One seller as network finding knows it: its stable key, its evidence, and its network."""
+
+    __tablename__ = "network_sellers"
+    #: ``<marketplace>/<seller id>``, ``<marketplace>/<plain name>``, or ``<shop>`` for a web shop.
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplaces.id", ondelete="CASCADE"), index=True)
+    #: The seller's name as last seen (for people).
+    name: Mapped[str | None] = mapped_column(String(300))
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="SET NULL"), index=True)
+    #: sha256 of what the evidence was read from (listings' content hashes and photo signatures): the evidence
+    #: is read again only when it changes.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    #: ``matching.networks.links.SellerEvidence.to_json()``.
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SellerLink(Base):
+    """A link between two sellers (``seller_a`` < ``seller_b``) with its evidence; ``strong`` links merge."""
+
+    __tablename__ = "seller_links"
+    __table_args__ = (UniqueConstraint("seller_a", "seller_b"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_a: Mapped[str] = mapped_column(String(600), index=True)
+    seller_b: Mapped[str] = mapped_column(String(600), index=True)
+    strength: Mapped[float] = mapped_column(Float)
+    strong: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: ``[matching.networks.links.LinkEvidence.to_json(), ...]``, strongest first.
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Relisting(Base):
+    """A listing that came back after its earlier one was reported or removed, with why they are one."""
+
+    __tablename__ = "relistings"
+    __table_args__ = (UniqueConstraint("listing_id", "earlier_listing_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    earlier_listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    detected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Sentences: what the two share (photos, description, seller or its network).
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -34,7 +34,8 @@ EVIDENCE_DISGUISES = {
     "joined_words": "joined to other words", "separators": "separators inside the name",
     "repeats": "repeated letters", "styled_letters": "full-width or styled letters", "accents": "added accents",
 }
-IMAGE_KINDS = {"same_photo": "the same photo", "edited_copy": "an edited copy", "similar_style": "a similar photo"}
+IMAGE_KINDS = {"same_photo": "the same photo", "edited_copy": "an edited copy",
+               "same_packaging": "a new photo of the brand's packaging", "similar_style": "a similar photo"}
 MAX_TITLE = 500  # characters of a title shown
 
 

@@ -20,7 +20,7 @@ from services.export import SUSPECT_COLUMNS, csv_frame, to_frame
 from storage.imagestore import ImageStore
 from storage.models import utcnow
 from webapp import accounts as account_pages
-from webapp import dashboard, decisions, evidence, images, queries, registry, security
+from webapp import dashboard, decisions, evidence, images, networks, queries, registry, security
 from webapp.app import Ctx, Forbidden, NotFound, page, query_string, safe_link
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -155,6 +155,7 @@ def match(ctx: Ctx) -> Response:
         same_seller=queries.same_seller(ctx.db, ctx.principal, m),
         repeat=queries.seller_repeat_count(ctx.db, ctx.principal, listing.seller),
         link=safe_link(listing.url), reasons=decisions.DISMISS_REASONS,
+        network=networks.network_of_listing(ctx.db, listing),
     )
 
 
@@ -166,7 +167,7 @@ def seller(ctx: Ctx) -> Response:
     found = queries.seller_page(ctx.db, ctx.principal, name[:300])
     if found is None:
         raise NotFound
-    return ctx.render("seller.html", s=found)
+    return ctx.render("seller.html", s=found, networks=networks.networks_of_seller_name(ctx.db, name[:300]))
 
 
 @page()

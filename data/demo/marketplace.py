@@ -12,7 +12,8 @@ Paths: ``/`` (shop list and search form), ``/shop/<slug>/`` (categories), ``/sho
 ``/shop/<slug>/p/<id>`` (product; ``<id>`` is the listing id in lower case; category cards show prices
 as real shops do; ``card_prices=False`` hides them), ``/search?q=&page=``
 (all shops; ``a.result-link`` and ``a[rel=next]``), ``/js/...`` and ``/jsr/...`` (the search-only
-JavaScript marketplace of :mod:`data.demo.jsmarket`, linked from nowhere), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
+JavaScript marketplace of :mod:`data.demo.jsmarket`, linked from nowhere), ``/ebay/...`` (the search-only
+marketplace behind an eBay-shaped API, :mod:`data.demo.ebayapi`), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
 (an index of ``/sitemaps/<slug>.xml``, listing categories and every second product, so the rest must be
 found through the category pages), and disallowed paths that pages link to (``/cart/...``,
 ``/private/...``).
@@ -51,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from data.demo.ebayapi import EbayApi
 from data.demo.jsmarket import JsMarket
 
 ROBOTS_DISALLOWED = ("/cart/", "/private/")
@@ -175,8 +177,15 @@ class DemoWorld:
         markup = shop.get("markup", "json-ld")
         return markup if markup in MARKUPS else "json-ld"
 
+    def listed(self, slug: str) -> list[dict[str, Any]]:
+        """The shop's listings it still links to: a shop that takes a listing down stops linking it (its
+        page answers 410 to whoever still has the URL)."""
+        gone = taken_down(self.dir)
+        items = self.by_shop.get(slug, [])
+        return [i for i in items if i["id"].lower() not in gone] if gone else items
+
     def pages_of(self, slug: str) -> int:
-        count = len(self.by_shop.get(slug, []))
+        count = len(self.listed(slug))
         return max(1, -(-count // self.per_page))
 
     def product_path(self, item: dict[str, Any]) -> str:
@@ -195,14 +204,18 @@ class DemoWorld:
         pictured = self._pictured.without(item)
         if not pictured:
             return {}
+        gone = taken_down(self.dir)
         same_shop = self._pictured_by_shop[item["shop"]].without(item) or pictured
         n = int(item["id"].lstrip("Ll") or 0) if item["id"][1:].isdigit() else len(item["id"])
 
         def take(pool: _PoolView, start: int, count: int) -> list[dict[str, Any]]:
             return [pool[(start + k) % len(pool)] for k in range(min(count, len(pool)))]
 
-        return {"related": take(same_shop, n * 7, 4), "recent": take(pictured, n * 13 + 5, 2),
-                "sponsored": take(pictured, n * 31 + 11, 1), "carousel": take(same_shop, n * 3 + 17, 3)}
+        strips = {"related": take(same_shop, n * 7, 4), "recent": take(pictured, n * 13 + 5, 2),
+                  "sponsored": take(pictured, n * 31 + 11, 1), "carousel": take(same_shop, n * 3 + 17, 3)}
+        if gone:
+            strips = {name: [i for i in cards if i["id"].lower() not in gone] for name, cards in strips.items()}
+        return strips
 
     def product_paths(self) -> dict[str, str]:
         """Listing id -> clean product path, for every product served (coverage is measured on these)."""
@@ -268,6 +281,7 @@ class DemoMarketplace:
         self.requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._jsmarket: JsMarket | None = None
+        self._ebayapi: EbayApi | None = None
         self._server = _QuietServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
@@ -318,6 +332,14 @@ class DemoMarketplace:
                 self._jsmarket = JsMarket(self.world.listings)
             return self._jsmarket
 
+    @property
+    def ebayapi(self) -> EbayApi:
+        """The search-only marketplace behind an eBay-shaped API under ``/ebay/`` (:mod:`data.demo.ebayapi`)."""
+        with self._lock:
+            if self._ebayapi is None:
+                self._ebayapi = EbayApi(self.world.listings)
+            return self._ebayapi
+
     def record(self, entry: RequestRecord) -> None:
         with self._lock:
             self.requests.append(entry)
@@ -333,11 +355,22 @@ class DemoMarketplace:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
-                entry = RequestRecord("GET", self.path, 0, self.headers.get("User-Agent", ""))
+            def do_POST(self) -> None:  # noqa: N802 - stdlib name: only the eBay-shaped API's token takes one
+                self.do_GET(method="POST")
+
+            def do_GET(self, method: str = "GET") -> None:  # noqa: N802 - stdlib name
+                entry = RequestRecord(method, self.path, 0, self.headers.get("User-Agent", ""))
                 market.record(entry)  # on arrival, so a request the client gave up on is logged too
+                length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024) if method == "POST" else 0
+                sent = self.rfile.read(length) if length else b""
                 try:
-                    status, ctype, body, headers = market.respond(self.path)
+                    parts = urlsplit(self.path)
+                    api = market.ebayapi.respond(method, parts.path, parse_qs(parts.query),
+                                                 {k.lower(): v for k, v in self.headers.items()}, sent,
+                                                 origin=market.url) if parts.path.startswith("/ebay") else None
+                    if api is None and method != "GET":
+                        api = (405, "text/plain", b"method not allowed", {})
+                    status, ctype, body, headers = api if api is not None else market.respond(self.path)
                 except Exception as exc:  # a bug in the demo must show as a 500, not kill the thread
                     status, ctype, body, headers = 500, "text/plain", f"error: {type(exc).__name__}".encode(), {}
                 entry.status = status
@@ -438,7 +471,7 @@ class DemoMarketplace:
 
     def category_page(self, slug: str, category: str, page: int) -> str:
         world = self.world
-        items = world.by_shop.get(slug, [])
+        items = world.listed(slug)
         if category == "new":
             items, pages = items[: world.per_page], 1
         else:
@@ -470,7 +503,9 @@ class DemoMarketplace:
 
     def search_page(self, query: str, page: int, per_page: int = 10) -> str:
         tokens = [t for t in query.casefold().split() if t]
-        hits = [item for item, text in self.world.haystacks() if tokens and all(t in text for t in tokens)]
+        gone = taken_down(self.world.dir)
+        hits = [item for item, text in self.world.haystacks()
+                if tokens and all(t in text for t in tokens) and item["id"].lower() not in gone]
         pages = max(1, -(-len(hits) // per_page))
         page = min(max(page, 1), pages)
         rows = "".join(
@@ -490,7 +525,9 @@ class DemoMarketplace:
 
     def shop_sitemap(self, slug: str) -> str:
         urls = [f"{self.url}/shop/{slug}/", f"{self.url}/shop/{slug}/c/all"]
-        urls += [self.url + self.world.product_path(item) for item in self.world.by_shop.get(slug, [])[::2]]
+        listed = {id(item) for item in self.world.listed(slug)}
+        urls += [self.url + self.world.product_path(item) for item in self.world.by_shop.get(slug, [])[::2]
+                 if id(item) in listed]
         entries = "".join(f"<url><loc>{_e(u)}</loc></url>" for u in urls)
         return ('<?xml version="1.0" encoding="UTF-8"?>'
                 f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>')
