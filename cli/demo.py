@@ -26,6 +26,7 @@ from cli.scan import failed_crawls, print_summary, run_scan_flow
 from core.errors import LookalikeError
 from core.settings import default_data_dir
 from core.text import one_line
+from data.demo.ebayapi import BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from data.demo.generate import generate_world
 from data.demo.marketplace import DemoMarketplace, take_down
 from services import takedowns
@@ -64,7 +65,6 @@ def ensure_world(folder: Path, *, seed: int, regenerate: bool) -> bool:
 def write_demo_sources(settings: Settings, market_url: str) -> Path:
     """The demo's scan file: its eBay-shaped API as an API source (``data.demo.ebayapi``), with the demo
     API's own credentials put in this process's environment (the crawls it starts inherit them)."""
-    from data.demo.ebayapi import BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # deferred: start-up time
 
     os.environ["LOOKALIKE_EBAY_CLIENT_ID"] = DEMO_CLIENT_ID
     os.environ["LOOKALIKE_EBAY_CLIENT_SECRET"] = DEMO_CLIENT_SECRET

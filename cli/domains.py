@@ -18,6 +18,15 @@ from rich.table import Table
 
 from cli import context
 from cli.review import T, default_actor, visible
+from core.times import parse_since
+from services.discovery import decisions
+from services.discovery.candidates import domain_brands, domain_matcher
+from services.discovery.ct import CtLog, LogFailed, configured_logs, follow_log
+from services.discovery.decisions import CandidateFilter, get_candidate, history, list_candidates
+from services.discovery.liveness import check_candidates
+from services.discovery.nrd import import_nrd
+from services.discovery.permutations import permute_registry
+from services.discovery.takedown import build_domain_pack
 
 #: Equal to storage.models.DOMAIN_STATUSES and services.discovery.decisions.DOMAIN_KINDS, written out so that
 #: ``--help`` loads no SQLAlchemy (deferred: start-up time).
@@ -29,8 +38,6 @@ domains_app = typer.Typer(help="Look-alike domains from CT logs, new-domain list
 
 
 def _matcher(session, settings):
-    from services.discovery.candidates import domain_matcher  # deferred: start-up time
-
     return domain_matcher(session, min_score=settings.discovery_min_score)
 
 
@@ -46,8 +53,6 @@ def list_command(
     limit: Annotated[int, typer.Option(help="Most rows shown.")] = 200,
 ) -> None:
     """List candidate domains, best score first."""
-    from services.discovery.decisions import CandidateFilter, list_candidates  # deferred: start-up time
-    from services.export import parse_since
 
     since = parse_since(seen_since, "--seen-since") if seen_since else None
     filters = CandidateFilter(brand=brand, feed=feed, kind=kind, status=status, min_score=min_score,
@@ -70,7 +75,6 @@ def list_command(
 @domains_app.command("show")
 def show_command(ref: Annotated[str, typer.Argument(help="Candidate id or domain.")]) -> None:
     """A candidate's reasons, checks and audit trail."""
-    from services.discovery.decisions import get_candidate, history  # deferred: start-up time
 
     console = Console()
     with context.database() as db, db.session() as session:
@@ -100,7 +104,6 @@ def _decision(action: str):
         note: Annotated[str | None, typer.Option(help="Why (kept in the audit trail).")] = None,
         by: Annotated[str | None, typer.Option(help="Who decides (default: your login name).")] = None,
     ) -> None:
-        from services.discovery import decisions  # deferred: start-up time
 
         with context.database() as db, db.session() as session:
             candidate = getattr(decisions, action)(session, ref, actor=by or default_actor(), note=note)
@@ -119,7 +122,6 @@ def import_nrd_command(
                                               "zip or text.")],
 ) -> None:
     """Import a daily list of newly registered domains and keep those that spell a mark."""
-    from services.discovery.nrd import import_nrd  # deferred: start-up time
 
     settings = context.settings()
     with context.database(settings) as db:
@@ -137,7 +139,6 @@ def monitor_command(
     ] = False,
 ) -> None:
     """Read every CT log once from where the last run stopped (the ct-monitor flow does it on a schedule)."""
-    from services.discovery.ct import CtLog, LogFailed, configured_logs, follow_log  # deferred: start-up time
 
     settings = context.settings()
     logs = [CtLog.parse(text) for text in log] if log else configured_logs(settings)
@@ -165,8 +166,6 @@ def permute_command(
     """Generate dnstwist permutations of the brands' domains and marks, resolve those that spell a mark within
     the rate and daily budget (discovery_resolver, discovery_queries_per_second, discovery_daily_budget), and
     keep the ones that resolve."""
-    from services.discovery.candidates import domain_brands  # deferred: start-up time
-    from services.discovery.permutations import permute_registry
 
     settings = context.settings()
     with context.database(settings) as db:
@@ -187,7 +186,6 @@ def check_command(
 ) -> None:
     """Liveness and first look of candidates through the network policy: DNS, the home page, parked / for
     sale / redirects to the brand / shop; a name inside the network is recorded, never fetched."""
-    from services.discovery.liveness import check_candidates  # deferred: start-up time
 
     settings = context.settings()
     with context.database(settings) as db:
@@ -203,7 +201,6 @@ def takedown_command(
 ) -> None:
     """A takedown pack for registrar and host abuse desks: the brand's approved look-alike domains with their
     addresses, evidence (home page WARC and screenshot), statements and a manifest of SHA-256 hashes."""
-    from services.discovery.takedown import build_domain_pack  # deferred: start-up time
 
     settings = context.settings()
     with context.database(settings) as db:

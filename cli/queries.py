@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cli import context
 from core.terminal import safe_text, visible
+from services import queryplan, querystats
 
 sources_app = typer.Typer(help="Sources searched for the brands, and what their queries find.",
                           no_args_is_help=True)
@@ -26,7 +27,6 @@ def queries(
 ) -> None:
     """Each query's record per source: runs, results, new listings, suspects and confirmed matches, the
     queries that find counterfeits first.  Queries that never find anything sink in the next plan."""
-    from services import queryplan, querystats  # deferred: start-up time (SQLAlchemy, the normaliser)
 
     settings = context.settings()
     with context.database(settings) as db, db.session() as session:

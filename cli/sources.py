@@ -18,6 +18,8 @@ from rich.table import Table
 from cli import context
 from cli.queries import queries as queries_command
 from core.terminal import safe_text
+from crawlers.profiles import load_profile
+from services.sources import add_source, source_rows
 
 sources_app = typer.Typer(help="Sources: API connectors, search profiles, browser profiles and shops, with their state.",
                           no_args_is_help=False, invoke_without_command=True)
@@ -30,7 +32,6 @@ def list_sources(ctx: typer.Context, targets: Path | None = FILE_OPTION) -> None
     """List the scan file's sources: last run, API calls left today, waits and errors."""
     if ctx.invoked_subcommand is not None:
         return
-    from services.sources import source_rows  # deferred: start-up time (`--help` loads no crawler module)
 
     settings = context.settings()
     with context.database(settings) as database:
@@ -69,8 +70,6 @@ def add(
     targets: Path | None = FILE_OPTION,
 ) -> None:
     """Add a source to the scan file (checked as the scan reads it; comments are not kept, a .bak is)."""
-    from crawlers.profiles import load_profile  # deferred: start-up time
-    from services.sources import add_source
 
     settings = context.settings()
     if sum(bool(x) for x in (connector, profile, start_url)) != 1:

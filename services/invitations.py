@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from core.errors import LookalikeError
 from core.settings import Settings
 from core.text import one_line
+from core.times import as_utc
 from services.accounts import (
     add_user,
     check_password,
@@ -38,7 +39,7 @@ from services.accounts import (
 )
 from services.mailer import smtp_send, write_eml
 from services.registry.specification import check_emails
-from services.review import as_utc, find_brand
+from services.review import find_brand
 from storage.models import Invitation, Owner, User, utcnow
 from storage.vocabulary import USER_ROLES
 

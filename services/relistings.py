@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.times import as_utc
 from matching.networks.config import NetworkConfig
 from matching.networks.relisting import ListingPrint, find_relistings
 from services.networks import listing_photos, official_phashes, seller_key_of
-from services.review import as_utc
 from storage.db import Database
 from storage.models import Listing, Match, MatchEvent, NetworkSeller, Relisting, utcnow
 

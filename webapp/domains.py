@@ -15,10 +15,10 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.errors import LookalikeError
+from core.times import parse_since
 from services.discovery import decisions
 from services.discovery.decisions import DOMAIN_KINDS, CandidateFilter
 from services.evidence import EvidenceStore
-from services.export import parse_since
 from storage.models import DOMAIN_STATUSES
 from webapp.app import Ctx, Forbidden, NotFound, page, query_string
 
