@@ -332,13 +332,12 @@ def digest_lines(session: Session, brand_ids: Iterable[int], *, since: dt.dateti
         return [], []
     since = since.astimezone(dt.UTC) if since and since.tzinfo else since
     mine: dict[int, dict[str, Any]] = {}
-    for match in session.scalars(select(Match).where(Match.brand_id.in_(brand_ids))):
+    for match, network_id in session.execute(
+            select(Match, NetworkListing.network_id).join(NetworkListing, NetworkListing.listing_id == Match.listing_id)
+            .where(Match.brand_id.in_(brand_ids), NetworkListing.network_id.is_not(None))):
         listing = match.listing
         key = seller_key_of(listing)
-        row = session.get(NetworkSeller, key) if key else None
-        if row is None or row.network_id is None:
-            continue
-        entry = mine.setdefault(row.network_id, {"sellers": set(), "suspects": 0, "markets": Counter()})
+        entry = mine.setdefault(network_id, {"sellers": set(), "suspects": 0, "markets": Counter()})
         entry["sellers"].add(key)
         if match.klass in SUSPECT_CLASSES and match.status != "dismissed" and listing.status == "active":
             entry["suspects"] += 1
