@@ -20,6 +20,7 @@ from cli import export as export_cli
 from cli import marketplace as marketplace_cli
 from cli import match as match_cli
 from cli import networks as networks_cli
+from cli import queries as queries_cli
 from cli import review as review_cli
 from cli import scan as scan_cli
 from cli import serve as serve_cli
@@ -49,6 +50,7 @@ evaluate_cli.register(app)
 serve_cli.register(app)
 users_cli.register(app)
 takedown_cli.register(app)
+queries_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

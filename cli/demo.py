@@ -115,7 +115,7 @@ def demo_command(
     with start_marketplace(folder, settings.data_dir / "demo-port") as market:
         console.print(f"Demo marketplace serving on {market.url}/ ; scanning it...")
         # The shops are crawled whole; the search-only JavaScript marketplace (/js) is searched through
-        # its browser profile for the registry's queries.
+        # its browser profile for the queries planned from the registry (services/queryplan.py).
         summary = run_scan_flow(settings, start_urls=[market.url + "/"], profiles=["jsdemo"], base_url=market.url,
                                 targets_file=None, verbose=verbose)
     print_summary(console, summary)

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     http_cache: bool = Field(
         default=False, description="Use Scrapy's HTTP cache under <data_dir>/httpcache (for development)."
     )
+    query_budget: int = Field(
+        default=200, ge=1, le=500,
+        description="Search queries sent to one marketplace source per scan (planned from the registry, "
+        "best first; see docs/sources.md).",
+    )
     gone_after_runs: int = Field(
         default=2, ge=1, description="A listing not seen in this many crawls of its marketplace is marked gone."
     )

@@ -17,6 +17,8 @@ records (:class:`~services.scan.ScanTarget`, :class:`~services.scan.CrawlOutcome
   (``dask_address``: a scheduler address, or ``local`` for a local cluster); each worker task claims
   batches of pending listings, so workers never score the same listing (PostgreSQL).  Queued re-matches
   (:mod:`services.rematch`) run after it.
+- After matching, each search query's record gets its suspects (``record-query-suspects``,
+  :mod:`services.querystats`): tomorrow's plan sends the queries that find counterfeits first.
 - Stage counts go to the run log and to a table artifact ``scan-summary`` visible in the UI; failed sites
   and suspect spikes alert the operators (:func:`services.alerts.alert_after_scan`).
 """
@@ -36,7 +38,18 @@ from core.settings import load_settings
 from flows.common import CRAWL_RETRIES, task_database
 from flows.crawl import crawl_here, crawl_on_workers
 from flows.digests import send_digests as send_digests_flow
-from services import alerts, evidence, networks, recheck, relistings, rematch, scan, scantargets, signatures
+from services import (
+    alerts,
+    evidence,
+    networks,
+    querystats,
+    recheck,
+    relistings,
+    rematch,
+    scan,
+    scantargets,
+    signatures,
+)
 from services.scan import MatchStats, ScanSummary, ScanTarget
 from storage.models import utcnow
 
@@ -88,7 +101,7 @@ def plan_scan(targets_file: str | None, start_urls: list[str], profiles: list[st
         logger.info("scan file: %s", plan.source)
     for sentence in plan.skipped:
         logger.warning("%s", sentence)
-    logger.info("planned %d crawl(s) over %d site(s), %d registry queries",
+    logger.info("planned %d crawl(s) over %d site(s), up to %d queries planned per search profile",
                 len(plan.targets), len(scan.group_by_site(plan.targets)), plan.queries)
     return plan.targets
 
@@ -125,6 +138,17 @@ def rematch_pending(batch_size: int) -> MatchStats:
     with task_database(settings) as database:
         stats = rematch.run_rematch_jobs(database, settings=settings, batch_size=batch_size, logger=get_run_logger())
     return stats.as_match_stats()
+
+
+@task(name="record-query-suspects", cache_policy=NO_CACHE)
+def record_query_suspects() -> int:
+    """Count, for each search query the crawls recorded, the suspects among the listings it found
+    (:func:`services.querystats.count_suspects`); the next plan ranks the queries by them."""
+    settings = load_settings()
+    with task_database(settings) as database:
+        counted = querystats.count_suspects(database)
+    get_run_logger().info("search queries: suspects counted for %d query run(s)", counted)
+    return counted
 
 
 @task(name="capture-evidence", cache_policy=NO_CACHE)
@@ -226,6 +250,7 @@ def nightly_scan(
     sign_images(dask_address)
     matching = _match_runner(dask_address)(workers=match_workers, batch_size=batch_size, sign_first=False)
     matching = matching.add(rematch_pending(batch_size))
+    record_query_suspects()
     capture_evidence()
     find_networks()
     with task_database() as database:

@@ -635,6 +635,32 @@ class Takedown(Base):
     match: Mapped[Match] = relationship()
 
 
+class QueryRun(Base):
+    """What one search query found on one source in one crawl (written when the crawl ends; ``suspects``
+    counted after matching, None until then).  Read by the query planner (``services.queryplan``) and
+    ``lookalike sources queries``."""
+
+    __tablename__ = "query_runs"
+    __table_args__ = (Index("ix_query_runs_source_key", "source", "query_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    scan_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The source searched: the marketplace profile's name.
+    source: Mapped[str] = mapped_column(String(200))
+    query: Mapped[str] = mapped_column(String(200))
+    #: ``query`` case-folded: the same query whatever its case.
+    query_key: Mapped[str] = mapped_column(String(200))
+    ran_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Listing links the query's result pages gave (within the profile's limits).
+    results: Mapped[int] = mapped_column(Integer, default=0)
+    #: Of the listings it found, those stored for the first time by this crawl.
+    new_listings: Mapped[int] = mapped_column(Integer, default=0)
+    #: Of the listings it found, those with a match (not dismissed) after matching; None until counted.
+    suspects: Mapped[int | None] = mapped_column(Integer)
+    #: The stored listings it found (ids, at most the profile's results per query).
+    listing_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+
 # ------------------------------------------------------------------ seller networks (docs/networks.md)
 
 #: ``active`` while the network has two or more sellers; ``dissolved`` keeps a retired id from reuse.

@@ -135,6 +135,10 @@ def test_charts_are_real_images(app, world, login):
     assert b"<svg" in svg.content[:500] and b"<path" in svg.content
     png = analyst.get(f"/dashboard/takedowns.png?until={UNTIL}")
     assert png.headers["content-type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    again = analyst.get(f"/dashboard/suspects.svg?until={UNTIL}", headers={"if-none-match": svg.headers["etag"]})
+    assert again.status_code == 304 and not again.content  # unchanged numbers: not drawn again
+    other = analyst.get(f"/dashboard/suspects.svg?until={UNTIL}&days=1", headers={"if-none-match": svg.headers["etag"]})
+    assert other.status_code == 200 and other.headers["etag"] != svg.headers["etag"]
     assert analyst.get("/dashboard/other.svg").status_code == 404
     assert analyst.get("/dashboard/suspects.gif").status_code == 404
 
