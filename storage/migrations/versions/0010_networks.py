@@ -1,4 +1,4 @@
-"""seller networks: networks, network sellers and their evidence, network listings, seller links, relistings
+"""seller networks: networks, network sellers and their evidence, seller links, relistings
 
 Revision ID: 0010_networks
 Revises: 0001
@@ -47,17 +47,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_network_sellers_marketplace_id'), 'network_sellers', ['marketplace_id'])
     op.create_index(op.f('ix_network_sellers_network_id'), 'network_sellers', ['network_id'])
-    op.create_table('network_listings',
-    sa.Column('listing_id', sa.Integer(), nullable=False),
-    sa.Column('network_id', sa.Integer(), nullable=True),
-    sa.Column('impact', sa.Float(), nullable=False),
-    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'],
-                            name=op.f('fk_network_listings_listing_id_listings'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['network_id'], ['networks.id'],
-                            name=op.f('fk_network_listings_network_id_networks'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('listing_id', name=op.f('pk_network_listings'))
-    )
-    op.create_index(op.f('ix_network_listings_network_id'), 'network_listings', ['network_id'])
     op.create_table('seller_links',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seller_a', sa.String(length=600), nullable=False),
@@ -90,6 +79,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('relistings')
     op.drop_table('seller_links')
-    op.drop_table('network_listings')
     op.drop_table('network_sellers')
     op.drop_table('networks')
