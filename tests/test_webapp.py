@@ -494,14 +494,3 @@ def test_evidence_rows_give_spans_disguises_and_regions():
     assert ev.title_segments("abc", {}, [{"signal": "mark", "spans": [{"field": "title", "start": 2, "end": 99}]}]) \
         == [ev.Segment("abc")]
     assert ev.photo_pairs({"images": [{"image": 9, "region": ["x", 1, 2, 3]}]}, [], {}, "junk")[0].region is None
-
-
-def test_every_disguise_the_mark_signal_gives_has_a_name_for_people():
-    """One vocabulary: the names the review app shows come from ``matching.evidence.DISGUISE_NAMES``, and every
-    ``Evidence.disguise`` the mark signal can set is in it (no raw ``styled_letters`` on a page)."""
-    from matching.evidence import DISGUISE_NAMES, disguise_name
-    from matching.signals import text
-
-    produced = {name for _, name in text._DISGUISE_OF} | {"joined_words", "misspelling"}
-    assert produced <= set(DISGUISE_NAMES)
-    assert disguise_name("styled_letters") == "full-width or styled letters" and disguise_name(None) is None

@@ -217,7 +217,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """The review app over ``settings.database_url`` (migrated on start); images from ``settings``' store."""
-    from webapp import networks, views  # the routes import this module's helpers
+    from webapp import domains, networks, views  # the routes import this module's helpers
 
     settings = settings or load_settings()
     database = Database(settings.database_url)
@@ -228,6 +228,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         raise
     routes = [
         *views.routes(),
+        *domains.routes(),
         *networks.routes(),
         Mount("/static", app=StaticFiles(packages=[("webapp", "static")]), name="static"),
     ]
