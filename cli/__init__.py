@@ -102,6 +102,8 @@ COMMANDS: LazyMap = {
     "domains": ("cli.domains:domains_app", "Look-alike domains from CT logs, new-domain lists and permutations."),
     "sources": ("cli.sources:sources_app",
                 "Sources: API connectors, search profiles, browser profiles and shops, with their state."),
+    "networks": ("cli.networks:networks_app",
+                 "Seller networks: sellers linked by shared evidence, relistings, impact."),
     "stats": ({
         "takedowns": ("cli.takedown:stats_takedowns",
                       "Reported, removed, edited, still up after the window, median time to removal."),
