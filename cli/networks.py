@@ -8,9 +8,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import select
 
 from cli import context
 from core.text import one_line
+from data.demo.networks import HELD_OUT_SEEDS, network_world
+from matching.networks.evaluate import evaluate_relistings, evaluate_world
+from services import networks, relistings
+from storage.models import Network
 
 networks_app = typer.Typer(help="Seller networks: sellers linked by shared evidence, relistings, impact.",
                            no_args_is_help=True)
@@ -19,7 +24,6 @@ networks_app = typer.Typer(help="Seller networks: sellers linked by shared evide
 @networks_app.command("find")
 def find_command() -> None:
     """Recompute networks and flag relistings now (the nightly scan does this after matching)."""
-    from services import networks, relistings  # deferred: start-up time
 
     settings = context.settings()
     with context.database(settings) as database:
@@ -35,9 +39,6 @@ def find_command() -> None:
 @networks_app.command("list")
 def list_command(limit: Annotated[int, typer.Option(help="Most networks shown.")] = 20) -> None:
     """Networks by impact, largest first, with why."""
-    from sqlalchemy import select  # deferred: start-up time
-
-    from storage.models import Network  # deferred: start-up time
 
     console = Console(highlight=False, soft_wrap=True)
     with context.database() as database, database.session() as session:
@@ -58,8 +59,6 @@ def eval_command(seeds: Annotated[list[int] | None, typer.Option("--seed", help=
                                                                     "networks (default: the held-out seeds).")] = None
                  ) -> None:
     """Pairwise precision and recall of "same network", and relistings found, on the demo world's networks."""
-    from data.demo.networks import HELD_OUT_SEEDS, network_world  # deferred: start-up time
-    from matching.networks.evaluate import evaluate_relistings, evaluate_world  # deferred: start-up time
 
     for seed in seeds or list(HELD_OUT_SEEDS):
         world = network_world(seed)
