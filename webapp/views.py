@@ -20,7 +20,7 @@ from services.export import SUSPECT_COLUMNS, csv_frame, to_frame
 from storage.imagestore import ImageStore
 from storage.models import utcnow
 from webapp import decisions, evidence, images, queries, security
-from webapp.app import Ctx, Forbidden, NotFound, page, query_string, safe_link
+from webapp.http import Ctx, Forbidden, NotFound, page, query_string, safe_link
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
