@@ -342,6 +342,9 @@ class Match(Base):
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     #: The listing's content hash when the match was last scored; a dismissed match returns only when it differs.
     listing_content_hash: Mapped[str] = mapped_column(String(64))
+    #: The listing's reviewed fields when the match was last scored (``storage.listing_content.review_snapshot``,
+    #: the content hash's field list), to say what changed; null on rows scored before snapshots existed.
+    review_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     #: What changed in the listing since the last review, shown to the analyst (list of sentences).
     changes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

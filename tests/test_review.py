@@ -109,9 +109,9 @@ def test_created_once_then_unchanged_then_updated(database: Database) -> None:
     assert score(database, ids, now=T0) == "created"
     created = the_match(database, ids)
     assert (created.status, created.klass, created.score) == ("new", "counterfeit", 0.91)
-    assert created.signals["listing_snapshot"]["title"] == "Ful1ips Lip Plumper"
-    assert created.signals["listing_snapshot"]["price"] == "24.00"
-    assert created.signals["name"] == 0.9
+    assert created.review_snapshot["title"] == "Ful1ips Lip Plumper"
+    assert created.review_snapshot["price"] == "24"  # the content hash's price rule (24.0 and 24.00 are one)
+    assert "listing_snapshot" not in created.signals and created.signals["name"] == 0.9
     assert events(database) == [(None, "new", "lookalike", "found by scan: score 0.91 (counterfeit)")]
 
     assert score(database, ids, now=T0 + dt.timedelta(days=1)) == "unchanged"
@@ -136,7 +136,7 @@ def test_listing_change_on_a_new_match_updates_it_and_shows_the_change(database:
     m = the_match(database, ids)
     assert m.status == "new"
     assert m.changes == ["price changed from 24.00 USD to 9.99 USD"]
-    assert m.listing_content_hash != "" and m.signals["listing_snapshot"]["price"] == "9.99"
+    assert m.listing_content_hash != "" and m.review_snapshot["price"] == "9.99"
     assert events(database)[-1] == ("new", "new", "lookalike",
                                     "listing changed: price changed from 24.00 USD to 9.99 USD")
 
