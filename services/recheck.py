@@ -29,8 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
+from crawlers.run import CrawlRequest, run_crawl
 from crawlers.stats import CrawlStats
 from services.review import as_utc, set_status
+from services.scan import CrawlFailed
 from storage.db import Database
 from storage.models import CrawlRun, Listing, Marketplace, Match
 
@@ -95,9 +97,6 @@ def recheck_crawl(settings: Settings, group: RecheckGroup, *, scan_id: str | Non
     """Run the recheck crawl of one marketplace in a child process; returns its crawl run id.
 
     Raises :class:`services.scan.CrawlFailed` when the crawl ran and failed (worth a retry)."""
-    from crawlers.run import CrawlRequest, run_crawl
-    from services.scan import CrawlFailed
-
     run_id = run_crawl(recheck_settings(settings), CrawlRequest(start_urls=group.urls, scope="recheck",
                                                                 marketplace=group.marketplace, scan_id=scan_id))
     with _session(settings) as session:
