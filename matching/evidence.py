@@ -42,6 +42,7 @@ __all__ = [
     "evidence_from_json",
     "evidence_to_json",
     "image_kind_name",
+    "reasons_of",
 ]
 
 IDENTIFIES = "identifies"
@@ -213,6 +214,12 @@ def disguise_name(disguise: str | None) -> str | None:
 def image_kind_name(kind: str | None) -> str:
     """How a photo pair is alike, as people read it (:data:`IMAGE_KIND_NAMES`; ``image`` when unknown)."""
     return IMAGE_KIND_NAMES.get(kind, kind.replace("_", " ")) if kind else "image"
+
+
+def reasons_of(evidence: Iterable[Evidence]) -> tuple[str, ...]:
+    """The sentences a person reads (``MatchResult.reasons``, a digest's reasons), in the evidence's order: each
+    finding that counted (strength above 0) and every limit."""
+    return tuple(e.reason for e in evidence if e.reason and (e.strength > 0 or e.role == LIMITS))
 
 
 def evidence_to_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from matching.combine import classify, combine
 from matching.config import MatchConfig
-from matching.evidence import LIMITS, Evidence
+from matching.evidence import LIMITS, Evidence, reasons_of
 from matching.lexicon import Lexicon, everyday_lexicon
 from matching.marks import MarkHit, MarkIndex, terms_of
 from matching.model import BrandProfile, ListingInput, MatchResult, ProductRef, ReferenceImage
@@ -257,7 +257,7 @@ class Matcher:
             score=score,
             klass=classify(evidence, score, cfg),
             signals=_signals(ordered, verdict, product),
-            reasons=tuple(e.reason for e in ordered if e.reason and (e.strength > 0 or e.role == LIMITS)),
+            reasons=reasons_of(ordered),
             evidence=ordered,
         )
 

@@ -10,14 +10,16 @@ Rules (``docs/review.md`` tells the same story for analysts):
   (new title, new price or currency, a new image or a replaced image); then it comes back as ``new`` and
   ``Match.changes`` says what changed, in sentences.
 - ``confirmed``, ``reported`` and ``removed`` matches keep their status and history; their score,
-  class, reasons and signals are refreshed.
+  class, reasons and evidence are refreshed.
 - A clean result (class ``clean``/``genuine``, or a score below ``min_score``) never creates a match and
   never deletes one: an existing match gets the new score and reasons and keeps its status.
 - Accessory and resale matches are created like suspects (an analyst may want to see them) but the queue
   ranks them below every suspect (:func:`queue_order`), and a takedown notice may not name them unless
   forced (:func:`may_report`, :data:`NOTICE_SAFE_CLASSES`).
 - ``Match.evidence`` holds the evidence the score came from (``matching.evidence.Evidence.to_json()``
-  dicts: spans to highlight, disguise names, image regions), refreshed with the score.
+  dicts: spans to highlight, disguise names, image regions, each signal's details), refreshed with the
+  score; it is the one stored form of the findings (the review app, digests and takedowns read it back
+  with ``evidence_from_json``). ``Match.reasons`` keeps the scorer's sentences, strongest first.
 - Every status change writes a ``MatchEvent`` (who, when, from, to, note); so does a change of the
   listing seen on a match that keeps its status (``from_status == to_status``, the note says what changed).
 
@@ -37,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -70,7 +72,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "removed": frozenset({"reported"}),
 }
 
-#: Where rows scored before migration 0010 kept the snapshot (inside ``signals``); 0010 moved it to its column.
+#: Where rows scored before migration 0010 kept the snapshot (inside the dropped ``signals``); 0010 moved it to
+#: ``Match.review_snapshot``. (``review show`` still skips the key; it no longer occurs.)
 SNAPSHOT_KEY = "listing_snapshot"
 MAX_CHANGES = 30  # sentences kept in Match.changes
 MAX_REASONS = 50
@@ -151,21 +154,20 @@ class Verdict:
     """Tonight's result of scoring one listing against one brand, as :func:`record_match` stores it.
 
     ``score`` is 0..1; ``klass`` is the scorer's class (:data:`matching.model.CLASSES`, or ``genuine``);
-    ``evidence`` the findings it came from; ``signals`` a JSON-able summary; ``reasons`` sentences."""
+    ``evidence`` the findings it came from; ``reasons`` sentences."""
 
     brand_id: int
     product_id: int | None
     score: float
     klass: str
     evidence: tuple[Evidence, ...] = ()
-    signals: dict[str, Any] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
 
     @classmethod
     def from_result(cls, result: MatchResult, *, product_id: int | None) -> Verdict:
         """A scorer's :class:`~matching.model.MatchResult` for a stored brand (``brand_id`` an int)."""
         return cls(brand_id=int(result.brand_id), product_id=product_id, score=result.score, klass=result.klass,
-                   evidence=tuple(result.evidence), signals=dict(result.signals), reasons=tuple(result.reasons))
+                   evidence=tuple(result.evidence), reasons=tuple(result.reasons))
 
     def is_clean(self, min_score: float | None) -> bool:
         """Clean: the class is in :data:`CLEAN_CLASSES`, or the score is below ``min_score``."""
@@ -179,7 +181,6 @@ class _Stored:
     score: float
     klass: str
     product_id: int | None
-    signals: dict[str, Any]
     reasons: list[str]
     evidence: list[dict[str, Any]]
     snapshot: dict[str, Any]
@@ -221,9 +222,8 @@ def _stored(listing: Listing, verdict: Verdict) -> _Stored:
     score = float(verdict.score)
     if not math.isfinite(score):
         raise LookalikeError(f"invalid score {score!r} for listing {listing.id}")
-    signals = _as_json({k: v for k, v in dict(verdict.signals).items() if k != SNAPSHOT_KEY})
     return _Stored(
-        score=score, klass=verdict.klass, product_id=verdict.product_id, signals=signals,
+        score=score, klass=verdict.klass, product_id=verdict.product_id,
         reasons=[_clip(str(r)) for r in list(verdict.reasons)[:MAX_REASONS]],
         evidence=_as_json(evidence_to_json(verdict.evidence[:MAX_EVIDENCE])),
         snapshot=review_snapshot(listing),
@@ -245,7 +245,7 @@ def _create(session: Session, listing: Listing, brand_id: int, stored: _Stored, 
     """Insert the match (status ``new``) with its first event; False when another worker created it first."""
     new_id = insert_or_ignore(session, Match, {
         "listing_id": listing.id, "brand_id": brand_id, "product_id": stored.product_id, "score": stored.score,
-        "klass": stored.klass, "signals": stored.signals, "reasons": stored.reasons,
+        "klass": stored.klass, "reasons": stored.reasons,
         "evidence": stored.evidence, "review_snapshot": stored.snapshot, "status": "new",
         "listing_content_hash": listing.content_hash,
         "changes": [], "created_at": now, "updated_at": now,
@@ -276,14 +276,13 @@ def _scoring_changed(match: Match, stored: _Stored) -> bool:
         or match.product_id != stored.product_id
         or list(match.reasons or []) != stored.reasons
         or list(match.evidence or []) != stored.evidence
-        or (match.signals or {}) != stored.signals
         or match.review_snapshot != stored.snapshot
     )
 
 
 def _refresh(match: Match, listing: Listing, stored: _Stored, sentences: list[str], now: dt.datetime) -> None:
     match.score, match.klass, match.product_id = stored.score, stored.klass, stored.product_id
-    match.reasons, match.signals, match.evidence = stored.reasons, stored.signals, stored.evidence
+    match.reasons, match.evidence = stored.reasons, stored.evidence
     match.review_snapshot = stored.snapshot
     match.listing_content_hash = listing.content_hash
     match.updated_at = now

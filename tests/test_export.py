@@ -53,7 +53,7 @@ def make_world(db: Database) -> None:
                                          (dupe, glowwe, 0.61, "lookalike")]:
             review.record_match(s, row, review.Verdict(
                 brand_id=brand.id, product_id=product.id if brand is fullips else None, score=value, klass=klass,
-                signals={"name": value}, reasons=(f"=cmd|' /C calc'!A0 {klass}", "second reason")), now=T0)
+                reasons=(f"=cmd|' /C calc'!A0 {klass}", "second reason")), now=T0)
 
 
 def read(path: Path, fmt: str) -> pd.DataFrame:

@@ -7,7 +7,6 @@ storage pipeline and ``record_match``, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -17,7 +16,7 @@ from crawlers.items import Listing as Item
 from crawlers.pipelines.images import PENDING
 from crawlers.pipelines.records import get_or_create_marketplace, start_run, upsert_listings
 from services import review
-from storage.models import Brand, Listing, Marketplace, Match, Owner
+from storage.models import Brand, Listing, Match, Owner
 
 URL = "https://shop.example/p/1"
 
@@ -70,53 +69,3 @@ def test_a_dismissed_match_stays_dismissed_when_the_stored_listing_is_the_same(d
     listing_changed, sentences, outcome = night(database, Decimal("24.004"), brand_id)
     assert (listing_changed, sentences, outcome) == (False, [], "unchanged")
 
-
-def test_migration_0010_moves_the_snapshot_out_of_signals(db_url) -> None:
-    """Rows scored before 0010 kept the snapshot inside ``signals``: the upgrade moves it to its column (and
-    the next night compares against it), and the downgrade puts it back."""
-    import datetime as dt
-
-    import sqlalchemy as sa
-    from alembic import command
-
-    from storage.db import Database, alembic_config, upgrade
-
-    upgrade(db_url)
-    command.downgrade(alembic_config(db_url), "0010_findings@-1")
-    old = {"title": "Fullips Lip Plumper", "price": "24.00", "currency": "KWD", "seller": "Cheap Deals",
-           "image_urls": ["https://shop.example/i/1.jpg"], "image_sha256": {}, "description_sha256": None}
-    when = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
-    with Database(db_url) as database:
-        with database.session() as session:  # tables 0010 leaves alone, through the models
-            brand = Brand(owner=Owner(name="Et Al"), name="Fullips")
-            market = Marketplace(name="shop.example", kind="shop")
-            session.add_all([brand, market])
-            session.flush()
-            listing = Listing(marketplace_id=market.id, canonical_url=URL, url=URL, title="Fullips Lip Plumper",
-                              price=Decimal("24.00"), currency="KWD", seller="Cheap Deals", content_hash="old",
-                              image_urls=["https://shop.example/i/1.jpg"], needs_matching=False)
-            session.add(listing)
-            session.flush()
-            ids = {"listing_id": listing.id, "brand_id": brand.id}
-        table = sa.table("matches", *(sa.column(name, sa.JSON) for name in ("signals", "reasons", "changes")),
-                         *(sa.column(name) for name in ("listing_id", "brand_id", "score", "klass", "status",
-                                                        "listing_content_hash", "created_at", "updated_at")))
-        with database.engine.begin() as conn:
-            conn.execute(sa.insert(table).values(
-                **ids, score=0.9, klass="counterfeit", signals={"name": 0.9, "listing_snapshot": old},
-                reasons=["r"], status="dismissed", listing_content_hash="old", changes=[], created_at=when,
-                updated_at=when))
-    upgrade(db_url)
-    with Database(db_url) as database:
-        with database.session() as session:
-            m = session.scalars(select(Match)).one()
-            assert (m.review_snapshot, m.signals) == (old, {"name": 0.9})
-            brand_id = m.brand_id
-        # the next crawl stores a new price: the migrated snapshot is what it is compared with
-        assert night(database, Decimal("19.50"), brand_id)[1:] == (
-            ["price changed from 24.00 KWD to 19.50 KWD"], "reopened")
-        command.downgrade(alembic_config(db_url), "0010_findings@-1")
-        with database.engine.connect() as conn:
-            signals = conn.execute(sa.text("SELECT signals FROM matches")).scalar()
-        signals = signals if isinstance(signals, dict) else json.loads(signals)
-        assert signals["listing_snapshot"]["price"] == "19.5"
