@@ -508,3 +508,14 @@ def test_evidence_rows_give_spans_disguises_and_regions():
     outside = evidence_from_json([{"signal": "image", "strength": 1, "regions": [
         {"image_no": 9, "ref_id": "x", "listing_box": [0.5, 0.5, 0.2, 0.2]}]}])
     assert ev.photo_pairs(outside, [], {})[0].region is None and evidence_from_json("junk") == []
+
+
+def test_every_disguise_the_mark_signal_gives_has_a_name_for_people():
+    """One vocabulary: the names the review app shows come from ``matching.evidence.DISGUISE_NAMES``, and every
+    ``Evidence.disguise`` the mark signal can set is in it (no raw ``styled_letters`` on a page)."""
+    from matching.evidence import DISGUISE_NAMES, disguise_name
+    from matching.signals import text
+
+    produced = {name for _, name in text._DISGUISE_OF} | {"joined_words", "misspelling"}
+    assert produced <= set(DISGUISE_NAMES)
+    assert disguise_name("styled_letters") == "full-width or styled letters" and disguise_name(None) is None
