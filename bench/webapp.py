@@ -13,6 +13,7 @@ templates), as an analyst and as an owner of one brand, ``requests`` times each 
 - queue, first page (default filter: open work, best score first);
 - queue, filtered (brand + class + score range + marketplace);
 - match page;
+- the dashboard (every chart's table for the last 30 nights) and one chart drawn as SVG;
 - baseline in the same run: the 404 page of a missing match (the session lookup and one indexed query):
   the ratios say what the queue and match pages add over the app's floor.
 
@@ -213,9 +214,12 @@ def main(argv: list[str] | None = None) -> int:
                 filtered_page = timed(client, filtered, args.requests)
                 match_page = timed(client, "/matches/4242" if who == "analyst" else _owner_match(client),
                                    args.requests)
+                dashboard = timed(client, "/dashboard", args.requests)
+                chart = timed(client, "/dashboard/suspects.svg", args.requests)
                 client.close()
                 for label, (p50, p95, size) in (("404 page (baseline)", base), ("queue, first page", first_page),
-                                                ("queue, filtered", filtered_page), ("match page", match_page)):
+                                                ("queue, filtered", filtered_page), ("match page", match_page),
+                                                ("dashboard", dashboard), ("dashboard chart (SVG)", chart)):
                     rows.append((who, label, p50, p95, p50 / base[0], size))
             app.state.review.database.dispose()
             print(f"\n{'who':8} {'page':24} {'p50 ms':>8} {'p95 ms':>8} {'x 404':>8} {'bytes':>8}")

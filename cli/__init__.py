@@ -19,6 +19,7 @@ from cli import evaluate as evaluate_cli
 from cli import export as export_cli
 from cli import marketplace as marketplace_cli
 from cli import match as match_cli
+from cli import queries as queries_cli
 from cli import review as review_cli
 from cli import scan as scan_cli
 from cli import serve as serve_cli
@@ -47,6 +48,7 @@ evaluate_cli.register(app)
 serve_cli.register(app)
 users_cli.register(app)
 takedown_cli.register(app)
+queries_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""``lookalike brands import|list|schema``: the brand registry."""
+"""``lookalike brands import|export|list|schema``: the brand registry."""
 
 from __future__ import annotations
 
@@ -53,6 +53,28 @@ def import_(
         console.print(safe_text(f"{report.brands} brand(s) in {file}: {len(report.changes)} change(s) {verb}."))
     else:
         console.print(safe_text(f"{report.brands} brand(s) in {file}: no changes."))
+
+
+@brands_app.command("export")
+def export(
+    brand: str = typer.Argument(..., help="The brand's name."),
+    out: Path = typer.Option(Path("."), "--out", "-o", help="Folder for <brand>.yaml and its photos."),
+) -> None:
+    """Write one brand as a registry file with its photos beside it; `brands import` of it changes nothing."""
+    from sqlalchemy import select  # deferred: start-up time
+
+    from core.errors import LookalikeError  # deferred: start-up time
+    from services.registry.edit import export_brand  # deferred: start-up time
+    from storage.imagestore import ImageStore  # deferred: start-up time
+    from storage.models import Brand  # deferred: start-up time
+
+    settings = context.settings()
+    with context.database(settings) as db, db.session() as session:
+        brand_id = session.scalar(select(Brand.id).where(Brand.name == brand))
+        if brand_id is None:
+            raise LookalikeError(f"no brand named {brand[:100]!r}")
+        path = export_brand(session, ImageStore.from_settings(settings), brand_id, out)
+    Console(highlight=False, soft_wrap=True, emoji=False).print(safe_text(f"{brand} written to {path}"))
 
 
 @brands_app.command("list")

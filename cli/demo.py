@@ -115,7 +115,7 @@ def demo_command(
     with start_marketplace(folder, settings.data_dir / "demo-port") as market:
         console.print(f"Demo marketplace serving on {market.url}/ ; scanning it...")
         # The shops are crawled whole; the search-only JavaScript marketplace (/js) is searched through
-        # its browser profile for the registry's queries.
+        # its browser profile for the queries planned from the registry (services/queryplan.py).
         summary = run_scan_flow(settings, start_urls=[market.url + "/"], profiles=["jsdemo"], base_url=market.url,
                                 targets_file=None, verbose=verbose)
     print_summary(console, summary)
@@ -219,7 +219,9 @@ def print_review_app(console: Console, settings: Settings, cmd: str) -> None:
 
     with context.database(settings) as database, database.session() as session:
         logins = ensure_demo_accounts(session)
-    lines = [f"\nReview app (the browser workplace):\n  {cmd} serve      then open http://127.0.0.1:8000/"]
+    lines = [f"\nReview app (the browser workplace):\n  {cmd} serve      then open http://127.0.0.1:8000/",
+             "  dashboard (charts of every night): http://127.0.0.1:8000/dashboard",
+             f"  invite a brand owner: {cmd} users invite OWNER@EXAMPLE.COM --company NAME --print-link"]
     for name, password, role, brands in logins:
         scope = f"owner of {', '.join(brands)}" if brands else role
         lines.append(f"  log in as {name} / {password}   ({scope})")

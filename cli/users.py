@@ -1,4 +1,4 @@
-"""``lookalike users``: review-app accounts (add, list, remove, set-password).
+"""``lookalike users``: review-app accounts (add, list, remove, set-password, invite, reset).
 
 Passwords are read from a hidden prompt (asked twice) or, for scripts, from standard input with
 ``--password-stdin`` (the first line); never from a command-line argument, which other users can see.
@@ -91,6 +91,56 @@ def set_password_command(
     with context.database() as db, db.session() as session:
         accounts.set_password(session, username, password)
     typer.echo(f"password of {accounts.normalise_username(username)} changed")
+
+
+PrintLinkOption = Annotated[bool, typer.Option(
+    "--print-link", help="Also print the link here (to hand it over another way); it opens the account.")]
+
+
+def _deliver(link, inviter: str, print_link: bool) -> None:  # noqa: ANN001 - services.invitations.IssuedLink
+    from services import invitations  # deferred: start-up time
+
+    try:
+        where = invitations.deliver(context.settings(), link, inviter=inviter)
+    except LookalikeError as exc:
+        where = f"NOT delivered ({str(exc).splitlines()[0]}); use --print-link or fix the mail settings and ask again"
+    typer.echo(f"{link.purpose} link for {link.username}: {where}; it works once, until "
+               f"{link.expires_at:%Y-%m-%d %H:%M} UTC")
+    if print_link:
+        typer.echo(link.url)
+
+
+@users_app.command("invite")
+def invite_command(
+    email: Annotated[str, typer.Argument(help="The invitee's e-mail address (also the login name by default).")],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(USER_ROLES)}.")] = "owner",
+    company: Annotated[str | None, typer.Option(help="For an owner: the company it acts for (created if new).")] = None,
+    brand: Annotated[list[str] | None, typer.Option("--brand", help="A brand an owner sees from the start (repeat).")]
+    = None,
+    login: Annotated[str | None, typer.Option(help="Login name, if not the e-mail address.")] = None,
+    by: Annotated[str, typer.Option(help="Who invites (shown in the message and kept).")] = "an administrator",
+    print_link: PrintLinkOption = False,
+) -> None:
+    """Invite someone by e-mail: a single-use link (7 days) to choose a password; owners then register brands."""
+    from services import invitations  # deferred: start-up time
+
+    with context.database() as db, db.session() as session:
+        link = invitations.invite(session, context.settings(), email, role=role, company=company,
+                                  brands=brand or [], username=login, created_by=by)
+    _deliver(link, by, print_link)
+
+
+@users_app.command("reset")
+def reset_command(username: Annotated[str, typer.Argument(help="Login name.")],
+                  print_link: PrintLinkOption = False) -> None:
+    """Send a password-reset link (single use, 2 hours) to the account's e-mail address."""
+    from services import invitations  # deferred: start-up time
+
+    with context.database() as db, db.session() as session:
+        link = invitations.request_reset(session, context.settings(), username)
+    if link is None:
+        raise LookalikeError(f"no user named {username[:100]!r} with an e-mail address")
+    _deliver(link, "", print_link)
 
 
 def register(app: typer.Typer) -> None:

@@ -95,8 +95,18 @@ class Settings(BaseSettings):
     http_cache: bool = Field(
         default=False, description="Use Scrapy's HTTP cache under <data_dir>/httpcache (for development)."
     )
+    query_budget: int = Field(
+        default=200, ge=1, le=500,
+        description="Search queries sent to one marketplace source per scan (planned from the registry, "
+        "best first; see docs/sources.md).",
+    )
     gone_after_runs: int = Field(
         default=2, ge=1, description="A listing not seen in this many crawls of its marketplace is marked gone."
+    )
+    unreached_recheck_max: int = Field(
+        default=500, ge=0,
+        description="Stored listings a complete whole-site crawl did not reach that are rechecked the same night "
+        "(their pages asked directly; 404/410 marks them gone with the date). 0: none.",
     )
     currency_rates: dict[str, Decimal] = Field(
         default_factory=lambda: {

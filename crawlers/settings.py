@@ -85,6 +85,7 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.validate.ValidateListingPipeline": 100,
     "crawlers.pipelines.images.ListingImagesPipeline": 300,
     "crawlers.pipelines.storage.StorageListingPipeline": 800,
+    "crawlers.pipelines.queries.QueryRecordPipeline": 900,
 }
 ADDONS = {
     "crawlers.settings.LookalikeSettingsAddon": 0,

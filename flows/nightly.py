@@ -7,12 +7,18 @@ records (:class:`~services.scan.ScanTarget`, :class:`~services.scan.CrawlOutcome
 
 - Crawls (:mod:`flows.crawl`) run in this flow run, several sites at once, or with ``crawl_deployment``
   as runs of the ``crawl-site`` flow on the work pool's workers.
+- Listings a complete whole-site crawl did not reach are rechecked right after the crawls
+  (``recheck-unreached``, :func:`services.recheck.recheck_unreached`): removed ones are marked gone with the date.
+- After matching, ``find-networks`` links sellers into networks and flags relistings
+  (:mod:`services.networks`, :mod:`services.relistings`).
 - Image signatures are computed by the ``sign-images`` task after the crawls and before matching (the crawls
   only store image bytes): a bounded process pool, or Dask with ``dask_address``; resumable after a kill.
 - Matching runs in the ``match-listings`` subflow, through a thread pool by default or through Dask
   (``dask_address``: a scheduler address, or ``local`` for a local cluster); each worker task claims
   batches of pending listings, so workers never score the same listing (PostgreSQL).  Queued re-matches
   (:mod:`services.rematch`) run after it.
+- After matching, each search query's record gets its suspects (``record-query-suspects``,
+  :mod:`services.querystats`): tomorrow's plan sends the queries that find counterfeits first.
 - Stage counts go to the run log and to a table artifact ``scan-summary`` visible in the UI; failed sites
   and suspect spikes alert the operators (:func:`services.alerts.alert_after_scan`).
 """
@@ -32,12 +38,54 @@ from core.settings import load_settings
 from flows.common import CRAWL_RETRIES, task_database
 from flows.crawl import crawl_here, crawl_on_workers
 from flows.digests import send_digests as send_digests_flow
-from services import alerts, evidence, rematch, scan, scantargets, signatures
+from services import (
+    alerts,
+    evidence,
+    networks,
+    querystats,
+    recheck,
+    relistings,
+    rematch,
+    scan,
+    scantargets,
+    signatures,
+)
 from services.scan import MatchStats, ScanSummary, ScanTarget
 from storage.models import utcnow
 
 #: Crawls in flight at once (different sites).
 PARALLEL_CRAWLS = 4
+
+
+@task(name="recheck-unreached", cache_policy=NO_CACHE)
+def recheck_unreached(outcomes: list[scan.CrawlOutcome], scan_id: str) -> dict[str, Any]:
+    """Ask for the stored listings each complete whole-site crawl did not reach (a shop stops linking what it
+    took down): :func:`services.recheck.recheck_unreached`."""
+    settings = load_settings()
+    report = recheck.recheck_unreached(settings, [o.crawl_run_id for o in outcomes if o.finished], scan_id=scan_id)
+    logger = get_run_logger()
+    logger.info("unreached listings: %d still up, %d gone, %d not answered",
+                len(report.up), len(report.gone), len(report.unknown))
+    for line in report.changes[:50]:
+        logger.info("%s", line)
+    return report.as_dict()
+
+
+@task(name="find-networks", cache_policy=NO_CACHE)
+def find_networks() -> dict[str, Any]:
+    """Seller networks and relistings: networks (tonight's sellers too), then relistings (they use the
+    networks), then networks again to count them (incremental: no seller's evidence is read twice)."""
+    settings = load_settings()
+    logger = get_run_logger()
+    with task_database(settings) as database:
+        first = networks.recompute_networks(database, rates=settings.currency_rates)
+        found = relistings.detect_relistings(database)
+        final = networks.recompute_networks(database, rates=settings.currency_rates)
+    logger.info("networks: %d sellers (%d read again), %d links (%d strong), %d networks (%d new, %d grown)",
+                first.sellers, first.sellers_read, final.links, final.strong_links, final.networks,
+                first.new_networks, first.grown_networks)
+    logger.info("relistings: %d new of %d found, over %d listings taken down", found.new, found.found, found.down)
+    return {"networks": first.as_dict(), "relistings": found.as_dict()}
 
 
 @task(name="plan-scan", cache_policy=NO_CACHE)
@@ -53,7 +101,7 @@ def plan_scan(targets_file: str | None, start_urls: list[str], profiles: list[st
         logger.info("scan file: %s", plan.source)
     for sentence in plan.skipped:
         logger.warning("%s", sentence)
-    logger.info("planned %d crawl(s) over %d site(s), %d registry queries",
+    logger.info("planned %d crawl(s) over %d site(s), up to %d queries planned per search profile",
                 len(plan.targets), len(scan.group_by_site(plan.targets)), plan.queries)
     return plan.targets
 
@@ -90,6 +138,17 @@ def rematch_pending(batch_size: int) -> MatchStats:
     with task_database(settings) as database:
         stats = rematch.run_rematch_jobs(database, settings=settings, batch_size=batch_size, logger=get_run_logger())
     return stats.as_match_stats()
+
+
+@task(name="record-query-suspects", cache_policy=NO_CACHE)
+def record_query_suspects() -> int:
+    """Count, for each search query the crawls recorded, the suspects among the listings it found
+    (:func:`services.querystats.count_suspects`); the next plan ranks the queries by them."""
+    settings = load_settings()
+    with task_database(settings) as database:
+        counted = querystats.count_suspects(database)
+    get_run_logger().info("search queries: suspects counted for %d query run(s)", counted)
+    return counted
 
 
 @task(name="capture-evidence", cache_policy=NO_CACHE)
@@ -187,10 +246,13 @@ def nightly_scan(
         outcomes = crawl_on_workers(planned, scan_id, crawl_deployment, retries=crawl_retries)
     else:
         outcomes = crawl_here(planned, scan_id, retries=crawl_retries)
+    recheck_unreached(outcomes, scan_id)
     sign_images(dask_address)
     matching = _match_runner(dask_address)(workers=match_workers, batch_size=batch_size, sign_first=False)
     matching = matching.add(rematch_pending(batch_size))
+    record_query_suspects()
     capture_evidence()
+    find_networks()
     with task_database() as database:
         summary = scan.scan_summary(database, scan_id=scan_id, crawls=outcomes, matching=matching)
     _publish(summary)

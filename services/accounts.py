@@ -103,12 +103,14 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def add_user(session: Session, username: str, password: str, role: str, brands: Sequence[str] = ()) -> User:
-    """Create an account; an ``owner`` needs at least one brand (names or ids), the others take none."""
+def add_user(session: Session, username: str, password: str, role: str, brands: Sequence[str] = (), *,
+             allow_no_brand: bool = False) -> User:
+    """Create an account; an ``owner`` needs at least one brand (names or ids), the others take none.
+    ``allow_no_brand``: an invited owner who will register its first brand in the browser."""
     name = normalise_username(username)
     if role not in USER_ROLES:
         raise LookalikeError(f"unknown role {role!r}: choose one of {', '.join(USER_ROLES)}")
-    if role == "owner" and not brands:
+    if role == "owner" and not brands and not allow_no_brand:
         raise LookalikeError("an owner account needs at least one --brand")
     if role != "owner" and brands:
         raise LookalikeError(f"an {role} sees every brand: --brand is for owners")

@@ -7,6 +7,7 @@ Message layout (what mail clients render)::
         text/plain                     the digest as plain text (listing text literal, one line per field)
         multipart/related
           text/html                    inline CSS, no remote images, no script
+          image/png   Content-ID <chart-NAME.…>   the owner's dashboard charts, at the head of the digest
           image/jpeg  Content-ID <listing-ID.…>   the listing's photo, at most 240 px
           image/jpeg  Content-ID <official-ID.…>  the official photo of the matched product
       text/csv  lookalike-digest-<owner>-<date>.csv   every item (the HTML shows at most digest_max_items)
@@ -107,6 +108,18 @@ class ItemView:
         return label
 
 
+@dataclass(frozen=True, slots=True)
+class ChartView:
+    """One dashboard chart at the head of the digest: a PNG shown inline, with a link to its numbers."""
+
+    name: str
+    title: str
+    png: bytes
+    cid: str
+    #: The chart's table as CSV in the review app ("" without a review URL).
+    numbers_href: str = ""
+
+
 @dataclass
 class DigestContent:
     """Everything one digest shows; ``items`` strongest first."""
@@ -118,6 +131,12 @@ class DigestContent:
     open_per_brand: dict[str, int] = field(default_factory=dict)
     review_url: str = ""
     max_items: int = 50
+    #: The owner's dashboard charts, shown first (see :func:`services.digests.digest_charts`).
+    charts: list[ChartView] = field(default_factory=list)
+    #: Sentences about the largest new or growing seller networks selling the owner's brands, and about
+    #: relistings of its brands' listings after takedowns (``services.networks.digest_lines``).
+    networks: list[str] = field(default_factory=list)
+    relistings: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """Items per change kind, and ``items`` in all."""
@@ -267,6 +286,9 @@ def build_message(content: DigestContent, *, settings: Settings, recipients: Seq
     msg.set_content(render_text(content), cte="quoted-printable")
     msg.add_alternative(render_html(content), subtype="html", cte="quoted-printable")
     html_part = msg.get_payload()[1]
+    for chart in content.charts:
+        html_part.add_related(chart.png, maintype="image", subtype="png", cid=f"<{chart.cid}>",
+                              filename=f"chart-{chart.name}.png", disposition="inline")
     for item in content.shown:
         for data, cid, kind in ((item.listing_image, item.listing_cid, "listing"),
                                 (item.official_image, item.official_cid, "official")):
@@ -283,7 +305,7 @@ def image_parts(message: EmailMessage) -> dict[str, bytes]:
     out = {}
     for part in message.walk():
         if part.get_content_maintype() == "image" and part["Content-ID"]:
-            out[part["Content-ID"].strip("<>")] = part.get_payload(decode=True)
+            out[part["Content-ID"].strip().strip("<>")] = part.get_payload(decode=True)
     return out
 
 
@@ -297,7 +319,7 @@ def html_for_browser(message: EmailMessage) -> str:
         raise ValueError("the message has no HTML part")
     html = body.get_content()
     for part in message.walk():
-        cid = (part["Content-ID"] or "").strip("<>")
+        cid = (part["Content-ID"] or "").strip().strip("<>")
         if cid and part.get_content_maintype() == "image":
             data = base64.b64encode(part.get_payload(decode=True)).decode("ascii")
             html = html.replace(f"cid:{cid}", f"data:{part.get_content_type()};base64,{data}")

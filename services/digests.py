@@ -32,6 +32,7 @@ with nothing new gets none.  The format of the message is in :mod:`services.dige
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,7 +46,9 @@ from sqlalchemy.orm import Session, selectinload
 from core.errors import LookalikeError
 from core.settings import Settings
 from core.text import one_line
-from services.digestmail import DigestContent, ItemView, build_message, eml_name, item_view
+from services import charts, networks
+from services.dashboard import build_dashboard
+from services.digestmail import ChartView, DigestContent, ItemView, build_message, eml_name, item_view
 from services.mailer import DeliveryInDoubt, NotDelivered, smtp_send, write_eml
 from services.review import CLEAN_CLASSES, as_utc
 from storage.db import Database, insert_or_ignore
@@ -243,9 +246,24 @@ def _content(plan: Plan, settings: Settings, store: ImageStore, session: Session
         .where(Brand.owner_id == plan.owner_id, Match.status == "new").group_by(Brand.name)
     ).all())
     brands = list(session.scalars(select(Brand.name).where(Brand.owner_id == plan.owner_id).order_by(Brand.name)))
+    network_lines, relisting_lines = networks.digest_lines(
+        session, session.scalars(select(Brand.id).where(Brand.owner_id == plan.owner_id)), since=plan.period_start)
     return DigestContent(owner=plan.owner, items=items, period_start=plan.period_start, built_at=now,
                          open_per_brand={b: int(open_counts.get(b, 0)) for b in brands},
-                         review_url=settings.review_url, max_items=settings.digest_max_items)
+                         review_url=settings.review_url, max_items=settings.digest_max_items,
+                         charts=digest_charts(session, plan.owner_id, settings=settings, now=now),
+                         networks=network_lines, relistings=relisting_lines)
+
+
+def digest_charts(session: Session, owner_id: int, *, settings: Settings, now: dt.datetime) -> list[ChartView]:
+    """The owner's dashboard charts (its brands only) as PNGs for the head of its digest."""
+    brand_ids = frozenset(session.scalars(select(Brand.id).where(Brand.owner_id == owner_id)))
+    board = build_dashboard(session, brand_ids, now=now)
+    token = secrets.token_hex(6)
+    base = settings.review_url.rstrip("/") if settings.review_url else ""
+    return [ChartView(name=t.name, title=t.title, png=charts.draw(t, "png"), cid=f"chart-{t.name}.{token}@lookalike",
+                      numbers_href=f"{base}/dashboard/{t.name}.csv" if base else "")
+            for t in board.tables]
 
 
 def _update(database: Database, digest_id: int, **values: Any) -> None:

@@ -13,6 +13,13 @@ per marketplace, with ``gone_after_runs`` set to 1 for that crawl:
 - a network error, a timeout, a 5xx, a 401/403, robots.txt or the network guard refusing the URL
   proves nothing: the listing is left as it was.
 
+Unreached listings (:func:`recheck_unreached`): a shop that takes a listing down stops linking it, so a
+whole-site crawl never asks for it again and could only count misses. After a *complete* whole-site crawl
+(its gone check ran for the ``full`` scope: it finished, hit no page limit, lost no page), the marketplace's
+active listings it did not reach, at most ``Settings.unreached_recheck_max`` (suspects first, then the
+longest unseen), are rechecked the same night: a 404/410 marks the listing gone with the date, and a
+reported match on it moves to ``removed`` as above; a page still up resets its misses.
+
 Recheck URLs come from the database, so a shop's API or page wrote them: the crawl never trusts their
 host (no private-network exception; see :mod:`crawlers.middlewares.netguard`), so a stored URL that
 points at an internal address is refused, not fetched, and cannot verify a takedown.
@@ -25,7 +32,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core.settings import Settings
@@ -86,6 +93,56 @@ def recheck_groups(session: Session, *, statuses: Sequence[str] = RECHECK_STATUS
     for name, listing_id, url in rows:
         groups.setdefault(name, []).append((listing_id, url))
     return [RecheckGroup(name, tuple(items)) for name, items in groups.items()]
+
+
+def unreached_group(session: Session, crawl_run_id: int, *, limit: int) -> RecheckGroup | None:
+    """The listings a complete whole-site crawl did not reach, to recheck (None when the crawl was not
+    complete, or reached everything)."""
+    run = session.get(CrawlRun, crawl_run_id)
+    if run is None or run.marketplace_id is None or run.status != "finished" or limit <= 0:
+        return None
+    if CrawlStats.from_json(run.stats).gone_check != "done (full)":
+        return None  # a search, a recheck, or a crawl cut short: it proves nothing about what it missed
+    market = session.get(Marketplace, run.marketplace_id)
+    suspect = Listing.id.in_(select(Match.listing_id).where(Match.status != "dismissed"))
+    rows = session.execute(
+        select(Listing.id, Listing.url)
+        .where(Listing.marketplace_id == run.marketplace_id, Listing.status == "active",
+               or_(Listing.last_crawl_run_id.is_(None), Listing.last_crawl_run_id != run.id))
+        .order_by(suspect.desc(), Listing.last_seen, Listing.id).limit(limit)
+    ).all()
+    if not rows or market is None:
+        return None
+    return RecheckGroup(market.name, tuple((int(i), str(u)) for i, u in rows))
+
+
+def recheck_unreached(settings: Settings, crawl_run_ids: Sequence[int | None], *,
+                      scan_id: str | None = None) -> RecheckReport:
+    """After tonight's crawls: recheck what each complete whole-site crawl did not reach (see the module doc)."""
+    from services.scan import CrawlFailed  # services.scan imports the crawler runner: only when needed
+
+    report = RecheckReport()
+    for run_id in crawl_run_ids:
+        if run_id is None:
+            continue
+        with _session(settings) as session:
+            group = unreached_group(session, run_id, limit=settings.unreached_recheck_max)
+        if group is None:
+            continue
+        since = dt.datetime.now(dt.UTC)
+        try:
+            recheck_crawl(settings, group, scan_id=scan_id)
+        except CrawlFailed as exc:
+            report.unknown.extend(i for i, _ in group.listings)
+            report.changes.append(f"unreached listings of {group.marketplace} not rechecked: {str(exc)[:200]}")
+            continue
+        with _session(settings) as session:
+            found = verify_takedowns(session, group, since=since)
+        report.up += found.up
+        report.gone += found.gone
+        report.unknown += found.unknown
+        report.changes += found.changes
+    return report
 
 
 def recheck_settings(settings: Settings) -> Settings:

@@ -46,7 +46,6 @@ from matching.model import CLASSES
 from services.matchdata import listing_input, listing_load_options, load_brand_profiles, product_ids
 from services.review import CLEAN_CLASSES, Verdict, record_match
 from services.scantargets import (  # noqa: F401 - re-exported: the scan's API in one place
-    MAX_QUERIES_PER_PROFILE,
     ScanFileError,
     ScanTarget,
     default_targets_file,
@@ -54,7 +53,6 @@ from services.scantargets import (  # noqa: F401 - re-exported: the scan's API i
     load_targets,
     parse_targets,
     plan_targets,
-    registry_queries,
     targets_from_options,
 )
 from services.signatures import sign_stored

@@ -2,8 +2,9 @@
 
 Targets come from a scan file and from command-line style options; :func:`plan_scan` is the one
 planner (the ``lookalike scan`` command validates with it before Prefect starts, the nightly flow's
-``plan-scan`` task plans with it): it reads the targets, gives each profile the registry's marks,
-aliases and product names as search queries (:func:`plan_targets`), checks every crawl as the crawler
+``plan-scan`` task plans with it): it reads the targets, gives each profile its search queries planned
+from the registry and the profile's record (:func:`services.queryplan.plan_for_source`, at most the
+profile's ``query_budget``, else the setting's, the scan file's own queries included; :func:`plan_targets`), checks every crawl as the crawler
 will run it (:func:`crawlers.run.crawl_request`: URLs, profiles, base URLs) and skips profiles with
 nothing to search for.
 
@@ -16,31 +17,29 @@ The scan file (``scan.yaml``), every key optional::
       - ebay
       - name: demo
         base_url: http://127.0.0.1:8080
-        queries: [lip plumper]   # added to the queries made from the registry
+        queries: [lip plumper]   # always sent, after the queries planned from the registry
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from core.errors import LookalikeError
 from core.settings import Settings
 from core.yamlfile import YAMLProblem, load_yaml
+from crawlers.profiles import load_profile
 from crawlers.run import CrawlRequest, crawl_request, validate_start_url
+from services import queryplan
+from services.queryplan import disguised_spellings  # noqa: F401 - re-exported (the scan's API)
 from storage.db import Database
-from storage.models import Brand, Product
 
 MAX_SCAN_FILE_BYTES = 1024 * 1024
-#: Most search queries made from the registry for one profile (marks, aliases, product names).
-MAX_QUERIES_PER_PROFILE = 200
 
 
 class ScanFileError(LookalikeError, ValueError):
@@ -206,78 +205,33 @@ def targets_from_options(
     return targets
 
 
-def registry_queries(session: Session, *, limit: int = MAX_QUERIES_PER_PROFILE) -> list[str]:
-    """Search queries from the registry: every brand's marks, then its product names, without repeats."""
-    queries: list[str] = []
-    seen: set[str] = set()
-
-    def add(text: str | None) -> None:
-        text = " ".join((text or "").split())
-        if text and text.casefold() not in seen and len(queries) < limit:
-            seen.add(text.casefold())
-            queries.append(text)
-
-    brands = list(session.scalars(select(Brand).order_by(Brand.id)))
-    for brand in brands:
-        add(brand.name)
-        for mark in sorted(brand.marks, key=lambda m: m.id):
-            add(mark.text)
-    for product in session.scalars(select(Product).order_by(Product.brand_id, Product.id)):
-        add(product.name)
-    for brand in brands:
-        for variant in disguised_spellings(brand.name):
-            add(variant)
-    return queries
-
-
-#: Leetspeak swaps, most used first; one letter's swap is applied (``Fu11ips``), as counterfeiters do.
-_LEET = (("o", "0"), ("l", "1"), ("i", "1"), ("e", "3"), ("a", "4"), ("s", "5"))
-
-
-def disguised_spellings(mark: str) -> list[str]:
-    """Spellings counterfeiters use to dodge a marketplace's search for ``mark``, to search for them too.
-
-    Leetspeak (``Fullips`` -> ``fu11ips``), a doubled letter dropped or a single one doubled
-    (``Fulips``, ``Novallux``), and the name split in two (``Full ips``). Only for marks of five or
-    more letters: shorter ones give too many unrelated results. Returns at most four, none equal to
-    the mark.
-    """
-    word = " ".join(mark.split())
-    if len(word.replace(" ", "")) < 5 or not word.replace(" ", "").isalpha():
-        return []
-    lower = word.lower()
-    variants: list[str] = [next((lower.replace(a, b) for a, b in _LEET if a in lower), lower)]
-    doubled = next((i for i in range(1, len(lower)) if lower[i] == lower[i - 1] and lower[i].isalpha()), None)
-    if doubled is not None:
-        variants.append(lower[:doubled] + lower[doubled + 1:])
-    else:
-        consonant = next((i for i in range(len(lower) // 2, len(lower)) if lower[i] not in "aeiou "), None)
-        if consonant is not None:
-            variants.append(lower[:consonant] + lower[consonant] + lower[consonant:])
-    if " " not in lower:
-        middle = len(lower) // 2
-        variants.append(f"{lower[:middle]} {lower[middle:]}")
-    out: list[str] = []
-    for variant in variants:
-        if variant != lower and variant not in out:
-            out.append(variant)
-    return out[:4]
-
-
-def plan_targets(targets: Sequence[ScanTarget], *, queries: Sequence[str]) -> list[ScanTarget]:
-    """Fill each profile target's queries with the registry's, keep its own extra ones; drop repeats."""
+def plan_targets(targets: Sequence[ScanTarget], *, queries: Sequence[str] = (),
+                 planned_for: Mapping[str, Sequence[str]] | None = None) -> list[ScanTarget]:
+    """Fill each profile target's queries with its planned ones (``planned_for[profile]``, else
+    ``queries``), keep its own extra ones after them; drop repeated targets."""
     planned: list[ScanTarget] = []
     seen: set[tuple] = set()
     for target in targets:
         if target.profile:
-            extra = [q for q in target.queries if q not in queries]
+            mine = list((planned_for or {}).get(target.profile, queries))
+            extra = [q for q in target.queries if q not in mine]
             target = ScanTarget(profile=target.profile, base_url=target.base_url,
-                                queries=tuple(queries) + tuple(extra))
+                                queries=tuple(mine) + tuple(extra))
         identity = (target.start_urls, target.profile, target.base_url)
         if identity not in seen:
             seen.add(identity)
             planned.append(target)
     return planned
+
+
+def _query_budget(settings: Settings, profile: str) -> int:
+    """The profile's own ``query_budget``, else the setting (a profile that does not load is reported,
+    in one line, when its crawl is checked)."""
+    try:
+        own = load_profile(profile, extra_dir=settings.profiles_dir).query_budget
+    except LookalikeError:
+        own = None
+    return own or settings.query_budget
 
 
 def group_by_site(targets: Sequence[ScanTarget]) -> dict[str, list[ScanTarget]]:
@@ -291,7 +245,7 @@ def group_by_site(targets: Sequence[ScanTarget]) -> dict[str, list[ScanTarget]]:
 @dataclass(frozen=True, slots=True)
 class ScanPlan:
     """What a scan will crawl: ``targets`` in order, ``skipped`` (one sentence each), the scan file read
-    (``source``, None when none) and how many registry queries the profiles search for."""
+    (``source``, None when none) and the most planned queries one profile searches for (besides its own)."""
 
     targets: list[ScanTarget]
     skipped: list[str]
@@ -320,11 +274,18 @@ def plan_scan(
         source = default_targets_file(settings)
     if source is not None:
         targets = load_targets(source) + targets
+    planned_for: dict[str, list[str]] = {}
     with database.session() as session:
-        queries = registry_queries(session)
+        for target in targets:
+            if target.profile and target.profile not in planned_for:
+                extras = [t.queries for t in targets if t.profile == target.profile]
+                extra = list(dict.fromkeys(q for group in extras for q in group))
+                budget = max(_query_budget(settings, target.profile) - len(extra), 0)
+                ranked = queryplan.plan_for_source(session, target.profile, budget=budget)
+                planned_for[target.profile] = [r.candidate.text for r in ranked]
     planned: list[ScanTarget] = []
     skipped: list[str] = []
-    for target in plan_targets(targets, queries=queries):
+    for target in plan_targets(targets, planned_for=planned_for):
         if target.profile and not target.base_url and base_url:
             target = ScanTarget(profile=target.profile, base_url=base_url, queries=target.queries)
         # Checked exactly as the crawler will run it; a profile with no query is checked with a stand-in.
@@ -335,4 +296,5 @@ def plan_scan(
             skipped.append(f"{target.label} skipped: nothing to search for (no brands registered)")
             continue
         planned.append(target)
-    return ScanPlan(targets=planned, skipped=skipped, source=source, queries=len(queries))
+    return ScanPlan(targets=planned, skipped=skipped, source=source,
+                    queries=max((len(q) for q in planned_for.values()), default=0))

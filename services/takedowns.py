@@ -127,12 +127,17 @@ def guard_problems(match: Match, *, score_floor: float) -> list[str]:
     return problems
 
 
-def select_matches(session: Session, brand: Brand, *, marketplace: str | None, statuses: Sequence[str]) -> list[Match]:
+def select_matches(session: Session, brand: Brand, *, marketplace: str | None, statuses: Sequence[str],
+                   only: Sequence[int] | None = None) -> list[Match]:
+    """The brand's matches in ``statuses`` (one marketplace or all; only the ids in ``only`` when given, e.g.
+    a seller network's), best score first."""
     query = (select(Match).join(Listing, Listing.id == Match.listing_id)
              .join(Marketplace, Marketplace.id == Listing.marketplace_id)
              .where(Match.brand_id == brand.id, Match.status.in_(list(statuses))).order_by(Match.score.desc(), Match.id))
     if marketplace:
         query = query.where(Marketplace.name == marketplace)
+    if only is not None:
+        query = query.where(Match.id.in_(list(only)))
     return list(session.scalars(query))
 
 
@@ -275,7 +280,7 @@ class WrittenPack:
 
 def plan_pack(database: Database, settings: Settings, *, brand: str, fmt: str = "generic",
               marketplace: str | None = None, statuses: Sequence[str] = ("confirmed",),
-              force: Mapping[int, str] | None = None) -> PackPlan:
+              force: Mapping[int, str] | None = None, only: Sequence[int] | None = None) -> PackPlan:
     """Select and guard: the brand's matches in ``statuses`` (one marketplace or all) through the notice
     guard; ``force`` (match id -> reason) lets a refused match through.  ``LookalikeError`` in one line for
     an unknown format, a forced match without a reason or outside the selection, or nothing to pack."""
@@ -287,7 +292,7 @@ def plan_pack(database: Database, settings: Settings, *, brand: str, fmt: str = 
             raise LookalikeError(f"forcing match {match_id} needs a reason")
     with database.session() as session:
         brand_row = find_brand(session, brand)
-        candidates = select_matches(session, brand_row, marketplace=marketplace, statuses=statuses)
+        candidates = select_matches(session, brand_row, marketplace=marketplace, statuses=statuses, only=only)
         accepted: list[int] = []
         refused: list[Refusal] = []
         for match in candidates:
@@ -409,14 +414,14 @@ def record_pack(session: Session, plan: PackPlan, written: WrittenPack) -> None:
 def build_pack(database: Database, settings: Settings, *, brand: str, out: Path, fmt: str = "generic",
                marketplace: str | None = None, statuses: Sequence[str] = ("confirmed",),
                force: Mapping[int, str] | None = None, actor: str = PACK_ACTOR_DEFAULT,
-               resolver=None) -> PackResult:
+               resolver=None, only: Sequence[int] | None = None) -> PackResult:
     """Write a takedown pack zip to ``out`` and mark its matches reported; see the module docstring.
 
     The four steps: :func:`plan_pack` (select and guard), evidence captured for the accepted matches,
     then in one transaction :func:`collect_pack`, :func:`write_pack` and :func:`record_pack` (a failure
     before the commit leaves every match as it was)."""
     plan = plan_pack(database, settings, brand=brand, fmt=fmt, marketplace=marketplace, statuses=statuses,
-                     force=force)
+                     force=force, only=only)
     capture_pending(database, settings, match_ids=list(plan.accepted), resolver=resolver)
     with database.session() as session:
         contents = collect_pack(session, settings, plan)

@@ -326,6 +326,7 @@ class Match(Base):
         UniqueConstraint("listing_id", "brand_id"),
         # The review queue: open work by status, best score first (counts and the first page).
         Index("ix_matches_status_score", "status", "score"),
+        Index("ix_matches_created_at", "created_at"),  # the dashboard's periods
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
@@ -372,7 +373,7 @@ class MatchEvent(Base):
     __tablename__ = "match_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     #: Who made the change: an analyst's name, or ``lookalike`` for the scan.
     actor: Mapped[str] = mapped_column(String(200))
     from_status: Mapped[str | None] = mapped_column(String(20))
@@ -401,6 +402,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: For an owner account: the company it acts for (the owner of the brands it registers in the browser).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"))
     brands: Mapped[list[Brand]] = relationship(secondary="user_brands", order_by="Brand.name")
 
 
@@ -410,6 +413,48 @@ class UserBrand(Base):
     __tablename__ = "user_brands"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+#: What an emailed single-use link is for: a new account, or a new password for an existing one.
+INVITATION_PURPOSES = ("invite", "reset")
+
+
+class Invitation(Base):
+    """A single-use link sent by e-mail: an invitation to open an account, or a password reset.
+
+    Only the sha256 of the link's token is stored; the link works once, until ``expires_at``."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: One of ``INVITATION_PURPOSES``.
+    purpose: Mapped[str] = mapped_column(String(10))
+    #: The account's login name (an invitation creates it; a reset changes its password).
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    #: The company an invited owner acts for.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"))
+    #: Names of the brands an invited owner sees from the start (it may register more).
+    brands: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegistryAudit(Base):
+    """One change of a brand's registry entry made in the review app: who, when, before and after (the
+    brand as its registry YAML entry; None before a brand is created)."""
+
+    __tablename__ = "registry_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    brand: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class WebSession(Base):
@@ -601,3 +646,102 @@ class Takedown(Base):
     #: Set when the notice guard was overridden: why the analyst forced it.
     forced_reason: Mapped[str | None] = mapped_column(String(1000))
     match: Mapped[Match] = relationship()
+
+
+class QueryRun(Base):
+    """What one search query found on one source in one crawl (written when the crawl ends; ``suspects``
+    counted after matching, None until then).  Read by the query planner (``services.queryplan``) and
+    ``lookalike sources queries``."""
+
+    __tablename__ = "query_runs"
+    __table_args__ = (Index("ix_query_runs_source_key", "source", "query_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    crawl_run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    scan_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The source searched: the marketplace profile's name.
+    source: Mapped[str] = mapped_column(String(200))
+    query: Mapped[str] = mapped_column(String(200))
+    #: ``query`` case-folded: the same query whatever its case.
+    query_key: Mapped[str] = mapped_column(String(200))
+    ran_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Listing links the query's result pages gave (within the profile's limits).
+    results: Mapped[int] = mapped_column(Integer, default=0)
+    #: Of the listings it found, those stored for the first time by this crawl.
+    new_listings: Mapped[int] = mapped_column(Integer, default=0)
+    #: Of the listings it found, those with a match (not dismissed) after matching; None until counted.
+    suspects: Mapped[int | None] = mapped_column(Integer)
+    #: The stored listings it found (ids, at most the profile's results per query).
+    listing_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+
+# ------------------------------------------------------------------ seller networks (docs/networks.md)
+
+#: ``active`` while the network has two or more sellers; ``dissolved`` keeps a retired id from reuse.
+NETWORK_STATUSES = ("active", "dissolved")
+
+
+class Network(Base):
+    """A group of sellers joined by strong links (``services/networks.py``); the id stays while it grows."""
+
+    __tablename__ = "networks"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When the network last gained a seller (None: not since it was found).
+    grew_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Sellers now, and at the recompute before (the digest reports growth).
+    sellers: Mapped[int] = mapped_column(Integer, default=0)
+    previous_sellers: Mapped[int] = mapped_column(Integer, default=0)
+    #: Live listings per marketplace: ``{marketplace: n}``.
+    marketplaces: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    relistings: Mapped[int] = mapped_column(Integer, default=0)
+    #: The impact estimate (``matching.networks.priority``) and its explanation (a list of sentences).
+    impact: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    impact_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class NetworkSeller(Base):
+    """One seller as network finding knows it: its stable key, its evidence, and its network."""
+
+    __tablename__ = "network_sellers"
+    #: ``<marketplace>/<seller id>``, ``<marketplace>/<plain name>``, or ``<shop>`` for a web shop.
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    marketplace_id: Mapped[int] = mapped_column(ForeignKey("marketplaces.id", ondelete="CASCADE"), index=True)
+    #: The seller's name as last seen (for people).
+    name: Mapped[str | None] = mapped_column(String(300))
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="SET NULL"), index=True)
+    #: sha256 of what the evidence was read from (listings' content hashes and photo signatures): the evidence
+    #: is read again only when it changes.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    #: ``matching.networks.links.SellerEvidence.to_json()``.
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SellerLink(Base):
+    """A link between two sellers (``seller_a`` < ``seller_b``) with its evidence; ``strong`` links merge."""
+
+    __tablename__ = "seller_links"
+    __table_args__ = (UniqueConstraint("seller_a", "seller_b"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_a: Mapped[str] = mapped_column(String(600), index=True)
+    seller_b: Mapped[str] = mapped_column(String(600), index=True)
+    strength: Mapped[float] = mapped_column(Float)
+    strong: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: ``[matching.networks.links.LinkEvidence.to_json(), ...]``, strongest first.
+    evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Relisting(Base):
+    """A listing that came back after its earlier one was reported or removed, with why they are one."""
+
+    __tablename__ = "relistings"
+    __table_args__ = (UniqueConstraint("listing_id", "earlier_listing_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    earlier_listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    detected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Sentences: what the two share (photos, description, seller or its network).
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)

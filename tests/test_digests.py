@@ -11,8 +11,9 @@ import pytest
 from digest_support import HOSTILE_TITLE, T0, SMTPTestServer, mail_settings, parts_text, seed
 from sqlalchemy import select
 
+from services import charts
 from services.digestmail import image_parts
-from services.digests import send_digests
+from services.digests import digest_charts, send_digests
 from services.review import set_status
 from storage.db import Database
 from storage.models import Digest, DigestItem, Match, Owner
@@ -63,7 +64,15 @@ def test_each_owner_gets_only_its_brands_with_photos_and_links(setup) -> None:
         assert "Nordvik" not in part and "Birch" not in part
     # thumbnails attached by Content-ID and referenced from the HTML, no remote image
     images = image_parts(alder)
-    assert len(images) == 2 * len(expected)
+    photos = {cid: data for cid, data in images.items() if not cid.startswith("chart-")}
+    chart_cids = [cid for cid in images if cid.startswith("chart-")]
+    assert len(photos) == 2 * len(expected)
+    assert sorted(c.split(".")[0] for c in chart_cids) == ["chart-decisions", "chart-sellers", "chart-suspects",
+                                                          "chart-takedowns"]
+    assert all(images[c][:8] == b"\x89PNG\r\n\x1a\n" for c in chart_cids)
+    # the charts head the digest: every chart comes before the first listing photo
+    assert max(html.index(f'src="cid:{c}"') for c in chart_cids) < min(html.index(f'src="cid:{c}"') for c in photos)
+    assert "https://review.example/app/dashboard/suspects.csv" in html
     for cid in images:
         assert f'src="cid:{cid}"' in html
     assert "<img" in html and 'src="http' not in html
@@ -195,3 +204,15 @@ def test_weekly_owner_waits_a_week(setup) -> None:
         set_status(s, world.matches[("nv-1", "Nordvik")], "confirmed", actor="analyst")
     assert send_digests(database, settings, owner="Birch Outdoor", now=NOW + dt.timedelta(days=3)).counts["skipped"] == 1
     assert send_digests(database, settings, owner="Birch Outdoor", now=NOW + dt.timedelta(days=7)).counts["sent"] == 1
+
+
+def test_digest_charts_count_only_the_owners_brands(setup, monkeypatch) -> None:
+    database, settings, world, _ = setup
+    drawn = {}
+    monkeypatch.setattr(charts, "draw", lambda table, fmt: drawn.setdefault(table.name, table) and b"png")
+    with database.session() as session:
+        birch = session.scalars(select(Owner).where(Owner.name.like("Birch%"))).one()
+        digest_charts(session, birch.id, settings=settings, now=NOW)
+    birch_matches = {world.matches[k] for k in world.matches if k[1] == "Nordvik"}
+    assert sum(row[-1] for row in drawn["suspects"].rows) == len(birch_matches)
+    assert set(drawn) == {"suspects", "decisions", "takedowns", "sellers"}

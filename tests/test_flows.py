@@ -16,7 +16,7 @@ from scan_support import (
     slice_world,
     test_settings,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from data.demo.marketplace import DemoMarketplace
 from services.review import set_status
@@ -109,3 +109,31 @@ def test_only_crawls_that_ran_and_failed_are_retried() -> None:
     assert worth_retrying(None, None, Failed(data=CrawlFailed("site answered 503 to everything")))
     assert worth_retrying(None, None, Failed(data=OSError("disk full")))
     assert not worth_retrying(None, None, Failed(data=LookalikeError("no profile named 'ebya'")))
+
+
+def test_nightly_scan_plans_each_profiles_queries_and_counts_their_suspects(prefect_harness, env, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawl_support import write_tiny_world
+
+    from flows.nightly import nightly_scan
+    from storage.models import Brand, Mark, Owner, Product, QueryRun
+
+    monkeypatch.setenv("LOOKALIKE_QUERY_BUDGET", "4")
+    world = tmp_path / "world"
+    write_tiny_world(world, listings=9)
+    database = Database(env.database_url).ensure_schema()
+    with database.session() as session:
+        session.add(Brand(name="Glowmint", owner=Owner(name="Glow Labs"), keywords=[], digest_to=[], thresholds={},
+                          marks=[Mark(text="Glow Mint", kind="alias")],
+                          products=[Product(sku="G-1", name="Glowmint Hydrating Serum")]))
+    with DemoMarketplace(world, slow_seconds=0.1) as market:
+        summary = nightly_scan(profiles=["demo"], base_url=market.url)
+    assert [c["status"] for c in summary["crawls"]] == ["finished"]
+    with database.session() as session:
+        rows = {r.query: r for r in session.scalars(select(QueryRun).where(QueryRun.scan_id == summary["scan_id"]))}
+        suspects = session.scalar(select(func.count(Match.id)))
+    database.dispose()
+    # The budget's four best queries: the marks, the product name, its noun; every one counted after matching.
+    assert set(rows) == {"Glowmint", "Glow Mint", "Glowmint Hydrating Serum", "Hydrating Serum"}
+    assert rows["Glowmint"].results == 9 and all(r.suspects is not None for r in rows.values())
+    assert rows["Glowmint"].suspects == suspects > 0

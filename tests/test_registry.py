@@ -459,3 +459,22 @@ def test_downloads_have_an_overall_deadline_per_file_and_per_import(tmp_path: Pa
     assert any("budget of 2.5 s is spent" in p for p in problems)
     assert drip.hits == 3, problems  # the fourth was never started: the import's budget was spent
     assert elapsed < 10     # generous bound for a loaded machine; without deadlines this takes 80 s per file
+
+
+def test_cli_export_writes_a_file_that_imports_back_unchanged(settings_env: Path, registry_file: Path,
+                                                               tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["brands", "import", str(registry_file)]).exit_code == 0
+    out = tmp_path / "exported"
+    done = runner.invoke(app, ["brands", "export", "Fullips", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    (written,) = out.glob("*.yaml")
+    assert list(out.rglob("*.png")) or list(out.rglob("*.jpg"))
+    again = runner.invoke(app, ["brands", "import", str(written)])
+    assert again.exit_code == 0 and "no changes" in again.output, again.output
+    missing = runner.invoke(app, ["brands", "export", "Nope", "-o", str(out)])
+    assert missing.exit_code != 0 and "no brand named 'Nope'" in str(missing.exception)

@@ -196,11 +196,15 @@ def test_profiles_get_the_registry_queries_and_repeats_are_dropped() -> None:
 
 
 def test_registry_queries_are_marks_then_product_names_then_disguises(db: Database) -> None:
+    from services.queryplan import plan_for_source
+
     with db.session() as session:
-        assert scan.registry_queries(session) == [
-            "Glowmint", "Glow Mint", "Glowmint Vitamin Serum", "gl0wmint", "glowmmint",
+        planned = plan_for_source(session, "demo", budget=200)
+        assert [(q.candidate.text, q.candidate.kind) for q in planned] == [
+            ("Glowmint", "mark"), ("Glow Mint", "mark"), ("Glowmint Vitamin Serum", "product"),
+            ("Vitamin Serum", "noun"), ("gl0wmint", "guessed"), ("glowmmint", "guessed"),
         ]
-        assert scan.registry_queries(session, limit=1) == ["Glowmint"]
+        assert [q.candidate.text for q in plan_for_source(session, "demo", budget=1)] == ["Glowmint"]
 
 
 # ------------------------------------------------------------------------------------------- matchdata

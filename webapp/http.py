@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from core.errors import LookalikeError
 from core.settings import Settings
@@ -130,20 +130,46 @@ def make_templates() -> Environment:
 Handler = Callable[[Ctx], Response]
 
 
-def page(*, login: bool = True) -> Callable[[Handler], Callable[[Request], Any]]:
-    """Wrap a handler (see the module docstring); ``login=False`` for the login form itself."""
+def page(*, login: bool = True, uploads: int = 0) -> Callable[[Handler], Callable[[Request], Any]]:
+    """Wrap a handler (see the module docstring); ``login=False`` for the login form itself; ``uploads``:
+    files a POST may carry (their total size is bounded by :func:`upload_budget` before parsing)."""
 
     def wrap(handler: Handler) -> Callable[[Request], Any]:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
             form = None
             if request.method == "POST":
-                form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
-            return await run_in_threadpool(_run, handler, request, form, login)
+                if uploads:
+                    refused = _refuse_large_body(request, upload_budget(request.app.state.review.settings, uploads))
+                    if refused is not None:
+                        return refused
+                form = await request.form(max_fields=MAX_FORM_FIELDS, max_files=uploads)
+            try:
+                return await run_in_threadpool(_run, handler, request, form, login)
+            finally:
+                if form is not None:
+                    await form.close()  # uploaded files are spooled to temporary files
 
         return endpoint
 
     return wrap
+
+
+def upload_budget(settings: Settings, files: int) -> int:
+    """The largest request body a form with ``files`` photos may send: each photo up to the image limit,
+    and 1 MB for the rest of the form."""
+    return files * settings.max_image_bytes + 1_000_000
+
+
+def _refuse_large_body(request: Request, limit: int) -> Response | None:
+    """413 for a body above ``limit`` bytes, and 411 for an upload that does not say its length (read
+    before the body is parsed, so a huge upload is never spooled to disk)."""
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        return PlainTextResponse("Refused: an upload must state its length.", status_code=411)
+    if int(length) > limit:
+        return PlainTextResponse(f"Refused: the upload is larger than {limit // 1_000_000} MB.", status_code=413)
+    return None
 
 
 def _run(handler: Handler, request: Request, form: FormData | None, login: bool) -> Response:
@@ -187,4 +213,4 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 __all__ = ["MAX_FORM_FIELDS", "Ctx", "Forbidden", "Handler", "NotFound", "ReviewApp", "Viewer", "make_templates",
-           "not_found", "page", "query_string", "safe_link"]
+           "not_found", "page", "query_string", "safe_link", "upload_budget"]

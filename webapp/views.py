@@ -20,7 +20,8 @@ from services import accounts
 from services.export import SUSPECT_COLUMNS, csv_frame, to_frame
 from storage.imagestore import ImageStore
 from storage.models import utcnow
-from webapp import decisions, evidence, images, queries, security
+from webapp import accounts as account_pages
+from webapp import dashboard, decisions, evidence, images, networks, queries, registry, security
 from webapp.http import Ctx, Forbidden, NotFound, page, query_string, safe_link
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -155,6 +156,7 @@ def match(ctx: Ctx) -> Response:
         same_seller=queries.same_seller(ctx.db, ctx.principal, m),
         repeat=queries.seller_repeat_count(ctx.db, ctx.principal, listing.seller),
         link=safe_link(listing.url), reasons=decisions.DISMISS_REASONS,
+        network=networks.network_of_listing(ctx.db, listing),
     )
 
 
@@ -166,7 +168,7 @@ def seller(ctx: Ctx) -> Response:
     found = queries.seller_page(ctx.db, ctx.principal, name[:300])
     if found is None:
         raise NotFound
-    return ctx.render("seller.html", s=found)
+    return ctx.render("seller.html", s=found, networks=networks.networks_of_seller_name(ctx.db, name[:300]))
 
 
 @page()
@@ -291,4 +293,7 @@ def routes() -> list[Route]:
         Route("/sellers", seller),
         Route("/brands", brands),
         Route("/images/{sha:str}/{size:str}", image),
+        *dashboard.routes(),
+        *account_pages.routes(),
+        *registry.routes(),
     ]

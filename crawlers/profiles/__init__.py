@@ -13,6 +13,7 @@ A profile file ``<name>.yaml``::
       max_results_per_query: 60
     requests_per_minute: 60           # spacing of requests to the site (0: no limit)
     concurrency: 2                    # requests in flight to the site at once
+    query_budget: 100                 # queries a scan sends (optional; default: the query_budget setting)
     parser: structured                # or selectors per field for the selector parser, e.g.
                                       #   parser: {title: "css:h1::text", price_text: "css:.price::text",
                                       #            fallback: true}   # fields it misses: structured data
@@ -107,6 +108,9 @@ class Profile(BaseModel):
     search: SearchSpec | None = None
     requests_per_minute: float = Field(default=60, ge=0)
     concurrency: int = Field(default=2, ge=1, le=32)
+    query_budget: int | None = Field(
+        default=None, ge=1, le=500,
+        description="Search queries a scan sends to this marketplace (default: the query_budget setting).")
     parser: str | dict[str, Any] = "structured"
     render: Literal["html", "browser"] = Field(
         default="html", description="html: pages as served; browser: rendered by Chromium (JavaScript sites).")

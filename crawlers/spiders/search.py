@@ -72,6 +72,10 @@ class ProfileSearchSpider(LookalikeSpider):
         self.marketplace_kind = profile.kind
         self.trust([profile.base_url])
         self.results_taken: dict[str, int] = {}
+        #: Per query, the listing links its result pages gave (read by the query record pipeline).
+        self.query_links: dict[str, list[str]] = {q: [] for q in self.queries}
+        #: Per requested listing link, the listing it became: (external id, canonical URL).
+        self.found_listings: dict[str, tuple[str | None, str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProfileSearchSpider:
@@ -126,8 +130,10 @@ class ProfileSearchSpider(LookalikeSpider):
                 break
             self.results_taken[query] = taken + 1
             self.crawler.stats.inc_value("lookalike/search/results")
+            link = strip_tracking(url)
+            self.query_links.setdefault(query, []).append(link)
             # Several queries find the same listing: the dupe filter fetches it once.
-            yield scrapy.Request(strip_tracking(url), callback=self.parse_listing, meta=self.render_meta())
+            yield scrapy.Request(link, callback=self.parse_listing, meta=self.render_meta())
         if search.next_page is None or page >= search.max_pages_per_query:
             return
         if self.results_taken.get(query, 0) >= search.max_results_per_query:
@@ -140,4 +146,6 @@ class ProfileSearchSpider(LookalikeSpider):
         self.crawler.stats.inc_value("lookalike/pages")
         listing = self.listing_from(response)
         if listing is not None:
+            requested = (response.meta.get("redirect_urls") or [response.request.url])[0]
+            self.found_listings[requested] = (listing.external_id, listing.canonical_url or listing.url)
             yield listing

@@ -175,8 +175,15 @@ class DemoWorld:
         markup = shop.get("markup", "json-ld")
         return markup if markup in MARKUPS else "json-ld"
 
+    def listed(self, slug: str) -> list[dict[str, Any]]:
+        """The shop's listings it still links to: a shop that takes a listing down stops linking it (its
+        page answers 410 to whoever still has the URL)."""
+        gone = taken_down(self.dir)
+        items = self.by_shop.get(slug, [])
+        return [i for i in items if i["id"].lower() not in gone] if gone else items
+
     def pages_of(self, slug: str) -> int:
-        count = len(self.by_shop.get(slug, []))
+        count = len(self.listed(slug))
         return max(1, -(-count // self.per_page))
 
     def product_path(self, item: dict[str, Any]) -> str:
@@ -195,14 +202,18 @@ class DemoWorld:
         pictured = self._pictured.without(item)
         if not pictured:
             return {}
+        gone = taken_down(self.dir)
         same_shop = self._pictured_by_shop[item["shop"]].without(item) or pictured
         n = int(item["id"].lstrip("Ll") or 0) if item["id"][1:].isdigit() else len(item["id"])
 
         def take(pool: _PoolView, start: int, count: int) -> list[dict[str, Any]]:
             return [pool[(start + k) % len(pool)] for k in range(min(count, len(pool)))]
 
-        return {"related": take(same_shop, n * 7, 4), "recent": take(pictured, n * 13 + 5, 2),
-                "sponsored": take(pictured, n * 31 + 11, 1), "carousel": take(same_shop, n * 3 + 17, 3)}
+        strips = {"related": take(same_shop, n * 7, 4), "recent": take(pictured, n * 13 + 5, 2),
+                  "sponsored": take(pictured, n * 31 + 11, 1), "carousel": take(same_shop, n * 3 + 17, 3)}
+        if gone:
+            strips = {name: [i for i in cards if i["id"].lower() not in gone] for name, cards in strips.items()}
+        return strips
 
     def product_paths(self) -> dict[str, str]:
         """Listing id -> clean product path, for every product served (coverage is measured on these)."""
@@ -438,7 +449,7 @@ class DemoMarketplace:
 
     def category_page(self, slug: str, category: str, page: int) -> str:
         world = self.world
-        items = world.by_shop.get(slug, [])
+        items = world.listed(slug)
         if category == "new":
             items, pages = items[: world.per_page], 1
         else:
@@ -470,7 +481,9 @@ class DemoMarketplace:
 
     def search_page(self, query: str, page: int, per_page: int = 10) -> str:
         tokens = [t for t in query.casefold().split() if t]
-        hits = [item for item, text in self.world.haystacks() if tokens and all(t in text for t in tokens)]
+        gone = taken_down(self.world.dir)
+        hits = [item for item, text in self.world.haystacks()
+                if tokens and all(t in text for t in tokens) and item["id"].lower() not in gone]
         pages = max(1, -(-len(hits) // per_page))
         page = min(max(page, 1), pages)
         rows = "".join(
@@ -490,7 +503,9 @@ class DemoMarketplace:
 
     def shop_sitemap(self, slug: str) -> str:
         urls = [f"{self.url}/shop/{slug}/", f"{self.url}/shop/{slug}/c/all"]
-        urls += [self.url + self.world.product_path(item) for item in self.world.by_shop.get(slug, [])[::2]]
+        listed = {id(item) for item in self.world.listed(slug)}
+        urls += [self.url + self.world.product_path(item) for item in self.world.by_shop.get(slug, [])[::2]
+                 if id(item) in listed]
         entries = "".join(f"<url><loc>{_e(u)}</loc></url>" for u in urls)
         return ('<?xml version="1.0" encoding="UTF-8"?>'
                 f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>')
