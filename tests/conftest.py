@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from real_pages_support import need_real_pages
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -106,16 +107,6 @@ def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -
     monkeypatch.setenv("LOOKALIKE_DB_URL", db_url)
     monkeypatch.setenv("LOOKALIKE_CONFIG", str(tmp_path / "absent.toml"))
     return data_dir
-
-
-def need_real_pages(path: Path) -> Path:
-    """``path`` if the saved real pages are there; else skip (a newcomer's clone), or fail where
-    ``LOOKALIKE_REQUIRE_REAL_PAGES=1`` (set by CI, which has them: a missing folder must not pass as a skip)."""
-    if path.is_dir():
-        return path
-    if os.environ.get("LOOKALIKE_REQUIRE_REAL_PAGES") == "1":
-        pytest.fail(f"the real pages are required (LOOKALIKE_REQUIRE_REAL_PAGES=1) but {path} is not present")
-    pytest.skip(f"{path} not present (it ships beside the repository in the workplace)")
 
 
 @pytest.fixture

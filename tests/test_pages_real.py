@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import need_real_pages
+from real_pages_support import need_real_pages
 
 from crawlers.pages.evaluate import evaluate, format_table
 
