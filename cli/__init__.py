@@ -15,6 +15,7 @@ from cli import brands, system
 from cli import crawl as crawl_cli
 from cli import demo as demo_cli
 from cli import digest as digest_cli
+from cli import domains as domains_cli
 from cli import evaluate as evaluate_cli
 from cli import export as export_cli
 from cli import marketplace as marketplace_cli
@@ -48,6 +49,7 @@ evaluate_cli.register(app)
 serve_cli.register(app)
 users_cli.register(app)
 takedown_cli.register(app)
+domains_cli.register(app)
 queries_cli.register(app)
 
 

@@ -237,6 +237,38 @@ class Settings(BaseSettings):
         default=14, ge=1, description="Days a reported listing is rechecked for removal after its notice was packed."
     )
 
+    # --- discovery: look-alike domains (docs/discovery.md) -----------------------------------------------
+    ct_logs: list[str] = Field(
+        default_factory=list,
+        description="Certificate Transparency logs the monitor follows: URL prefixes, 'static:' before a Static "
+        "CT API log (its monitoring prefix). In TOML: a list.",
+    )
+    ct_batch_size: int = Field(
+        default=256, ge=1, le=10_000,
+        description="Entries asked of an RFC 6962 log per get-entries request (a log may return fewer: its cap).",
+    )
+    ct_max_entries_per_run: int = Field(
+        default=200_000, ge=1, description="Most entries one monitor run reads from one log; the next run goes on."
+    )
+    discovery_resolver: str | None = Field(
+        default=None,
+        description="Nameserver the permutation check asks, as address:port (e.g. 127.0.0.1:5353). Unset: the "
+        "system's resolvers (/etc/resolv.conf).",
+    )
+    discovery_queries_per_second: float = Field(
+        default=20.0, gt=0, le=1000, description="Most DNS queries per second the permutation check sends."
+    )
+    discovery_daily_budget: int = Field(
+        default=20_000, ge=0, description="Most DNS queries the permutation check sends in one UTC day."
+    )
+    discovery_min_score: float = Field(
+        default=0.5, ge=0, le=1, description="Lowest score (0..1) that makes a domain a candidate."
+    )
+    nrd_max_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0,
+        description="Largest newly-registered-domain list read (zip or text, after unzipping), in bytes.",
+    )
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:

@@ -108,6 +108,21 @@ class ItemView:
         return label
 
 
+@dataclass(frozen=True)
+class DomainView:
+    """A look-alike domain first seen in the digest's period (docs/discovery.md): the name as the owner reads
+    it (Unicode, with its punycode when it differs), the brand, score, class, feeds and reasons."""
+
+    domain: str
+    ascii_domain: str
+    brand: str
+    score: float
+    kind: str
+    feeds: tuple[str, ...]
+    reasons: tuple[str, ...]
+    review_href: str
+
+
 @dataclass(frozen=True, slots=True)
 class ChartView:
     """One dashboard chart at the head of the digest: a PNG shown inline, with a link to its numbers."""
@@ -122,7 +137,7 @@ class ChartView:
 
 @dataclass
 class DigestContent:
-    """Everything one digest shows; ``items`` strongest first."""
+    """Everything one digest shows; ``items`` strongest first; ``domains``: new look-alike domains."""
 
     owner: str
     items: list[ItemView]
@@ -131,6 +146,7 @@ class DigestContent:
     open_per_brand: dict[str, int] = field(default_factory=dict)
     review_url: str = ""
     max_items: int = 50
+    domains: list[DomainView] = field(default_factory=list)
     #: The owner's dashboard charts, shown first (see :func:`services.digests.digest_charts`).
     charts: list[ChartView] = field(default_factory=list)
     #: Sentences about the largest new or growing seller networks selling the owner's brands, and about
@@ -270,7 +286,8 @@ def subject(content: DigestContent) -> str:
     counts = content.counts()
     new = counts.get("new", 0) + counts.get("reopened", 0)
     changed = counts["items"] - new
-    return one_line(f"Lookalike digest for {content.owner}: {new} new, {changed} changed", 200)
+    domains = f", {len(content.domains)} look-alike domain(s)" if content.domains else ""
+    return one_line(f"Lookalike digest for {content.owner}: {new} new, {changed} changed{domains}", 200)
 
 
 def build_message(content: DigestContent, *, settings: Settings, recipients: Sequence[str],

@@ -48,12 +48,20 @@ from core.settings import Settings
 from core.text import one_line
 from services import charts, networks
 from services.dashboard import build_dashboard
-from services.digestmail import ChartView, DigestContent, ItemView, build_message, eml_name, item_view
+from services.digestmail import (
+    ChartView,
+    DigestContent,
+    DomainView,
+    ItemView,
+    build_message,
+    eml_name,
+    item_view,
+)
 from services.mailer import DeliveryInDoubt, NotDelivered, smtp_send, write_eml
 from services.review import CLEAN_CLASSES, as_utc
 from storage.db import Database, insert_or_ignore
 from storage.imagestore import ImageStore
-from storage.models import Brand, Digest, DigestItem, Listing, Match, Owner, Product, utcnow
+from storage.models import Brand, Digest, DigestItem, DomainCandidate, Listing, Match, Owner, Product, utcnow
 
 #: Digest states whose items the owner has heard of.
 HEARD = ("sending", "sent", "written", "unconfirmed")
@@ -173,6 +181,7 @@ class Plan:
     last_sequence: int
     period_start: dt.datetime | None
     items: list[tuple[Match, str, Heard | None]] = field(default_factory=list)
+    domains: list[DomainCandidate] = field(default_factory=list)
     skip: str = ""
 
 
@@ -227,11 +236,30 @@ def plan_owner(session: Session, owner: Owner, settings: Settings, *, now: dt.da
         change = change_of(match, previous, owner, score_step=settings.digest_score_change)
         if change is not None:
             plan.items.append((match, change, previous))
-    if not plan.items:
+    plan.domains = new_domains(session, owner.id, since=plan.period_start, limit=settings.digest_max_items)
+    if not plan.items and not plan.domains:
         plan.skip = "nothing new"
     elif not plan.recipients:
         plan.skip = "no digest_to address on any of its brands"
     return plan
+
+
+def new_domains(session: Session, owner_id: int, *, since: dt.datetime | None, limit: int) -> list[DomainCandidate]:
+    """The owner's look-alike domains first seen after its last heard digest (all, for a first digest), not
+    dismissed, best score first."""
+    query = (select(DomainCandidate).join(Brand, Brand.id == DomainCandidate.brand_id)
+             .where(Brand.owner_id == owner_id, DomainCandidate.status != "dismissed")
+             .options(selectinload(DomainCandidate.brand)))
+    if since is not None:
+        query = query.where(DomainCandidate.first_seen > since)
+    return list(session.scalars(query.order_by(DomainCandidate.score.desc(), DomainCandidate.id).limit(limit)))
+
+
+def domain_view(candidate: DomainCandidate, settings: Settings) -> DomainView:
+    return DomainView(domain=one_line(candidate.domain, 253), ascii_domain=candidate.ascii_domain,
+                      brand=candidate.brand.name, score=candidate.score, kind=candidate.kind,
+                      feeds=tuple(candidate.feeds), reasons=tuple(one_line(r, 300) for r in candidate.reasons[:4]),
+                      review_href=f"{settings.review_url.rstrip('/')}/domains/{candidate.id}")
 
 
 # ------------------------------------------------------------------------------------------ the run
@@ -251,6 +279,7 @@ def _content(plan: Plan, settings: Settings, store: ImageStore, session: Session
     return DigestContent(owner=plan.owner, items=items, period_start=plan.period_start, built_at=now,
                          open_per_brand={b: int(open_counts.get(b, 0)) for b in brands},
                          review_url=settings.review_url, max_items=settings.digest_max_items,
+                         domains=[domain_view(c, settings) for c in plan.domains],
                          charts=digest_charts(session, plan.owner_id, settings=settings, now=now),
                          networks=network_lines, relistings=relisting_lines)
 

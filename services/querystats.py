@@ -17,12 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.db import Database
-from storage.models import Listing, Match, QueryRun
+from storage.models import Listing, Match, QueryRun, utcnow
 
 #: Match statuses that mean an analyst confirmed the listing infringes.
 CONFIRMED_STATUSES = ("confirmed", "reported", "removed")
 #: Rows counted per call of :func:`count_suspects` (a night has at most sources x query budget).
 MAX_ROWS_PER_COUNT = 20_000
+#: Days of record the planner ranks by (older runs no longer count).
+RECORD_DAYS = 90
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +85,22 @@ def _waiting(session: Session, ids: set[int]) -> set[int]:
     return out
 
 
-def records_for(session: Session, source: str) -> dict[str, QueryRecord]:
-    """Every query's totals on ``source``, by case-folded text (runs count only rows whose suspects are
-    counted, so a night not matched yet does not sink a query), with the suspects of its last run that
-    found any (``suspect_ids``: listings still matched and not dismissed)."""
+def records_for(session: Session, source: str, *, days: int = RECORD_DAYS,
+                now: dt.datetime | None = None) -> dict[str, QueryRecord]:
+    """Every query's totals on ``source`` over the last ``days`` days, by case-folded text (runs count only
+    rows whose suspects are counted, so a night not matched yet does not sink a query), with the suspects
+    of its last run that found any (``suspect_ids``: listings still matched and not dismissed).  A query
+    that found counterfeits last year but nothing since is judged by what it finds now."""
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    recent = (QueryRun.source == source, QueryRun.suspects.is_not(None), QueryRun.ran_at >= since)
     rows = session.execute(
         select(QueryRun.query_key, func.count(QueryRun.id), func.sum(QueryRun.results),
                func.sum(QueryRun.new_listings), func.sum(QueryRun.suspects))
-        .where(QueryRun.source == source, QueryRun.suspects.is_not(None))
-        .group_by(QueryRun.query_key)).all()
+        .where(*recent).group_by(QueryRun.query_key)).all()
     latest: dict[str, list[int]] = {}
     last_rows = session.execute(
         select(QueryRun.query_key, QueryRun.listing_ids)
-        .where(QueryRun.source == source, QueryRun.suspects.is_not(None), QueryRun.suspects > 0)
-        .order_by(QueryRun.id)).all()
+        .where(*recent, QueryRun.suspects > 0).order_by(QueryRun.id)).all()
     for key, ids in last_rows:
         latest[key] = [i for i in (ids or []) if isinstance(i, int)]
     suspects_now = _listings_with(session, {i for ids in latest.values() for i in ids}, exclude=("dismissed",))

@@ -38,7 +38,7 @@ from storage.db import Database
 from storage.models import Brand, Listing, RematchJob, utcnow
 
 #: Kinds of registry change that do not change what a brand matches.
-NO_MATCH_EFFECT = frozenset({ChangeKind.OWNER, ChangeKind.DIGEST})
+NO_MATCH_EFFECT = frozenset({ChangeKind.OWNER, ChangeKind.DIGEST, ChangeKind.DOMAINS})
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 

@@ -4,7 +4,9 @@ Targets come from a scan file and from command-line style options; :func:`plan_s
 planner (the ``lookalike scan`` command validates with it before Prefect starts, the nightly flow's
 ``plan-scan`` task plans with it): it reads the targets, gives each profile its search queries planned
 from the registry and the profile's record (:func:`services.queryplan.plan_for_source`, at most the
-profile's ``query_budget``, else the setting's, the scan file's own queries included; :func:`plan_targets`), checks every crawl as the crawler
+profile's ``query_budget``, else the setting's, the scan file's own queries included; :func:`plan_targets`),
+adds the look-alike domains an operator approved as shops
+(:func:`services.discovery.decisions.approved_start_urls`), checks every crawl as the crawler
 will run it (:func:`crawlers.run.crawl_request`: URLs, profiles, base URLs) and skips profiles with
 nothing to search for.
 
@@ -36,6 +38,7 @@ from core.yamlfile import YAMLProblem, load_yaml
 from crawlers.profiles import load_profile
 from crawlers.run import CrawlRequest, crawl_request, validate_start_url
 from services import queryplan
+from services.discovery.decisions import approved_start_urls
 from services.queryplan import disguised_spellings  # noqa: F401 - re-exported (the scan's API)
 from storage.db import Database
 
@@ -283,8 +286,20 @@ def plan_scan(
                 budget = max(_query_budget(settings, target.profile) - len(extra), 0)
                 ranked = queryplan.plan_for_source(session, target.profile, budget=budget)
                 planned_for[target.profile] = [r.candidate.text for r in ranked]
+        approved = approved_start_urls(session)
     planned: list[ScanTarget] = []
     skipped: list[str] = []
+    # Look-alike domains an operator approved (docs/discovery.md) are crawled as shops from the next night.
+    known = {url for target in targets for url in target.start_urls}
+    for url in approved:
+        if url in known:
+            continue
+        try:
+            validate_start_url(url)
+        except LookalikeError as exc:
+            skipped.append(f"approved domain {url} skipped: {str(exc)[:200]}")
+            continue
+        targets.append(ScanTarget(start_urls=(url,)))
     for target in plan_targets(targets, planned_for=planned_for):
         if target.profile and not target.base_url and base_url:
             target = ScanTarget(profile=target.profile, base_url=base_url, queries=target.queries)

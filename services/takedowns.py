@@ -372,24 +372,35 @@ def write_pack(out: Path, plan: PackPlan, contents: PackContents, *, actor: str,
     ``report.txt`` and ``manifest.json`` (every other file with its SHA-256)."""
     notice, pack_id, now = plan.notice, str(uuid.uuid4()), now or utcnow()
     entries = dict(contents.files)
-    batches = [contents.rows[i:i + notice.batch_size] for i in range(0, len(contents.rows), notice.batch_size)]
-    for number, batch in enumerate(batches, 1):
-        entries[f"notices/{notice.name}-batch-{number:03d}.csv"] = _csv(notice, batch)
+    notices = notice_batches(notice, contents.rows)
+    entries.update(notices)
+    batches = list(notices)
     entries["report.txt"] = _report(plan, contents, pack_id=pack_id, batches=len(batches), now=now,
                                     actor=actor).encode()
-    manifest_doc = {
+    sha = write_zip(out, entries, {
         "pack_id": pack_id, "brand": plan.brand, "format": notice.name, "marketplace": plan.marketplace,
         "created_at": now.isoformat(), "created_by": actor, "items": len(contents.rows), "source": notice.source,
-        "files": [{"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data)}
-                  for name, data in sorted(entries.items())],
-    }
-    entries["manifest.json"] = json.dumps(manifest_doc, indent=2).encode()
+    })
+    return WrittenPack(pack_id=pack_id, created_at=now, actor=actor, batches=len(batches), sha256=sha)
+
+
+def notice_batches(notice: NoticeFormat, rows: list[list[Any]]) -> dict[str, bytes]:
+    """The notice table in batches of the platform's limit: ``notices/<format>-batch-NNN.csv`` -> bytes."""
+    batches = [rows[i:i + notice.batch_size] for i in range(0, len(rows), notice.batch_size)]
+    return {f"notices/{notice.name}-batch-{n:03d}.csv": _csv(notice, batch) for n, batch in enumerate(batches, 1)}
+
+
+def write_zip(out: Path, entries: Mapping[str, bytes], meta: Mapping[str, Any]) -> str:
+    """Write ``entries`` and a ``manifest.json`` (``meta`` plus every file with its SHA-256 and size) to the zip
+    ``out``; returns the zip's SHA-256.  Every pack (listings, domains) is written by this one function."""
+    manifest_doc = {**meta, "files": [{"path": name, "sha256": hashlib.sha256(data).hexdigest(),
+                                       "size_bytes": len(data)} for name, data in sorted(entries.items())]}
+    files = {**entries, "manifest.json": json.dumps(manifest_doc, indent=2).encode()}
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(entries.items()):
+        for name, data in sorted(files.items()):
             archive.writestr(name, data)
-    return WrittenPack(pack_id=pack_id, created_at=now, actor=actor, batches=len(batches),
-                       sha256=hashlib.sha256(out.read_bytes()).hexdigest())
+    return hashlib.sha256(out.read_bytes()).hexdigest()
 
 
 def record_pack(session: Session, plan: PackPlan, written: WrittenPack) -> None:

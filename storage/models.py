@@ -19,6 +19,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -93,6 +94,8 @@ class Brand(Base):
     trademarks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     #: Who files notices: {"name", "email", "address", "phone"} (all optional but name and email).
     rights_holder: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    #: Domains the brand owns or authorises (lower-case Unicode; subdomains included): never candidates.
+    official_domains: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -646,6 +649,84 @@ class Takedown(Base):
     #: Set when the notice guard was overridden: why the analyst forced it.
     forced_reason: Mapped[str | None] = mapped_column(String(1000))
     match: Mapped[Match] = relationship()
+
+
+#: What an operator decided about a candidate domain.
+DOMAIN_STATUSES = ("new", "approved", "dismissed")
+
+
+class DomainCandidate(Base):
+    """A domain that may be a rogue shop of one brand, found by a discovery feed (docs/discovery.md).
+
+    ``domain`` is lower-case Unicode (punycode decoded), ``ascii_domain`` its IDNA form. ``feeds`` lists
+    where it was seen (``permutation``, ``ct:<log>``, ``nrd:<list>``). ``fingerprint`` sums up what the
+    domain looks like now (certificates, addresses, home page); a dismissal holds while it stays the same."""
+
+    __tablename__ = "domain_candidates"
+    __table_args__ = (UniqueConstraint("brand_id", "domain"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand_id: Mapped[int] = mapped_column(ForeignKey("brands.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(253))
+    ascii_domain: Mapped[str] = mapped_column(String(253), index=True)
+    feeds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The mark found, how it was disguised (``exact``, ``misspelt``, ``homoglyph``...), the score and why.
+    mark: Mapped[str] = mapped_column(String(200))
+    disguise: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When the name first resolved (permutations keep only names that resolve).
+    first_resolved: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``unchecked``, ``shop``, ``parked``, ``for_sale``, ``redirects_official``, ``internal``,
+    #: ``unreachable``, ``other`` (set by the liveness check).
+    kind: Mapped[str] = mapped_column(String(30), default="unchecked", server_default="unchecked", index=True)
+    #: Liveness and first look: {"addresses", "status", "final_url", "title", "names_brand", "reasons"}.
+    check: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(20), default="new", server_default="new", index=True)
+    #: The fingerprint when dismissed: a different fingerprint brings the candidate back as ``new``.
+    dismissed_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    brand: Mapped[Brand] = relationship()
+
+
+class DomainEvent(Base):
+    """The audit trail of a candidate: found, seen again, checked, approved, dismissed, reopened."""
+
+    __tablename__ = "domain_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("domain_candidates.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class CtLogState(Base):
+    """How far the monitor has read one Certificate Transparency log: ``next_index`` is the first entry not
+    yet read (entries before it were matched and their candidates committed in the same transaction)."""
+
+    __tablename__ = "ct_log_states"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500), unique=True)
+    #: ``rfc6962`` or ``static``.
+    api: Mapped[str] = mapped_column(String(20))
+    next_index: Mapped[int] = mapped_column(BigInteger, default=0)
+    tree_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The cause of the last failed run (None after a good one).
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ResolverBudget(Base):
+    """DNS look-ups spent by the permutation resolver on one UTC day (the daily budget)."""
+
+    __tablename__ = "resolver_budgets"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    queries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class QueryRun(Base):

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from crawl_support import write_tiny_world
 from scan_support import (
     disposed_after,
     drop_listing,
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from data.demo.marketplace import DemoMarketplace
 from services.review import set_status
 from storage.db import Database
-from storage.models import Listing, Match, MatchEvent
+from storage.models import Brand, Listing, Mark, Match, MatchEvent, Owner, Product, QueryRun
 
 pytestmark = pytest.mark.slow
 
@@ -113,10 +114,7 @@ def test_only_crawls_that_ran_and_failed_are_retried() -> None:
 
 def test_nightly_scan_plans_each_profiles_queries_and_counts_their_suspects(prefect_harness, env, tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from crawl_support import write_tiny_world
-
     from flows.nightly import nightly_scan
-    from storage.models import Brand, Mark, Owner, Product, QueryRun
 
     monkeypatch.setenv("LOOKALIKE_QUERY_BUDGET", "4")
     world = tmp_path / "world"

@@ -85,7 +85,7 @@ def jpeg_with_exif(seed: int) -> bytes:
 
 def brand_form(csrf: str, **extra) -> dict:
     data = {"csrf": csrf, "name": "Plumpa", "category": "cosmetics", "aliases": "Plumpa Lips\nPlumpah",
-            "keywords": "lip\nplumper", "digest_to": "ada@lipco.example", "product_rows": "3",
+            "keywords": "lip\nplumper", "digest_to": "ada@lipco.example", "domains": "plumpa.example\nshop.plumpa.example", "product_rows": "3",
             "products[0].name": "Plumpa Lip Plumper", "products[0].sku": "PL-1", "products[0].msrp": "19.90",
             "products[0].currency": "usd", "products[1].name": "Plumpa Lip Gloss", "products[1].sku": "PL-2",
             "products[1].msrp": "12", "products[1].currency": "USD", "trademark_rows": "1",
@@ -117,6 +117,7 @@ def test_an_invited_owner_sets_a_password_and_registers_a_brand_with_photos(app,
     store = ImageStore.from_settings(world.settings)
     with Database.opened(world.settings.database_url) as db, db.session() as s:
         brand = s.get(Brand, brand_id)
+        assert brand.official_domains == ["plumpa.example", "shop.plumpa.example"]
         assert brand.owner.name == "Lip Co" and sorted(m.text for m in brand.marks) == ["Plumpa", "Plumpa Lips", "Plumpah"]
         products = {p.sku: p for p in brand.products}
         assert sorted(products) == ["PL-1", "PL-2"] and str(products["PL-1"].msrp) in ("19.90", "19.9")

@@ -3,6 +3,7 @@ the search spider's query record pipeline, ``lookalike sources queries``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from core.settings import load_settings
+from crawlers.pipelines.queries import record_queries
 from crawlers.run import CrawlRequest, run_crawl
 from data.demo.marketplace import DemoMarketplace
 from services import querystats
@@ -27,8 +29,9 @@ from services.queryplan import (
     rank_queries,
     seller_words,
 )
+from services.scantargets import plan_scan
 from storage.db import Database
-from storage.models import Brand, Listing, Mark, Match, Owner, Product, QueryRun
+from storage.models import Brand, CrawlRun, Listing, Mark, Marketplace, Match, Owner, Product, QueryRun
 
 # ------------------------------------------------------------------------------------------- candidates
 
@@ -216,8 +219,6 @@ def test_a_search_crawl_records_each_query_and_the_next_plan_ranks_by_it(tmp_pat
 
 
 def test_each_profile_searches_within_its_own_budget_or_the_settings(tmp_path: Path) -> None:
-    from services.scantargets import plan_scan
-
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     demo = (Path(__file__).parents[1] / "crawlers" / "profiles" / "demo.yaml").read_text(encoding="utf-8")
@@ -239,9 +240,6 @@ def test_each_profile_searches_within_its_own_budget_or_the_settings(tmp_path: P
 def test_the_query_record_on_both_backends(db_url: str) -> None:
     """record_queries (the pipeline's write), count_suspects, records_for and query_report on SQLite and
     PostgreSQL: JSON listing ids, grouping by query, a listing waiting for matching."""
-    from crawlers.pipelines.queries import record_queries
-    from storage.models import CrawlRun, Marketplace
-
     db = Database(db_url).ensure_schema()
     _brand(db)
     with db.session() as session:
@@ -273,6 +271,9 @@ def test_the_query_record_on_both_backends(db_url: str) -> None:
         assert records == {"glowmint": QueryRecord(runs=1, results=3, new_listings=3, suspects=1,
                                                    suspect_ids=frozenset({ids[1]})),
                            "nothing": QueryRecord(runs=1)}
+        # Only the last 90 days count.
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=91)
+        assert querystats.records_for(session, "demo", now=later) == {}
         report = querystats.query_report(session, source="demo")
     assert [(line.query, line.suspects, line.confirmed, line.pending) for line in report] == [
         ("Glowmint", 1, 1, 0), ("glow\u202emint", 0, 0, 1), ("nothing", 0, 0, 0)]

@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from core.errors import LookalikeError
 from core.settings import Settings, load_settings
 from storage.db import Database
-from webapp import networks, security, views
+from webapp import domains, networks, security, views
 from webapp.http import ReviewApp, make_templates, not_found
 
 
@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         raise
     routes = [
         *views.routes(),
+        *domains.routes(),
         *networks.routes(),
         Mount("/static", app=StaticFiles(packages=[("webapp", "static")]), name="static"),
     ]

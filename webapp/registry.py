@@ -45,7 +45,7 @@ SPARE_PRODUCTS = 2
 SPARE_TRADEMARKS = 1
 #: Rows a form may post (more are ignored).
 MAX_ROWS = 200
-LIST_FIELDS = ("aliases", "keywords", "authorized_sellers", "digest_to")
+LIST_FIELDS = ("aliases", "keywords", "authorized_sellers", "domains", "digest_to")
 _INDEX = re.compile(r"\[(\d+)\]")
 
 

@@ -90,6 +90,8 @@ class Brand:
                 "owner_of_record": self.owner,
             }],
             "rights_holder": {"name": f"{self.owner} brand protection", "email": (self.digest_to or ["brand@example.com"])[0]},
+            # The brand's own shop and an authorised regional one: discovery never makes them candidates.
+            "domains": [f"{self.slug}.com", f"{self.slug}-store.example"],
         }
 
 

@@ -26,6 +26,7 @@ class ChangeKind(StrEnum):
     AUTHORIZED_SELLER = "authorized_seller"
     PRODUCT = "product"                      #: a product added or removed, its name, MSRP or currency
     IMAGE = "image"                          #: an official photo added, removed or moved
+    DOMAINS = "domains"                      #: the brand's official domains (discovery only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,8 @@ def brand_entry(brand: Brand) -> dict[str, Any]:
     aliases = [m.text for m in brand.marks if m.kind != "name"]
     for key, value in (("keywords", list(brand.keywords or [])), ("aliases", aliases),
                        ("authorized_sellers", [s.name for s in brand.authorized_sellers]),
-                       ("digest_to", list(brand.digest_to or [])), ("thresholds", dict(brand.thresholds or {}))):
+                       ("digest_to", list(brand.digest_to or [])), ("thresholds", dict(brand.thresholds or {})),
+                       ("domains", list(brand.official_domains or []))):
         if value:
             entry[key] = value
     products = []

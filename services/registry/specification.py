@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import idna
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from core.currencies import is_currency_code
@@ -86,6 +87,38 @@ def check_emails(values: list[str]) -> list[str]:
     return values
 
 
+def check_domains(values: list[str]) -> list[str]:
+    """``values`` as lower-case Unicode domain names, duplicates dropped; ``ValueError`` naming the ones that
+    are not domain names (a URL, a bare word, an IDNA error)."""
+    out, bad = [], []
+    for value in values:
+        name = domain_name(value) if isinstance(value, str) else None
+        if name is None:
+            bad.append(value)
+        elif name not in out:
+            out.append(name)
+    if bad:
+        raise ValueError(f"not a domain name: {', '.join(repr(v)[:100] for v in bad)}")
+    return out
+
+
+def domain_name(value: str) -> str | None:
+    """A registry domain (``Example.COM.``, ``xn--bcher-kva.de``, ``bücher.de``) as lower-case Unicode, or
+    None when it is not a domain name with at least two labels."""
+    text = value.strip().rstrip(".").lower()
+    if not text or len(text) > 253 or "." not in text:
+        return None
+    try:
+        ascii_name = idna.encode(text, uts46=True).decode("ascii")
+        unicode_name = idna.decode(ascii_name)
+    except (idna.IDNAError, UnicodeError):
+        return None
+    labels = ascii_name.split(".")
+    if any(not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", label) for label in labels):
+        return None
+    return unicode_name
+
+
 class TrademarkSpec(_Strict):
     """One trademark registration, as a takedown notice cites it."""
 
@@ -138,6 +171,15 @@ class BrandSpec(_Strict):
         default_factory=list, description="Trademark registrations cited in takedown notices."
     )
     rights_holder: RightsHolderSpec | None = Field(default=None, description="Who files takedown notices.")
+    domains: list[str] = Field(
+        default_factory=list,
+        description="Domains the brand owns or authorises (example.com; subdomains included); never candidates.",
+    )
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        return check_domains(value)
 
     @field_validator("digest_to")
     @classmethod

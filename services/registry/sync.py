@@ -31,7 +31,7 @@ PREFETCH_CHUNK = 500
 #: Brand columns the file sets as they are, with the kind of change each one is.
 _BRAND_FIELDS = {"category": ChangeKind.CATEGORY, "keywords": ChangeKind.KEYWORDS, "digest_to": ChangeKind.DIGEST,
                  "thresholds": ChangeKind.THRESHOLDS, "trademarks": ChangeKind.TRADEMARKS,
-                 "rights_holder": ChangeKind.RIGHTS_HOLDER}
+                 "rights_holder": ChangeKind.RIGHTS_HOLDER, "official_domains": ChangeKind.DOMAINS}
 
 
 @dataclass
@@ -142,7 +142,7 @@ def _import_brand(  # noqa: PLR0913 - one brand's rows and the shared report
     name, changes = spec.name, report.changes
     if brand is None:
         brand = Brand(name=name, owner=owner, keywords=[], digest_to=[], thresholds={}, trademarks=[],
-                      rights_holder={})
+                      rights_holder={}, official_domains=[])
         session.add(brand)
         changes.append(Change(name, "", ChangeKind.CREATED, "created"))
     if brand.owner is not owner:
@@ -151,7 +151,8 @@ def _import_brand(  # noqa: PLR0913 - one brand's rows and the shared report
         brand.owner = owner
     wanted = {"category": spec.category, "keywords": list(spec.keywords), "digest_to": list(spec.digest_to),
               "thresholds": dict(spec.thresholds), "trademarks": [t.model_dump() for t in spec.trademarks],
-              "rights_holder": spec.rights_holder.model_dump() if spec.rights_holder else {}}
+              "rights_holder": spec.rights_holder.model_dump() if spec.rights_holder else {},
+              "official_domains": list(spec.domains)}
     for attr, value in wanted.items():
         _set(brand, attr, value, lambda words, a=attr: Change(name, a, _BRAND_FIELDS[a], words), changes)
 
