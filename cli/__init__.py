@@ -20,10 +20,10 @@ from cli import evaluate as evaluate_cli
 from cli import export as export_cli
 from cli import marketplace as marketplace_cli
 from cli import match as match_cli
-from cli import queries as queries_cli
 from cli import review as review_cli
 from cli import scan as scan_cli
 from cli import serve as serve_cli
+from cli import sources as sources_cli
 from cli import takedown as takedown_cli
 from cli import users as users_cli
 from core.errors import LookalikeError
@@ -50,7 +50,7 @@ serve_cli.register(app)
 users_cli.register(app)
 takedown_cli.register(app)
 domains_cli.register(app)
-queries_cli.register(app)
+sources_cli.register(app)  # the `sources` group, with `sources queries` of cli/queries.py in it
 
 
 def main(argv: list[str] | None = None) -> None:

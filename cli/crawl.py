@@ -3,6 +3,7 @@
     lookalike crawl --start-url https://shop.example/ [--start-url ...]
     lookalike crawl --profile demo --base-url http://127.0.0.1:8000 --query fullips --query "ful1ips"
     lookalike crawl --start-url https://shop.example --platform shopify
+    lookalike crawl --connector ebay --site EBAY_GB --query fullips   # credentials: docs/sources.md
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ def crawl(
     start_url: list[str] = typer.Option([], "--start-url", help="A shop URL to crawl whole (repeatable)."),
     profile: str | None = typer.Option(None, "--profile", help="A marketplace profile name or YAML file."),
     query: list[str] = typer.Option([], "--query", "-q", help="A search query for --profile (repeatable)."),
-    base_url: str | None = typer.Option(None, "--base-url", help="Base URL for a profile that has none."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Base URL for a profile that has none, or an API's."),
+    connector: str | None = typer.Option(None, "--connector", help="Search a marketplace API: ebay, etsy or aliexpress (with --query)."),
+    site: str | None = typer.Option(None, "--site", help="eBay's marketplace id for --connector ebay (EBAY_US...)."),
     platform: str | None = typer.Option(None, "--platform", help="Read the shop's catalogue JSON: shopify or woocommerce."),
     marketplace: str | None = typer.Option(None, "--marketplace", help="Store listings under this marketplace name."),
     max_pages: int | None = typer.Option(None, "--max-pages", min=1, help="Most pages to fetch."),
@@ -36,7 +39,7 @@ def crawl(
     request = CrawlRequest(
         start_urls=start_url or (), profile=profile, queries=query or (), base_url=base_url, platform=platform,
         marketplace=marketplace, max_pages=max_pages, scope="recheck" if recheck else "full", images=images,
-        scan_id=scan_id,
+        scan_id=scan_id, connector=connector, site=site,
     )
     crawl_request(request, profiles_dir=settings.profiles_dir)  # a bad URL or profile: one line, before anything
     context.database(settings).dispose()  # an unreachable database is one clear line, before any crawl
@@ -83,6 +86,11 @@ def print_run_summary(console: Console, settings, run_id: int) -> str:
         ("errors", stats.errors),
         ("gone check", stats.gone_check or "-"),
     ]
+    if stats.source.budget:  # an API source: its quota
+        source = stats.source
+        rows.append(("API calls / left today", f"{source.calls} / {source.budget_left} of {source.budget}"
+                     + (" (budget used: the rest resumes next run)" if source.budget_exhausted else "")))
+        rows.append(("Retry-After waits / seconds waited", f"{source.retry_after} / {source.waited_seconds:g}"))
     if stats.error:
         rows.append(("failure", f"{stats.error} (log: {stats.log or '-'})"))
     for label, value in rows:

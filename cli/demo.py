@@ -2,13 +2,15 @@
 
 Generates the demo world into ``<data_dir>/demo-world`` (once), imports its brand registry, serves it
 with the demo marketplace on 127.0.0.1, runs the nightly scan over it (its shops crawled whole, its
-search-only JavaScript marketplace searched through the ``jsdemo`` browser profile), and prints the
+search-only JavaScript marketplace searched through the ``jsdemo`` browser profile, its search-only
+marketplace behind an eBay-shaped API through the ``demo-ebay`` API source), and prints the
 summary, the top suspects with their reasons, and where to look next.  The marketplace keeps its port between runs
 (saved in ``<data_dir>/demo-port``) so a second run finds the same listings at the same URLs.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +48,22 @@ def ensure_world(folder: Path, *, seed: int, regenerate: bool) -> bool:
 
     generate_world(folder, seed=seed)
     return True
+
+
+def write_demo_sources(settings: Settings, market_url: str) -> Path:
+    """The demo's scan file: its eBay-shaped API as an API source (``data.demo.ebayapi``), with the demo
+    API's own credentials put in this process's environment (the crawls it starts inherit them)."""
+    from data.demo.ebayapi import BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET  # deferred: start-up time
+
+    os.environ["LOOKALIKE_EBAY_CLIENT_ID"] = DEMO_CLIENT_ID
+    os.environ["LOOKALIKE_EBAY_CLIENT_SECRET"] = DEMO_CLIENT_SECRET
+    path = settings.data_dir / "demo-scan.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Summaries carry the title, price, seller and every photo: no detail call per result (the demo's time).
+    path.write_text("sources:\n"
+                    f"  - {{name: demo-ebay, kind: api, connector: ebay, site: EBAY_US, base_url: '{market_url}{BASE}',\n"
+                    "     per_second: 50, details: false}\n", encoding="utf-8")
+    return path
 
 
 def _saved_port(path: Path) -> int:
@@ -115,9 +133,10 @@ def demo_command(
     with start_marketplace(folder, settings.data_dir / "demo-port") as market:
         console.print(f"Demo marketplace serving on {market.url}/ ; scanning it...")
         # The shops are crawled whole; the search-only JavaScript marketplace (/js) is searched through
-        # its browser profile for the queries planned from the registry (services/queryplan.py).
+        # its browser profile, and the search-only marketplace behind an eBay-shaped API (/ebay) through its
+        # API source, both for the queries planned from the registry (services/queryplan.py).
         summary = run_scan_flow(settings, start_urls=[market.url + "/"], profiles=["jsdemo"], base_url=market.url,
-                                targets_file=None, verbose=verbose)
+                                targets_file=write_demo_sources(settings, market.url), verbose=verbose)
     print_summary(console, summary)
     print_top_suspects(console, settings, top=top)
     cmd = command_prefix(settings)

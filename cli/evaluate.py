@@ -138,7 +138,9 @@ def evaluate(
     report = pooled(reports)
     from matching.ocr import ocr_available  # deferred: see above
 
-    photo_text = ("on" if ocr_available() else "off (no tesseract binary)") if signing.ocr else "off"
+    engine = signing.ocr_engine
+    photo_text = (f"on ({engine})" if ocr_available(engine) else f"off ({engine} is not installed)"  # type: ignore[arg-type]
+                  ) if signing.ocr else "off"
     typer.echo("Worlds: " + ", ".join(f"{g} ({f})" for g, f in worlds))
     typer.echo(f"Photo text (OCR): {photo_text}\n")
     typer.echo(format_report(report, target_precision=target_precision))

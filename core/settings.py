@@ -137,6 +137,25 @@ class Settings(BaseSettings):
         "browser download is never used).",
     )
 
+    # --- API sources: marketplace APIs read through their connectors (docs/sources.md) ------------------
+    api_secrets_dir: Path | None = Field(
+        default=None,
+        description="Folder of API credential files, one value per file named after it (ebay_client_id, "
+        "ebay_client_secret, etsy_keystring, etsy_shared_secret, aliexpress_app_key, aliexpress_app_secret, "
+        "aliexpress_tracking_id), e.g. mounted secrets. LOOKALIKE_<NAME> variables win. Never printed.",
+    )
+    ebay_api_url: str = Field(
+        default="https://api.ebay.com",
+        description="Base URL of the eBay APIs (https://api.sandbox.ebay.com for the sandbox).",
+    )
+    ebay_marketplace_id: str = Field(
+        default="EBAY_US", description="eBay site searched (X-EBAY-C-MARKETPLACE-ID) when a source names none."
+    )
+    etsy_api_url: str = Field(default="https://openapi.etsy.com", description="Base URL of the Etsy Open API v3.")
+    aliexpress_api_url: str = Field(
+        default="https://api-sg.aliexpress.com", description="Base URL of the AliExpress Open Platform."
+    )
+
     # --- the signature stage: image work off the crawl's path (docs/performance.md) ----------------------
     signature_workers: int = Field(
         default=0, ge=0, le=64,
@@ -148,7 +167,13 @@ class Settings(BaseSettings):
         "per pixel); an image larger than the budget is decoded alone.",
     )
     signature_ocr: bool = Field(
-        default=True, description="Read the words printed in each image (tesseract) when signing it."
+        default=True,
+        description="Read the words printed in each image (OCR, the engine of ocr_engine) when signing it."
+    )
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field(
+        default="rapidocr",
+        description="Engine that reads photo text: rapidocr (PP-OCRv6 models shipped in its wheel, run by ONNX "
+        "Runtime) or tesseract (Debian's tesseract-ocr). Measured in docs/matching.md, 'Photo text'.",
     )
     signature_ocr_timeout: float = Field(
         default=2.0, gt=0, le=60, description="Seconds OCR may spend on one image; after that its text is left unread."
@@ -320,6 +345,29 @@ class Settings(BaseSettings):
         except OSError as exc:
             raise ConfigError(f"smtp_password_file {self.smtp_password_file}: {exc.strerror or exc}") from None
         return lines[0] if lines else None
+
+    def api_credential(self, name: str) -> str | None:
+        """An API credential (``ebay_client_secret``...): ``$LOOKALIKE_<NAME>``, else the first line of
+        ``<api_secrets_dir>/<name>``, else None.
+
+        Read when a crawl starts, never stored in the settings object, so ``lookalike config`` and the
+        settings a crawl child receives cannot show it; an unreadable file is a ``ConfigError``.
+        """
+        if not name.replace("_", "").isalnum():
+            raise ConfigError(f"not a credential name: {name[:40]!r}")
+        value = os.environ.get(ENV_PREFIX + name.upper())
+        if value:
+            return value.strip()
+        if self.api_secrets_dir is None:
+            return None
+        path = self.api_secrets_dir.expanduser() / name
+        if not path.is_file():
+            return None
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"api_secrets_dir: {name}: {exc.strerror or exc}") from None
+        return lines[0].strip() if lines and lines[0].strip() else None
 
     @property
     def rendered_user_agent(self) -> str:

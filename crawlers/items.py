@@ -40,6 +40,9 @@ class Listing:
     """The marketplace's own id of the seller, when the page states one."""
     seller_url: str | None = None
     """Absolute http(s) URL of the seller's page on the marketplace, when the page links it."""
+    seller_feedback: str | None = None
+    """The marketplace's feedback for the seller in words, as its API states it (``99.2% positive, score
+    1534``); set by API connectors."""
     sku: str | None = None
     gtin: str | None = None
     """GTIN-8/12/13/14 digits only."""
@@ -51,6 +54,6 @@ class Listing:
     availability: str | None = None
     source: str | None = None
     """Which extractor produced the item: ``json-ld``, ``microdata``, ``rdfa``, ``opengraph``, ``html``,
-    ``shopify``, ``woocommerce``; several joined by ``+``."""
+    ``shopify``, ``woocommerce``, ``api`` (an API connector); several joined by ``+``."""
     marketplace: str | None = None
     """Name of the marketplace or shop the listing belongs to, set by the spider."""

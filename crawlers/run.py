@@ -29,9 +29,11 @@ from urllib.parse import urlsplit
 import attrs
 
 from core.errors import LookalikeError
+from crawlers.connectors import connector
 from crawlers.stats import CrawlStats
 
 SPIDERS = {
+    "api": "crawlers.spiders.api.ApiSearchSpider",
     "generic": "crawlers.spiders.generic.GenericProductSpider",
     "search": "crawlers.spiders.search.ProfileSearchSpider",
     "shopify": "crawlers.spiders.platform.ShopifySpider",
@@ -102,7 +104,13 @@ class CrawlRequest:
     - ``marketplace``: the name listings are stored under (default: from the site or the profile);
     - ``max_pages``: page limit (default ``LOOKALIKE_MAX_PAGES``); ``images``: fetch listing photos;
     - ``scan_id``: the scan the crawl belongs to; ``scrapy_overrides``: Scrapy settings applied last;
-    - ``timeout``: seconds before the child process is killed (None: no limit).
+    - ``timeout``: seconds before the child process is killed (None: no limit);
+    - ``connector`` (``ebay``, ``etsy``, ``aliexpress``) with ``queries``: an API search (``base_url``
+      default: the connector's setting), for the scan file's source ``source`` (its quota and resume
+      point live in ``source_states``), on ``site`` (eBay's marketplace id), with ``daily_budget`` calls
+      a day and ``per_second`` at most (defaults: the connector's published quota), ``page_size`` results
+      an answer (capped at the API's maximum), ``max_results_per_query`` and ``details`` (fetch each
+      listing's detail answer where the API has one).
     """
 
     start_urls: tuple[str, ...] = attrs.field(default=(), converter=tuple)
@@ -117,12 +125,23 @@ class CrawlRequest:
     scan_id: str | None = None
     scrapy_overrides: dict[str, Any] = attrs.field(factory=dict, converter=lambda v: dict(v or {}))
     timeout: float | None = None
+    connector: str | None = None
+    source: str | None = None
+    site: str | None = None
+    daily_budget: int | None = None
+    per_second: float | None = None
+    page_size: int | None = None
+    max_results_per_query: int | None = None
+    details: bool = True
 
     @property
     def target_key(self) -> str:
-        """Which crawl this is (:func:`target_key` of its start URLs, profile and base URL), stored as
-        ``crawl_runs.target_key``: every run of the same request, retries included, has the same key."""
-        return target_key(self.start_urls, self.profile, self.base_url)
+        """Which crawl this is (:func:`target_key` of its start URLs, profile and base URL; an API search
+        counts its connector and source as its profile), stored as ``crawl_runs.target_key``: every run of
+        the same request, retries included, has the same key."""
+        profile = self.profile or (f"api:{self.connector}:{self.source or ''}:{self.site or ''}"
+                                   if self.connector else None)
+        return target_key(self.start_urls, profile, self.base_url)
 
 
 def target_key(start_urls: Sequence[str], profile: str | None, base_url: str | None) -> str:
@@ -143,6 +162,18 @@ def crawl_request(request: CrawlRequest, *, profiles_dir: Path | None = None) ->
         raise LookalikeError(f"unknown scope {request.scope!r} (known: full, recheck)")
     if request.profile and start_urls:
         raise LookalikeError("give either start URLs or a profile, not both")
+    if request.connector:
+        connector(request.connector)
+        if request.profile or start_urls:
+            raise LookalikeError("an API connector searches by itself: give no start URL or profile with it")
+        if request.base_url:
+            validate_start_url(request.base_url)
+        if not queries:
+            raise LookalikeError(f"the {request.connector} connector searches: give at least one --query")
+        return "api", {"connector": request.connector, "queries": queries, "base_url": request.base_url,
+                       "site": request.site, "marketplace": request.marketplace or request.source,
+                       "page_size": request.page_size, "max_results_per_query": request.max_results_per_query,
+                       "details": request.details}
     if request.base_url:
         validate_start_url(request.base_url)
     if request.profile:
@@ -182,12 +213,16 @@ def run_crawl(settings: Any, request: CrawlRequest, *, progress: ProgressCallbac
     """
     from crawlers.pipelines.records import start_run
     from storage.db import Database
-    from storage.models import CrawlRun, utcnow
+    from storage.models import CrawlRun, SourceState, utcnow
 
     spider, kwargs = crawl_request(request, profiles_dir=settings.profiles_dir)
     params = {"spider": spider, "start_urls": list(request.start_urls), "profile": request.profile,
               "queries": list(request.queries), "base_url": request.base_url,
-              "scope": kwargs.get("scope") or ("search" if spider == "search" else "full")}
+              "scope": kwargs.get("scope") or ("search" if spider in ("search", "api") else "full")}
+    source_overrides: dict[str, Any] = {}
+    if spider == "api":
+        params.update(connector=request.connector, source=request.source, site=request.site)
+        source_overrides = api_overrides(settings, request)
     with Database.opened(settings.database_url) as db:
         with db.session() as session:
             run_id = start_run(session, marketplace_id=None, scan_id=request.scan_id, params=params,
@@ -202,10 +237,15 @@ def run_crawl(settings: Any, request: CrawlRequest, *, progress: ProgressCallbac
                 "LOOKALIKE_CRAWL_PARAMS": params,
                 "LOOKALIKE_PROGRESS_INTERVAL": 1.0 if progress else 0.0,
                 "LOOKALIKE_IMAGES_ENABLED": request.images,
+                **source_overrides,
                 **request.scrapy_overrides,
             },
         }
         log_path = settings.data_dir / "logs" / f"crawl-{run_id}.log"
+        if spider == "api":
+            with db.session() as session:
+                state = session.get(SourceState, source_name(request))
+                payload["kwargs"]["resume"] = dict(state.resume or {}) if state is not None else {}
         returncode = _run_child(payload, log_path=log_path, progress=progress, timeout=request.timeout)
         with db.session() as session:
             run = session.get(CrawlRun, run_id)
@@ -219,6 +259,32 @@ def run_crawl(settings: Any, request: CrawlRequest, *, progress: ProgressCallbac
                 run.stats = stats.failed(stats.error or error, retryable=stats.retryable, log_tail=tail,
                                          log=str(log_path)).as_json()
         return run_id
+
+
+def api_overrides(settings: Any, request: CrawlRequest) -> dict[str, Any]:
+    """Scrapy settings of an API crawl: its connector, its source's quota, one call in flight.
+
+    Raises ``LookalikeError`` naming the credentials that are missing (never their values)."""
+    module = connector(request.connector or "")
+    missing = [name for name in module.CREDENTIALS if not settings.api_credential(name)]
+    if missing:
+        raise LookalikeError(f"{module.TITLE} needs {', '.join(missing)}: set "
+                             f"{', '.join('LOOKALIKE_' + name.upper() for name in missing)} or put files with "
+                             "those names in api_secrets_dir (see docs/sources.md)")
+    overrides: dict[str, Any] = {
+        "LOOKALIKE_API_CONNECTOR": module.NAME,
+        "LOOKALIKE_SOURCE_DAILY_BUDGET": request.daily_budget or module.DEFAULT_DAILY_CALLS,
+        "LOOKALIKE_SOURCE_PER_SECOND": request.per_second or module.DEFAULT_PER_SECOND,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,  # the quota middleware paces; one call at a time keeps waits exact
+        "AUTOTHROTTLE_ENABLED": False,
+    }
+    overrides["LOOKALIKE_SOURCE_NAME"] = source_name(request)
+    return overrides
+
+
+def source_name(request: CrawlRequest) -> str:
+    """The ``source_states`` row of an API crawl: the scan file's source, else the connector (and site)."""
+    return request.source or ":".join(p for p in (request.connector or "", request.site or "") if p)
 
 
 TIMED_OUT = -9

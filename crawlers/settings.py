@@ -80,6 +80,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.netguard.PrivateNetworkGuard": 60,
     "crawlers.middlewares.crawldelay.CrawlDelayMiddleware": 110,
     "crawlers.middlewares.backoff.RetryBackoffMiddleware": 560,
+    "crawlers.middlewares.apiquota.SourceQuotaMiddleware": 570,
+    "crawlers.middlewares.apiauth.ApiAuthMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.validate.ValidateListingPipeline": 100,
@@ -96,6 +98,18 @@ EXTENSIONS = {
 }
 LOOKALIKE_PROGRESS_INTERVAL = 0.0
 """Seconds between progress lines on stdout (0: off); ``crawlers.run`` turns it on."""
+
+# ------------------------------------------- API sources (crawlers.spiders.api; both middlewares off otherwise)
+LOOKALIKE_API_CONNECTOR = ""
+"""The connector of an ``api`` crawl (``ebay``, ``etsy``, ``aliexpress``): switches on the auth middleware."""
+LOOKALIKE_SOURCE_NAME = ""
+"""The scan file's source a crawl runs for: switches on the quota middleware (``source_states``)."""
+LOOKALIKE_SOURCE_DAILY_BUDGET = 5000
+"""API calls the source may make in one UTC day (the connector's published quota unless the source says)."""
+LOOKALIKE_SOURCE_PER_SECOND = 5.0
+"""Most API calls a second to the source."""
+LOOKALIKE_SOURCE_MAX_WAIT = 600.0
+"""Longest Retry-After a run waits out; a longer one ends the run (the next one waits for the rest)."""
 
 LOOKALIKE_IMAGES_ENABLED = True
 LOOKALIKE_MAX_IMAGES_PER_LISTING = 6

@@ -42,6 +42,21 @@ class ImageCounts:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SourceCounts:
+    """An API source's use of its quota in the crawl (all 0/False for crawls of pages)."""
+
+    calls: int = 0
+    budget: int = 0
+    budget_left: int = 0
+    #: True when the daily budget ran out before every query was done (they resume the next night).
+    budget_exhausted: bool = False
+    #: 429/503 answers that asked for a wait, and the seconds waited before calls (pacing included).
+    retry_after: int = 0
+    waited_seconds: float = 0.0
+    unfinished_queries: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CrawlStats:
     """The counts and outcome of one crawl (every count 0 and every text None when unknown)."""
 
@@ -61,6 +76,8 @@ class CrawlStats:
     tracking_params_stripped: int = 0
     #: what the browser did in a ``render: browser`` crawl (``blocked/<reason>``, ``aborted/<kind>``...)
     browser: dict[str, int] = field(default_factory=dict)
+    #: what an API source used of its quota (``crawlers.middlewares.apiquota``)
+    source: SourceCounts = field(default_factory=SourceCounts)
     page_limit_reached: bool = False
     pages_failed: int = 0
     #: ``done (full)``, ``skipped: <why>``...; None before the spider closed
@@ -119,6 +136,7 @@ class CrawlStats:
             refused=_counts(data.get("refused")),
             tracking_params_stripped=_int(data.get("tracking_params_stripped")),
             browser=_counts(data.get("browser")),
+            source=_source(data.get("source")),
             page_limit_reached=data.get("page_limit_reached") is True,
             pages_failed=_int(data.get("pages_failed")),
             gone_check=_text(data.get("gone_check")),
@@ -129,6 +147,18 @@ class CrawlStats:
             log_tail=_text(data.get("log_tail")),
             scrapy=dict(data["scrapy"]) if isinstance(data.get("scrapy"), Mapping) else {},
         )
+
+
+def _source(value: Any) -> SourceCounts:
+    value = value if isinstance(value, Mapping) else {}
+    waited = value.get("waited_seconds")
+    return SourceCounts(calls=_int(value.get("calls")), budget=_int(value.get("budget")),
+                        budget_left=_int(value.get("budget_left")),
+                        budget_exhausted=value.get("budget_exhausted") is True,
+                        retry_after=_int(value.get("retry_after")),
+                        waited_seconds=float(waited) if isinstance(waited, int | float) and not isinstance(waited, bool)
+                        else 0.0,
+                        unfinished_queries=_int(value.get("unfinished_queries")))
 
 
 def _int(value: Any) -> int:

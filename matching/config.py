@@ -144,6 +144,50 @@ class ImageMatchConfig:
     """Score of a similar style: the hashes or keypoints agree but the details do not, or the label carries
     another name (weighted further by ``similar_style_factor``)."""
 
+    # --- the instance stage: SIFT features, a homography (matching.image_match._instance_stage) -----------
+    instance_ratio_test: float = 0.8
+    """Lowe's ratio test of the instance stage: a reference SIFT feature's nearest listing feature is a tentative
+    match only when its distance is below this share of the second nearest's."""
+
+    instance_reprojection: float = 5.0
+    """RANSAC's reprojection threshold of the instance homography (analysed pixels)."""
+
+    instance_min_inliers: int = 12
+    """Fewest homography inliers for "shows the brand's packaging". Chosen with a prototype of this stage on a
+    third of the grocery photos' ``train/`` part: the lowest count at which at most 1% of the unregistered
+    brands' photos were flagged (``val/`` was not looked at)."""
+
+    instance_min_area: float = 0.01
+    """Smallest share of the listing photo that the reference's outline, put there by the homography, must
+    cover (a degenerate homography squeezes it to a sliver)."""
+
+    instance_max_skew: float = 4.0
+    """Largest ratio of the longer to the shorter side (and of the two diagonals) of the reference's outline
+    in the listing photo: a pack seen in perspective stays a plausible quadrilateral."""
+
+    instance_copy_coverage: float = 0.3
+    """Share of the reference's SIFT features in the part the listing shows that must be inliers for "the same
+    photo, edited" (together with an affine transform explaining ``instance_copy_similarity`` of the
+    inliers). A new photo of the pack keeps far fewer: it is "shows the brand's packaging"."""
+
+    instance_copy_similarity: float = 0.9
+    """Share of the homography inliers that an affine transform (rotation, scale, aspect, shift, mirror) must
+    also explain for an edited copy: a new photo sees the pack in perspective, an edit keeps the photo's plane."""
+
+    instance_checks: int = 12
+    """Most references verified by the instance stage per listing photo: those whose SIFT features are the
+    nearest neighbours of most of the listing photo's features (one search over all references' features)."""
+
+    instance_min_votes: int = 8
+    """Fewest nearest-neighbour votes that make a reference worth an instance check."""
+
+    instance_score: float = 0.55
+    """Score of "shows the brand's packaging": this plus ``instance_inlier_score`` times the share of three
+    times ``instance_min_inliers`` its inliers reach (at most 1)."""
+
+    instance_inlier_score: float = 0.3
+    """See ``instance_score``."""
+
     max_listing_images: int = 12
     """Listing photos looked at, the first in listing order: compared with the official photos and read for
     marks (photo text). How many a listing has at all is the crawl's cap (``crawlers.items.MAX_IMAGE_URLS``,

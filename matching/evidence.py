@@ -88,6 +88,7 @@ DISGUISE_NAMES: Mapping[str, str] = MappingProxyType({
 IMAGE_KIND_NAMES: Mapping[str, str] = MappingProxyType({
     "same_photo": "the same photo",
     "edited_copy": "an edited copy",
+    "same_packaging": "a new photo of the pack, not a copy of the photo",
     "similar_style": "similar style only",
 })
 

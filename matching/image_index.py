@@ -10,7 +10,11 @@
   that share keys. A copy (even cropped, rotated or in a collage) shares dozens of near-identical
   descriptors with its original and collects many votes; the best voted references are then verified
   geometrically (:mod:`matching.image_match`).
-* :class:`ReferenceImageIndex`: both, over typed signatures, answering "which references does this listing
+* :class:`LocalFeatureIndex`: every reference's SIFT features in one matrix; each feature of a listing photo
+  votes for the reference owning its nearest neighbour (Lowe 2004, section 7), and the best voted references
+  get the instance stage (:func:`matching.image_match.instance_match`). Exact (brute force): its cost grows
+  with the number of reference features.
+* :class:`ReferenceImageIndex`: all of them, over typed signatures, answering "which references does this listing
   image copy" with :class:`~matching.image_match.ImageComparison` results.
 """
 
@@ -21,13 +25,14 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import combinations
 
+import cv2
 import numpy as np
 
 from matching.config import ImageMatchConfig
 from matching.image_match import DEFAULT_CONFIG, ImageComparison, compare_images
 from matching.signature import HASH_KINDS, ImageSignature
 
-__all__ = ["CompactKeypointIndex", "HashIndex", "KeypointIndex", "ReferenceImageIndex"]
+__all__ = ["CompactKeypointIndex", "HashIndex", "KeypointIndex", "LocalFeatureIndex", "ReferenceImageIndex"]
 
 _CHUNKS = 4
 _CHUNK_BITS = 16
@@ -266,6 +271,32 @@ class CompactKeypointIndex:
         return counts
 
 
+class LocalFeatureIndex:
+    """SIFT features of many references, voting by nearest neighbour (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._parts: list[np.ndarray] = []
+        self._owner_parts: list[np.ndarray] = []
+        self._matrix: np.ndarray | None = None
+        self._owners = np.zeros(0, np.int64)
+
+    def add(self, descriptors: np.ndarray, payload: int) -> None:
+        if len(descriptors):
+            self._parts.append(np.asarray(descriptors, dtype=np.float32).reshape(-1, 128))
+            self._owner_parts.append(np.full(len(descriptors), payload, np.int64))
+            self._matrix = None
+
+    def votes(self, descriptors: np.ndarray) -> Counter[int]:
+        """Per payload, how many of ``descriptors`` have their nearest reference feature there."""
+        if not self._parts or not len(descriptors):
+            return Counter()
+        if self._matrix is None:
+            self._matrix = np.vstack(self._parts)
+            self._owners = np.concatenate(self._owner_parts)
+        matches = cv2.BFMatcher(cv2.NORM_L2).match(np.asarray(descriptors, dtype=np.float32), self._matrix)
+        return Counter(int(self._owners[m.trainIdx]) for m in matches)
+
+
 class ReferenceImageIndex:
     """Reference images searchable by a listing image, in two stages whose cost does not grow with the number
     of references: hash look-ups propose candidates that :func:`matching.image_match.compare_images` checks
@@ -280,6 +311,7 @@ class ReferenceImageIndex:
         self.config = config
         self._hashes = {kind: HashIndex(max_chunk_flips=2) for kind in HASH_KINDS}
         self._keypoints = CompactKeypointIndex()
+        self._local = LocalFeatureIndex()
         self._signatures: list[ImageSignature] = []
         self._keys: list[int] = []
 
@@ -301,6 +333,8 @@ class ReferenceImageIndex:
                 index.add(int(hashes.of(kind)), slot)
         if sig.keypoints is not None and len(sig.keypoints):
             self._keypoints.add(sig.keypoints.descriptors[: self.config.voting_descriptors], slot)
+        if sig.local is not None:
+            self._local.add(sig.local.descriptors, slot)
 
     def _hash_candidates(self, listing: ImageSignature) -> list[int]:
         """Slots whose hashes agree with the listing image's: every variant (whole, content box, collage cells),
@@ -353,8 +387,21 @@ class ReferenceImageIndex:
                               key=lambda s: (-votes[s], s))[: self.config.max_keypoint_checks]
             ranked = sorted(doubtful, key=lambda s: (-votes.get(s, 0), s)) + by_votes
             for slot in ranked:
-                result = compare_images(listing, self._signatures[slot], config=self.config, hash_stage=False)
+                result = compare_images(listing, self._signatures[slot], config=self.config, hash_stage=False,
+                                        instance_stage=False)
                 if result.copied:
+                    found[slot] = result
+        if listing.local is not None and not found:
+            votes = Counter()
+            for feats in (listing.local, listing.local_mirrored):
+                if feats is not None and len(feats):
+                    votes.update(self._local.votes(feats.descriptors))
+            ranked = sorted((s for s, n in votes.items() if n >= self.config.instance_min_votes),
+                            key=lambda s: (-votes[s], s))[: self.config.instance_checks]
+            for slot in ranked:
+                result = compare_images(listing, self._signatures[slot], config=self.config, hash_stage=False,
+                                        keypoint_stage=False, instance_stage=True)
+                if result.matched:
                     found[slot] = result
         best = sorted(found.items(), key=lambda kv: (-kv[1].score, self._keys[kv[0]]))[:limit]
         return [(self._keys[slot], result) for slot, result in best]

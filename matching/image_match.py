@@ -34,10 +34,11 @@ from matching.config import ImageMatchConfig
 from matching.signature import HashSet, ImageSignature, Keypoints
 
 __all__ = ["KINDS", "ImageComparison", "ImageMatchConfig", "color_changed", "compare_images", "guided_coverage",
-           "ocr_near", "text_conflict"]
+           "instance_match", "ocr_near", "text_conflict"]
 
-#: Kinds of :class:`ImageComparison`, closest first. Only the first two mean "copied".
-KINDS = ("same_photo", "edited_copy", "similar_style", "different")
+#: Kinds of :class:`ImageComparison`, closest first. Only the first two mean "copied" ("the same photo,
+#: edited"); ``same_packaging`` is a new photo that shows the reference's pack ("shows the brand's packaging").
+KINDS = ("same_photo", "edited_copy", "same_packaging", "similar_style", "different")
 Box = tuple[float, float, float, float]
 
 
@@ -57,7 +58,7 @@ class ImageComparison:
     kind: str
     """One of :data:`KINDS`."""
     method: str
-    """``hashes``, ``keypoints`` or ``none``."""
+    """``hashes``, ``keypoints`` (ORB), ``instance`` (SIFT and a homography) or ``none``."""
     listing_box: Box | None
     reference_box: Box | None
     edits: tuple[str, ...]
@@ -80,7 +81,13 @@ class ImageComparison:
 
     @property
     def copied(self) -> bool:
+        """The same photo, edited or not."""
         return self.kind in ("same_photo", "edited_copy")
+
+    @property
+    def matched(self) -> bool:
+        """A copy, or a new photo that shows the reference's packaging."""
+        return self.kind in ("same_photo", "edited_copy", "same_packaging")
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict of every field (boxes rounded to 3 decimals)."""
@@ -433,12 +440,15 @@ def _edits(listing: ImageSignature, reference: ImageSignature, to_listing: np.nd
 
 def compare_images(listing: ImageSignature, reference: ImageSignature, *,
                    config: ImageMatchConfig = DEFAULT_CONFIG, keypoints: bool = True,
-                   hash_stage: bool = True, keypoint_stage: bool = True) -> ImageComparison:
+                   hash_stage: bool = True, keypoint_stage: bool = True,
+                   instance_stage: bool | None = None) -> ImageComparison:
     """Compare one listing image with one reference image (see the module doc). With ``keypoints`` False only
     the hash stage runs (a hash match is then confirmed by agreeing colours instead of guided coverage).
     ``hash_stage`` False skips straight to keypoints (the index does, for references its hash search did not
     propose). ``keypoint_stage`` False stops after the hash stage (guided coverage still confirms): the index
-    runs the keypoint stage itself, ``hash_stage=False``, only for the doubtful references worth it."""
+    runs the keypoint stage itself, ``hash_stage=False``, only for the doubtful references worth it.
+    ``instance_stage`` (default: as ``keypoint_stage``) runs the SIFT stage (:func:`instance_match`) when
+    nothing before it confirmed a copy: "the same photo, edited" or "shows the brand's packaging"."""
     lw, rw = listing.text or (), reference.text or ()
     conflict = False
     style_hint: ImageComparison | None = None
@@ -497,11 +507,19 @@ def compare_images(listing: ImageSignature, reference: ImageSignature, *,
                                      inliers=found, coverage=coverage, rotation=0.0, scale=1.0,
                                      listing_words=lw, reference_words=rw, text_conflict=conflict,
                                      reason=f"looks like the reference (hashes agree) but {why}")
+    orb_hint = None
     if keypoints and keypoint_stage:
         result = _keypoint_stage(listing, reference, config)
-        if result is not None and (result.copied or style_hint is None):
+        if result is not None and result.copied:
             return result
-    return style_hint or _different(listing, reference)
+        orb_hint = result
+    hint = style_hint or orb_hint
+    if keypoints and (keypoint_stage if instance_stage is None else instance_stage) and not (
+            hint is not None and hint.text_conflict):
+        found = instance_match(listing, reference, config=config)
+        if found is not None and (found.matched or hint is None):
+            return found
+    return hint or _different(listing, reference)
 
 
 def _keypoint_stage(listing: ImageSignature, reference: ImageSignature, config: ImageMatchConfig
@@ -559,3 +577,141 @@ def _keypoint_stage(listing: ImageSignature, reference: ImageSignature, config: 
 
 #: Seed of the RANSAC sampling in keypoint verification (any fixed value: only repeatability matters).
 RANSAC_SEED = 20261128
+
+
+# --- the instance stage: SIFT and a homography -----------------------------------------------------------------
+def _project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Points (n, 2) through the homography ``h`` (3x3)."""
+    p = np.hstack([pts, np.ones((len(pts), 1))]) @ h.T
+    w = p[:, 2:3]
+    w = np.where(np.abs(w) < 1e-9, 1e-9, w)
+    return p[:, :2] / w
+
+
+def _plausible(quad: np.ndarray, listing: ImageSignature, config: ImageMatchConfig) -> bool:
+    """Whether the reference outline, put into the listing photo as ``quad`` (corners in order: top left,
+    top right, bottom right, bottom left), is a pack that could be seen there: convex, not turned inside
+    out, not squeezed to a sliver, not stretched beyond ``instance_max_skew``, covering at least
+    ``instance_min_area`` of the photo."""
+    x, y = quad[:, 0], quad[:, 1]
+    signed = 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+    if signed <= 0 or not cv2.isContourConvex(quad.astype(np.float32).reshape(-1, 1, 2)):
+        return False
+    w, h = listing.analysed_size
+    if signed < config.instance_min_area * w * h:
+        return False
+    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
+    diagonals = (np.linalg.norm(quad[0] - quad[2]), np.linalg.norm(quad[1] - quad[3]))
+    return (sides.max() <= config.instance_max_skew * max(sides.min(), 1e-6)
+            and max(diagonals) <= config.instance_max_skew * max(min(diagonals), 1e-6))
+
+
+def _sift_homography(listing: ImageSignature, reference: ImageSignature, mirrored: bool,
+                     config: ImageMatchConfig):
+    """(homography reference -> listing frame, inlier mask, src, dst, tentative matches) or None."""
+    lf = listing.local_mirrored if mirrored else listing.local
+    rf = reference.local
+    if lf is None or rf is None or len(lf) < 2 or len(rf) < config.instance_min_inliers:
+        return None
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(rf.descriptors.astype(np.float32),
+                                                lf.descriptors.astype(np.float32), k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < config.instance_ratio_test * p[1].distance]
+    if len(good) < config.instance_min_inliers:
+        return None
+    src = np.float32([rf.xy[m.queryIdx] for m in good]).reshape(-1, 2)
+    dst = np.float32([lf.xy[m.trainIdx] for m in good]).reshape(-1, 2)
+    cv2.setRNGSeed(RANSAC_SEED)
+    h, mask = cv2.findHomography(src, dst, cv2.RANSAC, config.instance_reprojection,
+                                 maxIters=config.ransac_max_iterations, confidence=config.ransac_confidence)
+    if h is None or mask is None or int(mask.sum()) < config.instance_min_inliers:
+        return None
+    return h, mask.ravel().astype(bool), src, dst, len(good)
+
+
+def instance_match(listing: ImageSignature, reference: ImageSignature, *,
+                   config: ImageMatchConfig = DEFAULT_CONFIG) -> ImageComparison | None:
+    """The instance stage: is the reference (or a large part of it) a region of the listing photo, or does
+    the photo show the reference's pack as planar artwork in perspective? SIFT features of the reference are
+    matched (Lowe's ratio test) with the listing's, plain and mirrored, and a RANSAC homography verifies them;
+    the reference's outline must land as a plausible quadrilateral (:func:`_plausible`).
+
+    The result is ``edited_copy`` ("the same photo, edited") when geometry and content agree: an affine
+    transform (the photo's plane kept; scale, aspect, rotation, mirror) explains ``instance_copy_similarity`` of
+    the inliers, and the inliers are at least
+    ``instance_copy_coverage`` of the reference's features in the part the listing shows. Otherwise
+    ``same_packaging`` ("shows the brand's packaging"): a new photo of the pack. None without a verified
+    homography. Words read in both photos that share none (another name on the label) make it
+    ``similar_style``."""
+    best = None
+    for mirrored in (False, True):
+        found = _sift_homography(listing, reference, mirrored, config)
+        if found is not None and (best is None or found[1].sum() > best[1][1].sum()):
+            best = (mirrored, found)
+    if best is None:
+        return None
+    mirrored, (h, keep, src, dst, n_matches) = best
+    frame = _mirror(float(listing.analysed_size[0])) if mirrored else np.eye(3)
+    content = _content(reference)
+    quad_frame = _project(h, np.array([[content[0], content[1]], [content[2], content[1]],
+                                       [content[2], content[3]], [content[0], content[3]]]))
+    if not _plausible(quad_frame, listing, config):
+        return None
+    inliers = int(keep.sum())
+    back = np.linalg.inv(frame)
+    quad = _apply(back, quad_frame)
+    listing_box = _clip(_bbox(quad), listing.analysed_size)
+    # The reference's features that land inside the listing photo: the part it shows.
+    rf = reference.local
+    mapped = _project(h, rf.xy.astype(np.float64))
+    lw_px, lh_px = listing.analysed_size
+    shown = ((mapped[:, 0] >= 0) & (mapped[:, 0] < lw_px) & (mapped[:, 1] >= 0) & (mapped[:, 1] < lh_px))
+    # Either side may hold fewer features in the shared part (a reference filling a quarter of a busy photo
+    # keeps a quarter of the photo's feature budget): coverage counts against the smaller.
+    lf = listing.local_mirrored if mirrored else listing.local
+    inside_quad = 0
+    if lf is not None and len(lf):
+        contour = quad_frame.astype(np.float32).reshape(-1, 1, 2)
+        inside_quad = sum(cv2.pointPolygonTest(contour, (float(x), float(y)), False) >= 0 for x, y in lf.xy)
+    coverage = inliers / max(1, min(int(shown.sum()), inside_quad or int(shown.sum())))
+    part_pts = rf.xy[shown].astype(np.float64)
+    part = _bbox(part_pts) if len(part_pts) else content
+    similarity, sim_mask = cv2.estimateAffine2D(src[keep], dst[keep], method=cv2.RANSAC,
+                                                ransacReprojThreshold=config.instance_reprojection)
+    planar = similarity is not None and sim_mask is not None and (
+        int(sim_mask.sum()) >= config.instance_copy_similarity * inliers)
+    lw_words, rw_words = listing.text or (), reference.text or ()
+    copy = planar and coverage >= config.instance_copy_coverage
+    t = back @ _affine(similarity.astype(np.float64)) if copy else None
+    conflict = text_conflict(listing, reference, None if (mirrored or t is None) else t)
+    if copy and t is not None:
+        changed = color_changed(listing, reference, t, part, config=config)
+        edits, rotation, scale, _box = _edits(
+            listing, reference, t, part, mirrored=mirrored, padded=False, region=False,
+            recoloured=changed > config.color_max_changed and listing_box is not None
+            and _spans(listing_box, listing, config.recolour_min_span))
+    else:
+        edits, rotation = (("mirrored",) if mirrored else ()), 0.0
+        scale = float(np.sqrt(abs(np.linalg.det(h[:2, :2]))))
+    common = {"method": "instance", "listing_box": _fractions(listing_box, listing.analysed_size),
+              "reference_box": _fractions(part, reference.analysed_size), "edits": edits, "inliers": inliers,
+              "coverage": coverage, "rotation": rotation, "scale": scale, "listing_words": lw_words,
+              "reference_words": rw_words, "text_conflict": conflict}
+    if conflict:
+        return ImageComparison(score=config.similar_style_score, kind="similar_style", **common,
+                               reason=f"shares {inliers} SIFT features with the reference but another name "
+                                      "on the label")
+    strength = min(1.0, inliers / (3 * config.instance_min_inliers))
+    if copy:
+        score = min(config.copy_score_max, config.keypoint_copy_score + config.keypoint_copy_inlier_score * strength)
+        geometry = [e if e != "rotated" else f"rotated {rotation:.0f}°" for e in edits]
+        if scale < 0.8 or scale > 1.25:
+            geometry.append(f"scaled {scale:.2f}x")
+        return ImageComparison(score=score, kind="edited_copy", **common,
+                               reason=f"the same photo, edited: contains the reference ({inliers} matching SIFT "
+                                      f"features of {n_matches}, {coverage:.0%} of its details"
+                                      + (f"; {', '.join(geometry)}" if geometry else "") + ")")
+    score = min(config.copy_score_max, config.instance_score + config.instance_inlier_score * strength)
+    return ImageComparison(score=score, kind="same_packaging", **common,
+                           reason=f"shows the brand's packaging: a new photo of the reference's pack ({inliers} "
+                                  f"SIFT features agree through a perspective view"
+                                  + ("; mirrored" if mirrored else "") + ")")

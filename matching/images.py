@@ -14,6 +14,9 @@ decoded at a quarter of its size: :func:`jpeg_draft_scale`), reduces it to the *
 * a 24x24 mean-RGB thumbnail for colour checks;
 * ORB :class:`~matching.signature.Keypoints` (at most :data:`ORB_FEATURES`, strongest first) of the analysed
   image and of its mirror (ORB descriptors are not mirror-invariant);
+* SIFT features (at most :data:`SIFT_FEATURES`; the mirror image half as many) of the analysed image: SIFT's
+  pyramid starts at twice the analysed size, so a reference that fills a quarter of a listing photo (a
+  collage cell, a pack on a shelf) still keeps its label's features;
 * optionally the words printed in the photo (:mod:`matching.ocr`).
 
 The grey image everything is computed from is the HSL lightness (:func:`lightness`). A change here that
@@ -48,6 +51,7 @@ __all__ = [
     "ANALYSIS_SIZE",
     "OCR_DECODE_SIDE",
     "ORB_FEATURES",
+    "SIFT_FEATURES",
     "ImageDecodeError",
     "analysis_size",
     "compute_image_signature",
@@ -63,6 +67,11 @@ ANALYSIS_SIZE = 320
 OCR_DECODE_SIDE = 1000
 #: Most ORB keypoints kept per image (the mirror image keeps half as many).
 ORB_FEATURES = 256
+#: Most SIFT features kept per image, strongest first (the mirror image keeps half as many).
+SIFT_FEATURES = 400
+#: SIFT's contrast threshold (OpenCV's default is 0.04): half of it keeps the printed details of a label seen
+#: small, in shade or behind glare.
+SIFT_CONTRAST = 0.02
 #: A border is "uniform" when its pixels differ from the background estimate by at most this (0-255).
 _BORDER_TOLERANCE = 24
 #: The content box must be smaller than this fraction of the image area to count as trimmed.
@@ -80,6 +89,7 @@ def compute_image_signature(
     max_pixels: int,
     ocr: bool = False,
     ocr_timeout_s: float = 2.0,
+    ocr_engine: str = "rapidocr",
     keypoints: bool = True,
     orb_features: int = ORB_FEATURES,
 ) -> ImageSignature:
@@ -87,22 +97,26 @@ def compute_image_signature(
 
     ``max_pixels`` is the largest width*height accepted (decompression-bomb guard, checked on the header before
     any pixel is decoded). With ``ocr``, the words printed in the image are read (:func:`matching.ocr.read_text`,
-    at most ``ocr_timeout_s`` seconds; a timeout leaves ``text`` None). Raises :class:`ImageDecodeError` with a
+    at most ``ocr_timeout_s`` seconds, by ``ocr_engine``, one of :data:`matching.ocr.ENGINES`; a timeout
+    leaves ``text`` None). Raises :class:`ImageDecodeError` with a
     one-line message on anything that cannot be decoded.
     """
     rgb, (width, height), ocr_source = _decode(data, max_pixels=max_pixels, keep_for_ocr=ocr)
     grey = lightness(rgb)
     h, w = grey.shape
     box = _content_box(grey)
-    kp = kp_m = None
+    kp = kp_m = local = local_m = None
     if keypoints:
+        mirror = np.ascontiguousarray(grey[:, ::-1])
         kp = _orb(grey, orb_features)
-        kp_m = _orb(np.ascontiguousarray(grey[:, ::-1]), max(1, orb_features // 2))
+        kp_m = _orb(mirror, max(1, orb_features // 2))
+        local = _sift(grey, SIFT_FEATURES)
+        local_m = _sift(mirror, SIFT_FEATURES // 2)
     text = boxes = None
     if ocr:
         from matching.ocr import read_words  # deferred: only the OCR path needs it
 
-        words = read_words(ocr_source, timeout_s=ocr_timeout_s)
+        words = read_words(ocr_source, timeout_s=ocr_timeout_s, engine=ocr_engine)  # type: ignore[arg-type]
         if words is not None:
             text, boxes = tuple(w for w, _ in words), tuple(b for _, b in words)
     return ImageSignature(
@@ -117,6 +131,8 @@ def compute_image_signature(
         regions=_regions(grey),
         keypoints=kp,
         keypoints_mirrored=kp_m,
+        local=local,
+        local_mirrored=local_m,
         text=text,
         text_boxes=boxes,
     )
@@ -377,20 +393,26 @@ def _thumbnail(rgb: Image.Image) -> bytes:
     return rgb.resize((THUMB_SIZE, THUMB_SIZE), Image.Resampling.BOX).tobytes()
 
 
-def _orb(grey: np.ndarray, n_features: int) -> Keypoints:
-    """ORB keypoints, at most ``n_features``, spread over the image: three times as many are detected, then
-    each cell of a 4x4 grid keeps its strongest up to a sixteenth of the budget and the rest of the budget
-    goes to the strongest left over. A busy new background then cannot crowd the product's own features out."""
-    detector = cv2.ORB_create(nfeatures=max(1, 3 * n_features), scaleFactor=1.2, nlevels=8, edgeThreshold=15,
-                              patchSize=31, fastThreshold=10)
+def _sift(grey: np.ndarray, n_features: int) -> Keypoints:
+    """SIFT features (OpenCV, 8-bit descriptors), at most ``n_features``, spread over the image as
+    :func:`_orb` spreads its keypoints (a page of text around a photo cannot take the whole budget)."""
+    detector = cv2.SIFT_create(3 * n_features, 3, SIFT_CONTRAST, 10, 1.6, cv2.CV_8U)
     found, descriptors = detector.detectAndCompute(grey, None)
     if descriptors is None or not found:
-        return Keypoints.empty()
-    h, w = grey.shape
+        return Keypoints.empty(128)
     pts = np.array([k.pt for k in found], dtype=np.float64)
     response = np.array([k.response for k in found], dtype=np.float64)
+    chosen = _spread(pts, response, grey.shape, n_features)
+    xy = np.round(pts[chosen] * 8.0) / 8.0  # as stored
+    return Keypoints(xy.astype(np.float32), np.ascontiguousarray(descriptors[chosen], dtype=np.uint8).reshape(-1, 128))
+
+
+def _spread(pts: np.ndarray, response: np.ndarray, shape: tuple[int, ...], n_features: int) -> list[int]:
+    """Indices of at most ``n_features`` points, strongest first: each cell of a 4x4 grid keeps its strongest
+    up to a sixteenth of the budget, the rest of the budget goes to the strongest left over."""
+    h, w = shape[:2]
     cell = (np.minimum(pts[:, 1] * 4 // h, 3) * 4 + np.minimum(pts[:, 0] * 4 // w, 3)).astype(int)
-    strongest = np.lexsort((np.arange(len(found)), -response))  # by response, ties by detection order
+    strongest = np.lexsort((np.arange(len(pts)), -response))  # by response, ties by detection order
     quota = max(1, n_features // 16)
     taken = np.zeros(16, dtype=int)
     first, rest = [], []
@@ -401,7 +423,21 @@ def _orb(grey: np.ndarray, n_features: int) -> Keypoints:
         else:
             rest.append(i)
     chosen = first + rest[: max(0, n_features - len(first))]
-    chosen = sorted(chosen[:n_features], key=lambda i: (-response[i], i))  # strongest first
+    return sorted(chosen[:n_features], key=lambda i: (-response[i], i))  # strongest first
+
+
+def _orb(grey: np.ndarray, n_features: int) -> Keypoints:
+    """ORB keypoints, at most ``n_features``, spread over the image: three times as many are detected, then
+    each cell of a 4x4 grid keeps its strongest up to a sixteenth of the budget and the rest of the budget
+    goes to the strongest left over. A busy new background then cannot crowd the product's own features out."""
+    detector = cv2.ORB_create(nfeatures=max(1, 3 * n_features), scaleFactor=1.2, nlevels=8, edgeThreshold=15,
+                              patchSize=31, fastThreshold=10)
+    found, descriptors = detector.detectAndCompute(grey, None)
+    if descriptors is None or not found:
+        return Keypoints.empty()
+    pts = np.array([k.pt for k in found], dtype=np.float64)
+    response = np.array([k.response for k in found], dtype=np.float64)
+    chosen = _spread(pts, response, grey.shape, n_features)
     # Stored to 1/8 pixel: round here so a signature equals itself after a round trip through storage.
     xy = np.round(pts[chosen] * 8.0) / 8.0
     return Keypoints(xy.astype(np.float32), np.ascontiguousarray(descriptors[chosen], dtype=np.uint8))

@@ -210,7 +210,7 @@ class Matcher:
     def _unless_renamed(self, hit: ImageHit, listing: ListingInput, view: ListingView) -> ImageHit:
         """A copy whose copied part shows another maker's name instead of any of the brand's marks becomes a
         look-alike (:func:`matching.signals.image.another_name`)."""
-        if not hit.copied:
+        if not hit.matched:
             return hit
         brand = self._brands[hit.ref.brand]
         name = another_name(hit, listing.images[hit.image_no - 1], marks=brand.mark_keys,

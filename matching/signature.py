@@ -15,6 +15,9 @@ Parts, all of the *analysed image* (the decoded image reduced so that its shorte
 * ``regions``: collage cells (:class:`Region`), each with its hashes;
 * ``thumb``: a :data:`THUMB_SIZE` x :data:`THUMB_SIZE` mean-RGB grid, for colour checks;
 * ``keypoints`` and ``keypoints_mirrored``: ORB features (:class:`Keypoints`), of the image and of its mirror;
+* ``local`` and ``local_mirrored``: SIFT features (:class:`Keypoints` with 128-byte descriptors), of the image
+  and of its mirror: multi-scale local features for "the reference is a region of this photo" and "this photo
+  shows that pack" (:mod:`matching.image_match`, the instance stage);
 * ``text`` and ``text_boxes``: the words read in the photo (OCR) and where.
 
 Boxes are (left, top, right, bottom): in analysed-image pixels, except ``text_boxes`` (fractions 0-1 of the
@@ -46,8 +49,8 @@ __all__ = [
 #: Version of :func:`matching.images.compute_image_signature`'s output; bump it with any change there that
 #: computes other values. Stored signatures of another version are recomputed by the signature stage.
 #: 3: collages without gutters split as grids, up to 16 cells. 4: hashes and keypoints of HSL lightness
-#: instead of luma.
-SIGNATURE_VERSION = 4
+#: instead of luma. 5: SIFT features (``local``, ``local_mirrored``) for region and instance matching.
+SIGNATURE_VERSION = 5
 #: Oldest version whose hashes and keypoints compare with the current ones (the same grey channel): what
 #: :func:`matching.signature_codec.decode` reads by default. An older row is left out of matching (never
 #: compared wrongly) until the signature stage, which recomputes every older version, replaces it.
@@ -170,15 +173,16 @@ class Region:
 
 @dataclass(frozen=True, eq=False)
 class Keypoints:
-    """ORB features, strongest first: ``xy`` float32 (n, 2) positions in analysed-image pixels (multiples of
-    1/8 pixel, as stored), ``descriptors`` uint8 (n, 32), 256-bit binary descriptors."""
+    """Local features, strongest first: ``xy`` float32 (n, 2) positions in analysed-image pixels (multiples of
+    1/8 pixel, as stored), ``descriptors`` uint8: (n, 32), 256-bit binary ORB descriptors, or (n, 128), SIFT
+    descriptors (OpenCV's 8-bit form, compared by Euclidean distance)."""
 
     xy: np.ndarray
     descriptors: np.ndarray
 
     def __post_init__(self) -> None:
-        if self.xy.shape != (len(self.descriptors), 2) or self.descriptors.shape[1:] != (32,):
-            raise ValueError("keypoints: xy must be (n, 2) and descriptors (n, 32)")
+        if self.xy.shape != (len(self.descriptors), 2) or self.descriptors.shape[1:] not in ((32,), (128,)):
+            raise ValueError("keypoints: xy must be (n, 2) and descriptors (n, 32) or (n, 128)")
 
     def __len__(self) -> int:
         return len(self.descriptors)
@@ -190,8 +194,9 @@ class Keypoints:
     __hash__ = None  # type: ignore[assignment]
 
     @classmethod
-    def empty(cls) -> Keypoints:
-        return cls(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8))
+    def empty(cls, width: int = 32) -> Keypoints:
+        """No features, with descriptors ``width`` bytes wide (32: ORB, 128: SIFT)."""
+        return cls(np.zeros((0, 2), np.float32), np.zeros((0, width), np.uint8))
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,10 @@ class ImageSignature:
     keypoints: Keypoints | None = None
     """None when not computed or not loaded (:func:`matching.signature_codec.decode` without the blob)."""
     keypoints_mirrored: Keypoints | None = None
+    local: Keypoints | None = None
+    """SIFT features (128-byte descriptors) of the analysed image; None when not computed or not loaded."""
+    local_mirrored: Keypoints | None = None
+    """SIFT features of the mirror image (half as many)."""
     text: tuple[str, ...] | None = None
     """Words read in the image (normalised by :func:`matching.ocr.normalise_words`, at most
     :data:`matching.ocr.MAX_WORDS`); None when OCR did not run or timed out, () when it found nothing."""
@@ -239,4 +248,4 @@ class ImageSignature:
         return replace(self, text=text, text_boxes=places)
 
     def without_keypoints(self) -> ImageSignature:
-        return replace(self, keypoints=None, keypoints_mirrored=None)
+        return replace(self, keypoints=None, keypoints_mirrored=None, local=None, local_mirrored=None)

@@ -62,6 +62,8 @@ class SigningConfig:
     max_bytes: int
     ocr: bool = True
     ocr_timeout_s: float = 2.0
+    #: The engine of :data:`matching.ocr.ENGINES` that reads photo text.
+    ocr_engine: str = "rapidocr"
     #: Worker processes (0: one per CPU core, at most 4). 1: in this process, no pool.
     workers: int = 0
     pixel_budget: int = 60_000_000
@@ -74,6 +76,7 @@ class SigningConfig:
         values = {
             "max_pixels": settings.max_image_pixels, "max_bytes": settings.max_image_bytes,
             "ocr": settings.signature_ocr, "ocr_timeout_s": settings.signature_ocr_timeout,
+            "ocr_engine": settings.ocr_engine,
             "workers": settings.signature_workers, "pixel_budget": settings.signature_pixel_budget,
             "dask_address": settings.dask_address,
         }
@@ -122,19 +125,23 @@ class SigningStats:
 
 
 def sign_bytes(sha256: str, data: bytes, *, max_pixels: int, ocr: bool, ocr_timeout_s: float,
-               known_text: tuple[tuple[str, ...], Any] | None = None) -> SignatureResult:
+               known_text: tuple[tuple[str, ...], Any] | None = None, ocr_engine: str = "rapidocr"
+               ) -> SignatureResult:
     """The signature of one image's bytes (runs in a worker). Never raises for a bad file: the result
     is ``failed`` with a one-line error. ``known_text`` (words, places or None), when given with ``ocr``,
-    is used instead of reading the image again (see :func:`matching.signature_codec.reusable_text`)."""
+    is used instead of reading the image again (see :func:`matching.signature_codec.reusable_text`), and must
+    have been read by ``ocr_engine`` (the engine the words are stamped with)."""
     # deferred: start-up time (numpy, OpenCV); workers import it once
     from matching.images import ImageDecodeError, compute_image_signature
+    from matching.ocr import ocr_version
     from matching.signature import SIGNATURE_VERSION
     from matching.signature_codec import encode
 
     reuse = ocr and known_text is not None
     try:
-        sig = compute_image_signature(data, max_pixels=max_pixels, ocr=ocr and not reuse and _ocr_ready(),
-                                      ocr_timeout_s=ocr_timeout_s)
+        sig = compute_image_signature(data, max_pixels=max_pixels,
+                                      ocr=ocr and not reuse and _ocr_ready(ocr_engine),
+                                      ocr_timeout_s=ocr_timeout_s, ocr_engine=ocr_engine)
         if reuse:
             sig = sig.with_text(*known_text)  # type: ignore[misc]
     except ImageDecodeError as exc:
@@ -143,7 +150,7 @@ def sign_bytes(sha256: str, data: bytes, *, max_pixels: int, ocr: bool, ocr_time
         return SignatureResult(sha256, "failed", SIGNATURE_VERSION,
                                error=f"cannot compute signature: {type(exc).__name__}: {_one_line(exc)}")
     text = " ".join(sig.text) if sig.text is not None else None
-    stored = encode(sig)
+    stored = encode(sig, ocr_version=ocr_version(ocr_engine))  # type: ignore[arg-type]
     return SignatureResult(sha256, "ok", sig.version, stored.fields, stored.keypoints, text)
 
 
@@ -152,12 +159,12 @@ def _one_line(exc: BaseException) -> str:
     return (lines[0] if lines else type(exc).__name__)[:300]
 
 
-def _ocr_ready() -> bool:
+def _ocr_ready(engine: str) -> bool:
     try:
-        from matching.ocr import ocr_available  # deferred: start-up time
+        from matching.ocr import ENGINES, ocr_available  # deferred: start-up time
     except ImportError:  # OCR is optional: without it, signatures carry no text
         return False
-    return ocr_available()
+    return engine in ENGINES and ocr_available(engine)  # type: ignore[arg-type]
 
 
 def decoded_pixels(content_type: str | None, width: int, height: int, *, ocr: bool) -> int:
@@ -211,7 +218,8 @@ class WorkerDied(RuntimeError):
 
 
 def _call(job: Job, data: bytes, config: SigningConfig) -> tuple[Callable[..., SignatureResult], tuple, dict]:
-    kwargs: dict[str, Any] = {"max_pixels": config.max_pixels, "ocr": config.ocr, "ocr_timeout_s": config.ocr_timeout_s}
+    kwargs: dict[str, Any] = {"max_pixels": config.max_pixels, "ocr": config.ocr, "ocr_timeout_s": config.ocr_timeout_s,
+                              "ocr_engine": config.ocr_engine}
     if config.ocr and job.known_text is not None:
         kwargs["known_text"] = job.known_text
     return sign_bytes, (job.sha256, data), kwargs
@@ -419,9 +427,11 @@ def sign_pending(
     """Sign every pending image (see the module doc); ``only``: just these sha256s; ``limit``: at most
     this many images (then stop, the rest stays pending). Returns what was done."""
     # deferred: start-up time (numpy)
+    from matching.ocr import ocr_version
     from matching.signature import SIGNATURE_VERSION
     from matching.signature_codec import reusable_text
 
+    stamp = ocr_version(config.ocr_engine) if config.ocr else None  # type: ignore[arg-type]
     started = time.perf_counter()
     stats = SigningStats()
     wanted = list(dict.fromkeys(only)) if only is not None else None
@@ -434,7 +444,7 @@ def sign_pending(
     try:
         jobs = (
             Job(p.sha256, decoded_pixels(p.content_type, p.width, p.height, ocr=config.ocr),
-                lambda path=p.path: store.read(path), reusable_text(p.previous) if config.ocr else None)
+                lambda path=p.path: store.read(path), reusable_text(p.previous, ocr_version=stamp) if stamp else None)
             for p in _pending(database, version=SIGNATURE_VERSION, only=wanted, shard=shard, limit=limit)
         )
         batch: list[SignatureResult] = []

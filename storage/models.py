@@ -244,6 +244,25 @@ class CrawlRun(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class SourceState(Base):
+    """What a source (a scan file's ``sources:`` entry) has used and where it stopped, kept between
+    nights and processes: calls made on ``day`` (UTC), no request before ``not_before`` (a Retry-After),
+    the queries left unfinished with their offsets (``resume``), and its last run and error."""
+
+    __tablename__ = "source_states"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), default="")
+    calls_today: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resume: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: ``finished``, ``budget_exhausted``, ``credentials_refused``... (the run's finish reason)
+    last_outcome: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Listing(Base):
     """One product offer on one marketplace; one row per (marketplace, canonical URL)."""
 
@@ -267,6 +286,8 @@ class Listing(Base):
     #: The marketplace's id of the seller and the seller's page, when the listing page states them.
     seller_id: Mapped[str | None] = mapped_column(String(200))
     seller_url: Mapped[str | None] = mapped_column(String(2000))
+    #: The marketplace's feedback for the seller in words, as its API states it (API sources).
+    seller_feedback: Mapped[str | None] = mapped_column(String(200))
     sku: Mapped[str | None] = mapped_column(String(200))
     gtin: Mapped[str | None] = mapped_column(String(50))
     mpn: Mapped[str | None] = mapped_column(String(200))

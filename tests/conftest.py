@@ -40,14 +40,17 @@ def _photo_text_off_unless_asked(request: pytest.FixtureRequest, monkeypatch: py
 
 @pytest.fixture
 def ocr_engine() -> None:
-    """Skip where Debian's tesseract-ocr is absent (a newcomer's laptop); fail in CI (LOOKALIKE_REQUIRE_OCR=1)."""
-    from matching.ocr import ocr_available
+    """Skip where the default OCR engine (RapidOCR, a pip dependency) or Debian's tesseract-ocr is absent (a
+    newcomer's laptop); fail in CI (LOOKALIKE_REQUIRE_OCR=1)."""
+    from matching.ocr import ENGINES, ocr_available
 
-    if ocr_available():
+    missing = [e for e in ENGINES if not ocr_available(e)]
+    if not missing:
         return
     if os.environ.get("LOOKALIKE_REQUIRE_OCR") == "1":
-        pytest.fail("tesseract-ocr is required (LOOKALIKE_REQUIRE_OCR=1) but not installed")
-    pytest.skip("tesseract-ocr is not installed (apt-get install tesseract-ocr); photo text is not read")
+        pytest.fail(f"OCR engine {missing[0]} is required (LOOKALIKE_REQUIRE_OCR=1) but not installed")
+    pytest.skip(f"OCR engine {missing[0]} is not installed (tesseract: apt-get install tesseract-ocr; rapidocr: "
+                "pip install -e .); photo text is not read")
 
 
 def _require_postgres() -> None:

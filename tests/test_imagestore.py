@@ -234,16 +234,20 @@ def test_migration_0002_converts_both_ways_with_its_own_frozen_code() -> None:
     sig = compute_image_signature(jpeg_photo(), max_pixels=4_000_000)
     fields, keypoints = migration._fields_of_version_1(json.loads(json.dumps(version_1(sig))))
     assert decode(fields, keypoints, oldest=migration.VERSION) == replace_version(sig, migration.VERSION)
-    stored = encode(sig)
+    orb_only = dataclasses.replace(sig, local=None, local_mirrored=None)  # a version-4 row: keypoint format 1
+    stored = encode(orb_only)
     assert migration._version_1_of(json.loads(json.dumps(stored.fields)), stored.keypoints) == version_1(sig)
+    with pytest.raises(ValueError):  # format 2 (SIFT features): the downgrade skips the row
+        migration._version_1_of(json.loads(json.dumps(encode(sig).fields)), encode(sig).keypoints)
     for bad in ({"v": 2}, {"v": 1, "phash": "zz"}, {}, "x"):
         with pytest.raises(ValueError):
             migration._fields_of_version_1(bad)
 
 
 def replace_version(sig, version: int):  # noqa: ANN001, ANN201
-    """``sig`` as the migration keeps a version-1 signature: that version, no regions, no text."""
-    return dataclasses.replace(sig, version=version, regions=(), text=None, text_boxes=None)
+    """``sig`` as the migration keeps a version-1 signature: that version, no regions, no text, no SIFT."""
+    return dataclasses.replace(sig, version=version, regions=(), text=None, text_boxes=None, local=None,
+                               local_mirrored=None)
 
 
 def jpeg_photo() -> bytes:

@@ -117,15 +117,21 @@ def test_a_signature_of_an_older_version_is_computed_again(database: Database, s
     assert rows(database)[sha].version == SIGNATURE_VERSION
 
 
-@pytest.mark.parametrize(("previous", "read_again"), [
-    ({"v": 3, "text": ["fullips", "50ml"], "text_boxes": [[0.1, 0.2, 0.3, 0.25], [0.4, 0.2, 0.5, 0.25]]}, False),
-    ({"v": 3, "ocr_v": 1, "text": [], "text_boxes": []}, False),   # read, nothing found: still nothing
-    ({"v": 3, "text": None}, True),                                 # OCR timed out or did not run
-    ({"v": 2, "text": ["fullips"]}, True),                          # before the OCR it has now
-    ({"v": 3, "ocr_v": 999, "text": ["fullips"]}, True),            # another OCR
+@pytest.mark.parametrize(("engine", "previous", "read_again"), [
+    ("tesseract", {"v": 3, "ocr_v": 3, "text": ["fullips", "50ml"],
+                   "text_boxes": [[0.1, 0.2, 0.3, 0.25], [0.4, 0.2, 0.5, 0.25]]}, False),
+    ("tesseract", {"v": 3, "ocr_v": 3, "text": [], "text_boxes": []}, False),   # read, nothing found: still nothing
+    ("tesseract", {"v": 3, "text": None}, True),                                 # OCR timed out or did not run
+    ("tesseract", {"v": 2, "text": ["fullips"]}, True),                          # before the OCR it has now
+    ("tesseract", {"v": 3, "ocr_v": 999, "text": ["fullips"]}, True),            # another OCR
+    ("tesseract", {"v": 3, "ocr_v": 1, "text": []}, True),                       # before it read mirrored print
+    ("tesseract", {"v": 3, "text": []}, True),                                   # the same, unstamped
+    ("rapidocr", {"v": 3, "ocr_v": 2, "text": ["fullips"], "text_boxes": [[0.1, 0.2, 0.3, 0.25]]}, False),
+    ("rapidocr", {"v": 3, "ocr_v": 3, "text": ["fullips"]}, True),               # Tesseract read them
 ])
 def test_a_new_signature_version_reuses_the_words_the_current_ocr_read(
-        database: Database, store: ImageStore, monkeypatch: pytest.MonkeyPatch, previous, read_again) -> None:
+        database: Database, store: ImageStore, monkeypatch: pytest.MonkeyPatch, engine, previous, read_again
+) -> None:
     """OCR is most of a signature's cost: re-signing for a new version keeps the words (and their places) that
     the same OCR already read in the same bytes, and reads only where it did not."""
     import matching.ocr
@@ -133,21 +139,21 @@ def test_a_new_signature_version_reuses_the_words_the_current_ocr_read(
 
     calls = []
 
-    def fake_read_words(image, *, timeout_s):  # noqa: ANN001, ANN202
-        calls.append(image.size)
+    def fake_read_words(image, *, timeout_s, engine):  # noqa: ANN001, ANN202
+        calls.append((image.size, engine))
         return (("novalux", (0.1, 0.1, 0.2, 0.2)),)
 
     monkeypatch.setattr(matching.ocr, "read_words", fake_read_words)
-    monkeypatch.setattr(services.signatures, "_ocr_ready", lambda: True)
+    monkeypatch.setattr(services.signatures, "_ocr_ready", lambda engine: True)
     sha = store_images(database, store, [photo(1)])[0]
     with database.session() as s:
         s.add(ImageSignatureRow(sha256=sha, version=SIGNATURE_VERSION - 1, status="ok", fields=previous))
-    assert sign_pending(database, store=store, config=config(ocr=True)).signed == 1
+    assert sign_pending(database, store=store, config=config(ocr=True, ocr_engine=engine)).signed == 1
     row = rows(database)[sha]
     sig = decode(row.fields, row.keypoints)
-    assert row.version == SIGNATURE_VERSION and row.fields["ocr_v"] == matching.ocr.OCR_VERSION
+    assert row.version == SIGNATURE_VERSION and row.fields["ocr_v"] == matching.ocr.OCR_VERSIONS[engine]
     if read_again:
-        assert len(calls) == 1 and sig.text == ("novalux",)
+        assert len(calls) == 1 and calls[0][1] == engine and sig.text == ("novalux",)
     else:
         assert calls == [] and list(sig.text) == previous["text"]
         assert [list(b) for b in sig.text_boxes] == previous["text_boxes"]

@@ -17,14 +17,24 @@ and a (host, port) in ``spider.trusted_netlocs`` is allowed.  Only a start URL a
 scan file, ``--start-url``, a profile) is trusted, for the crawl it starts; recheck URLs, platform API
 data and links found on pages never are (see :class:`crawlers.spiders.base.LookalikeSpider`).
 
+Behind the operator's proxy (``http_proxy``/``https_proxy``, ``no_proxy`` honoured; Scrapy's
+``HttpProxyMiddleware`` sends the requests through it) the resolver only sees the proxy's name, which
+the operator configured and is therefore allowed.  So for a request that will go through a proxy the
+middleware judges the final target itself: it resolves the host and refuses it unless an allowed address
+is among the answers (:func:`internal_name`, the check the browser's guard makes too).  The proxy resolves the name again; a name that answers differently to the proxy than to the
+crawler is the one case the policy cannot see behind a proxy (docs/sources.md).
+
 Stats: ``netguard/refused_count`` and ``netguard/refused/<reason>`` (``scheme``, ``private_address``,
 ``unresolvable``, ``at_connect``: a name whose every address was refused by the resolver).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+import socket
+import urllib.request
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +58,41 @@ def effective_netloc(url: str) -> tuple[str, str, int] | None:
     except ValueError:
         return None
     return parts.scheme, (parts.hostname or "").lower(), port or default_port(parts.scheme)
+
+
+async def internal_name(host: str, port: int) -> bool | None:
+    """True when ``host`` resolves only to addresses the policy refuses, None when it does not resolve."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    allowed, refused = split_addresses(list(dict.fromkeys(str(i[4][0]) for i in infos)), allow_private=False)
+    return not allowed
+
+
+def proxy_netlocs(environ: Mapping[str, str] | None = None) -> set[tuple[str, int]]:
+    """(host, port) of the operator's proxies (``http_proxy``, ``https_proxy``): allowed, as configured."""
+    found = set()
+    for url in urllib.request.getproxies_environment().values() if environ is None else \
+            [v for k, v in environ.items() if k.lower() in ("http_proxy", "https_proxy")]:
+        target = effective_netloc(url if "://" in url else f"http://{url}")
+        if target is not None and target[1]:
+            found.add((target[1], target[2]))
+    return found
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy URL Scrapy's ``HttpProxyMiddleware`` sends ``url`` through (``no_proxy`` honoured), or None."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return None
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parts.scheme.lower())
+    if not proxy or urllib.request.proxy_bypass_environment(host, proxies):
+        return None
+    return proxy
 
 
 def is_trusted(host: str, port: int, trusted: set[Netloc]) -> bool:
@@ -119,6 +164,10 @@ class PrivateNetworkGuard:
                 internal = address_refusal(literal) is not None
             elif GuardedResolver.active is not None and GuardedResolver.active.refused_before(target[1]):
                 internal = True
+            elif proxy_for(request.url) is not None and not self.allow_private \
+                    and not is_trusted(target[1], target[2], self.trusted):
+                # Through a proxy the resolver never sees this name: judge the final target here.
+                internal = await internal_name(target[1], target[2])
         reason = self.refusal_reason(request.url, trusted=self.trusted, allow_private=self.allow_private,
                                      internal=internal)
         if reason is None:
@@ -179,7 +228,8 @@ class GuardedResolver:
     def allowed(self, host: str, port: int, addresses: list[str]) -> list[str]:
         """The addresses of ``host`` that may be connected to on ``port`` (the whole policy decision)."""
         host = host.lower()
-        if self.allow_private or any(is_trusted(host, port, g.trusted) for g in self.guards):
+        if self.allow_private or any(is_trusted(host, port, g.trusted) for g in self.guards) \
+                or (host, port) in proxy_netlocs():
             return addresses
         allowed, refused = split_addresses(addresses, allow_private=False)
         if refused:

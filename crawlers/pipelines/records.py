@@ -59,6 +59,7 @@ def _columns(item: ListingItem) -> dict[str, Any]:
         "seller": _bounded(item.seller, 300),
         "seller_id": _bounded(item.seller_id, 200),
         "seller_url": _bounded(item.seller_url, MAX_URL),
+        "seller_feedback": _bounded(item.seller_feedback, 200),
         "sku": _bounded(item.sku, 200),
         "gtin": _bounded(item.gtin, 50),
         "mpn": _bounded(item.mpn, 200),

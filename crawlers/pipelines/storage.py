@@ -37,7 +37,7 @@ from scrapy import signals
 from crawlers.items import Listing as ListingItem
 from crawlers.pipelines import records
 from crawlers.settings import lookalike_settings
-from crawlers.stats import CrawlStats, ImageCounts, ListingCounts
+from crawlers.stats import CrawlStats, ImageCounts, ListingCounts, SourceCounts
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,13 @@ def summarize_stats(stats: dict[str, Any]) -> CrawlStats:
         refused={**prefixed("netguard/refused/"), "robots_txt": int(stats.get("robotstxt/forbidden", 0))},
         tracking_params_stripped=int(stats.get("tracking/stripped_count", 0)),
         browser=prefixed("browser/"),
+        source=SourceCounts(
+            calls=int(stats.get("lookalike/source/calls", 0)), budget=int(stats.get("lookalike/source/budget", 0)),
+            budget_left=int(stats.get("lookalike/source/budget_left", 0)),
+            budget_exhausted=bool(stats.get("lookalike/source/budget_exhausted")),
+            retry_after=int(stats.get("lookalike/source/retry_after", 0)),
+            waited_seconds=round(float(stats.get("lookalike/source/waited_seconds", 0.0)), 3),
+            unfinished_queries=int(stats.get("lookalike/source/unfinished_queries", 0))),
         page_limit_reached=bool(stats.get("lookalike/page_limit_reached")),
         pages_failed=int(stats.get("lookalike/pages_failed", 0)),
         gone_check=stats.get("lookalike/gone_check"),
@@ -147,6 +154,9 @@ def crawl_failure(
     validation.
     """
     if reason != "finished":
+        said = stats.get("lookalike/source/error")  # an API source's own sentence (credentials refused...)
+        if isinstance(said, str) and said:
+            return said, reason not in ("credentials_refused", "credentials_missing")
         return f"the crawl ended with {reason!r}", True
     if storage_errors:
         return f"{storage_errors} batch(es) of listings could not be stored", True
@@ -154,6 +164,9 @@ def crawl_failure(
     if scope == "search":
         if pages:
             return None
+        if stats.get("lookalike/source/budget_exhausted"):
+            return (f"the source's daily budget of {int(stats.get('lookalike/source/budget', 0))} API calls was "
+                    "already used; its queries wait for the next run", False)
         lead = "no search results page was fetched"
     else:
         if products or gone_evidence:

@@ -67,7 +67,7 @@ class JsMarket:
                 self.items.append({**item, "id": f"j-{item['id'].lower()}", "world_id": item["id"]})
         pictures = [item["images"][0] for item in listings
                     if item.get("images") and (item.get("label") or {}).get("class") == "clean"]
-        self.items += _filler(filler, seed=seed, pictures=pictures)
+        self.items += filler_listings(filler, seed=seed, pictures=pictures)
         random.Random(seed).shuffle(self.items)
         self.by_id = {item["id"]: item for item in self.items}
         self._haystacks = [(item, search_form(" ".join(str(item.get(k) or "") for k in ("title", "description",
@@ -174,7 +174,7 @@ def search_form(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf").casefold()
 
 
-def _filler(count: int, *, seed: int, pictures: list[str]) -> list[dict[str, Any]]:
+def filler_listings(count: int, *, seed: int, pictures: list[str]) -> list[dict[str, Any]]:
     """``count`` ordinary listings of the demo's product types, from no registered brand."""
     rng = random.Random(seed * 7919 + count)
     types = [(category, product) for category in CATEGORIES for product in category.products]

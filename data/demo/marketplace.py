@@ -12,7 +12,8 @@ Paths: ``/`` (shop list and search form), ``/shop/<slug>/`` (categories), ``/sho
 ``/shop/<slug>/p/<id>`` (product; ``<id>`` is the listing id in lower case; category cards show prices
 as real shops do; ``card_prices=False`` hides them), ``/search?q=&page=``
 (all shops; ``a.result-link`` and ``a[rel=next]``), ``/js/...`` and ``/jsr/...`` (the search-only
-JavaScript marketplace of :mod:`data.demo.jsmarket`, linked from nowhere), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
+JavaScript marketplace of :mod:`data.demo.jsmarket`, linked from nowhere), ``/ebay/...`` (the search-only
+marketplace behind an eBay-shaped API, :mod:`data.demo.ebayapi`), ``/img/<file>``, ``/robots.txt``, ``/sitemap.xml``
 (an index of ``/sitemaps/<slug>.xml``, listing categories and every second product, so the rest must be
 found through the category pages), and disallowed paths that pages link to (``/cart/...``,
 ``/private/...``).
@@ -51,6 +52,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from data.demo.ebayapi import EbayApi
 from data.demo.jsmarket import JsMarket
 
 ROBOTS_DISALLOWED = ("/cart/", "/private/")
@@ -279,6 +281,7 @@ class DemoMarketplace:
         self.requests: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._jsmarket: JsMarket | None = None
+        self._ebayapi: EbayApi | None = None
         self._server = _QuietServer((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
 
@@ -329,6 +332,14 @@ class DemoMarketplace:
                 self._jsmarket = JsMarket(self.world.listings)
             return self._jsmarket
 
+    @property
+    def ebayapi(self) -> EbayApi:
+        """The search-only marketplace behind an eBay-shaped API under ``/ebay/`` (:mod:`data.demo.ebayapi`)."""
+        with self._lock:
+            if self._ebayapi is None:
+                self._ebayapi = EbayApi(self.world.listings)
+            return self._ebayapi
+
     def record(self, entry: RequestRecord) -> None:
         with self._lock:
             self.requests.append(entry)
@@ -344,11 +355,22 @@ class DemoMarketplace:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
                 return
 
-            def do_GET(self) -> None:  # noqa: N802 - stdlib name
-                entry = RequestRecord("GET", self.path, 0, self.headers.get("User-Agent", ""))
+            def do_POST(self) -> None:  # noqa: N802 - stdlib name: only the eBay-shaped API's token takes one
+                self.do_GET(method="POST")
+
+            def do_GET(self, method: str = "GET") -> None:  # noqa: N802 - stdlib name
+                entry = RequestRecord(method, self.path, 0, self.headers.get("User-Agent", ""))
                 market.record(entry)  # on arrival, so a request the client gave up on is logged too
+                length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024) if method == "POST" else 0
+                sent = self.rfile.read(length) if length else b""
                 try:
-                    status, ctype, body, headers = market.respond(self.path)
+                    parts = urlsplit(self.path)
+                    api = market.ebayapi.respond(method, parts.path, parse_qs(parts.query),
+                                                 {k.lower(): v for k, v in self.headers.items()}, sent,
+                                                 origin=market.url) if parts.path.startswith("/ebay") else None
+                    if api is None and method != "GET":
+                        api = (405, "text/plain", b"method not allowed", {})
+                    status, ctype, body, headers = api if api is not None else market.respond(self.path)
                 except Exception as exc:  # a bug in the demo must show as a 500, not kill the thread
                     status, ctype, body, headers = 500, "text/plain", f"error: {type(exc).__name__}".encode(), {}
                 entry.status = status

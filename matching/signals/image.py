@@ -2,8 +2,10 @@
 
 :class:`ReferencePhotos` indexes every official photo once (helper A's
 :class:`~matching.image_index.ReferenceImageIndex`) and returns, per listing photo, the references it copies
-as judged by :func:`matching.image_match.compare_images`: ``same_photo`` or ``edited_copy``; a look-alike
-(``similar_style``: same kind of object, or the same template with another name on the label) is no copy. A
+as judged by :func:`matching.image_match.compare_images`: ``same_photo`` or ``edited_copy`` ("the same photo,
+edited"), or ``same_packaging`` ("shows the brand's packaging": a new photo of the pack, found by the instance
+stage, which is no copy of the photo but shows the product); a look-alike (``similar_style``: same kind of
+object, or the same template with another name on the label) is neither. A
 photo copies one product, so per listing photo only one brand's hits are kept (:func:`exclusive`).
 
 :func:`image_evidence` turns a brand's hits into ``image`` evidence with the matched region to draw.
@@ -50,6 +52,11 @@ class ImageHit:
     @property
     def copied(self) -> bool:
         return self.comparison.copied
+
+    @property
+    def matched(self) -> bool:
+        """A copy, or a new photo of the brand's packaging."""
+        return self.comparison.matched
 
 
 class ReferencePhotos:
@@ -130,9 +137,10 @@ def exclusive(hits: Sequence[ImageHit], *, named: set[int], consistent: set[int]
     it resembles share a shop template with it (or sit beside it in a collage). A copy beats a similar style;
     then the brand named in the text (``named``), then one whose product words are in the listing
     (``consistent``), then the best comparison score."""
-    def quality(h: ImageHit) -> tuple[bool, bool, bool, float, int, int]:
+    def quality(h: ImageHit) -> tuple[bool, bool, bool, bool, float, int, int]:
         c = h.comparison
-        return (c.copied, h.ref.brand in named, h.ref.brand in consistent, c.score, c.inliers, -h.ref.slot)
+        return (c.matched, c.copied, h.ref.brand in named, h.ref.brand in consistent, c.score, c.inliers,
+                -h.ref.slot)
 
     by_image: dict[int, list[ImageHit]] = {}
     for hit in hits:
@@ -147,7 +155,8 @@ def exclusive(hits: Sequence[ImageHit], *, named: set[int], consistent: set[int]
 def _describe(hit: ImageHit, notes: Sequence[str]) -> str:
     """One sentence on how listing photo ``hit.image_no`` is like ``hit.ref``."""
     c = hit.comparison
-    verb = {"same_photo": "is", "edited_copy": "copies", "similar_style": "resembles"}.get(c.kind, "resembles")
+    verb = {"same_photo": "is", "edited_copy": "copies", "same_packaging": "shows the packaging of",
+            "similar_style": "resembles"}.get(c.kind, "resembles")
     what = IMAGE_KIND_NAMES.get(c.kind, c.kind)
     detail = "; ".join(x for x in (what, ", ".join(c.edits), *notes) if x)
     text = f"image {hit.image_no} {verb} {hit.ref.label} ({detail})"
@@ -164,12 +173,12 @@ def image_evidence(view: ListingView, brand: BrandView, *, hits: Sequence[ImageH
     the listing. ``details``: kind, method, edits, inliers, coverage, sku, text_conflict, words seen."""
     if not hits:
         return None
-    best = max(hits, key=lambda h: (h.copied, h.comparison.score, -h.image_no, -h.ref.slot))
+    best = max(hits, key=lambda h: (h.matched, h.copied, h.comparison.score, -h.image_no, -h.ref.slot))
     cfg = brand.config
     c = best.comparison
     strength = cfg.image_weight * c.score
     notes = []
-    if not c.copied:
+    if not c.matched:
         strength *= cfg.similar_style_factor
     if not has_mark and not has_context and not (brand.product_words.get(best.ref.sku, frozenset()) & view.keys):
         strength *= cfg.unrelated_product_image_factor
@@ -179,7 +188,7 @@ def image_evidence(view: ListingView, brand: BrandView, *, hits: Sequence[ImageH
         ImageRegion(h.image_no, h.ref.ref_id, h.comparison.listing_box, h.comparison.reference_box,
                     h.comparison.kind, reason if h is best else _describe(h, ()))
         for h in sorted(hits, key=lambda h: (-h.comparison.score, h.image_no))[:4]
-        if h.copied or h is best
+        if h.matched or h is best
     )
     details: Mapping[str, Any] = {
         "image_no": best.image_no, "ref": best.ref.label, "ref_id": best.ref.ref_id, "sku": best.ref.sku,
