@@ -20,6 +20,7 @@ from cli import evaluate as evaluate_cli
 from cli import export as export_cli
 from cli import marketplace as marketplace_cli
 from cli import match as match_cli
+from cli import networks as networks_cli
 from cli import review as review_cli
 from cli import scan as scan_cli
 from cli import serve as serve_cli
@@ -44,6 +45,7 @@ export_cli.register(app)
 digest_cli.register(app)
 crawl_cli.register(app)
 marketplace_cli.register(app)
+networks_cli.register(app)
 match_cli.register(app)
 evaluate_cli.register(app)
 serve_cli.register(app)

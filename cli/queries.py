@@ -1,7 +1,6 @@
 """``lookalike sources queries``: which search queries find counterfeits, per source.
 
-The ``sources`` group itself is kept tiny here (another module may add its own commands to it); this module
-owns only ``queries``.
+The command is registered in the ``sources`` group of :mod:`cli.sources`.
 """
 
 from __future__ import annotations
@@ -13,11 +12,7 @@ from rich.table import Table
 from cli import context
 from core.terminal import safe_text, visible
 
-sources_app = typer.Typer(help="Sources searched for the brands, and what their queries find.",
-                          no_args_is_help=True)
 
-
-@sources_app.command("queries")
 def queries(
     source: str | None = typer.Option(None, "--source", help="Only this source (a marketplace profile's name)."),
     limit: int = typer.Option(50, "--limit", min=1, max=10_000, help="Queries shown per source at most."),
@@ -68,6 +63,3 @@ def queries(
                           safe_text(item.candidate.brand, limit=60), item.state, f"{item.score:.2f}")
         console.print(table)
 
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(sources_app, name="sources")

@@ -44,6 +44,7 @@ from storage.models import (
     Marketplace,
     Match,
     Network,
+    NetworkListing,
     NetworkSeller,
     ReferenceImage,
     Relisting,
@@ -278,8 +279,24 @@ def recompute_networks(database: Database, *, rates: Mapping[str, Decimal] | Non
         of_seller = {s: nid for nid, group in members.items() for s in group}
         for row in rows:
             row.network_id = of_seller.get(row.key)
+        _write_listing_impacts(session, of_seller, rates or {})
         run.networks = len(members)
     return run
+
+
+def _write_listing_impacts(session: Session, of_seller: dict[str, int], rates: Mapping[str, Decimal]) -> None:
+    """``network_listings``: every listing of a known seller with its network and its own impact."""
+    suspects = set(session.scalars(select(Match.listing_id).where(Match.klass.in_(SUSPECT_CLASSES),
+                                                                 Match.status != "dismissed")))
+    session.execute(delete(NetworkListing))
+    for listing in session.scalars(select(Listing).join(Marketplace).order_by(Listing.id)):
+        key = seller_key_of(listing)
+        if key is None:
+            continue
+        impact = ListingImpact.of_listing(listing, suspect=listing.id in suspects, rates=rates)
+        score = impact.score if listing.status == "active" else 0.0
+        session.add(NetworkListing(listing_id=listing.id, network_id=of_seller.get(key), impact=round(score, 4)))
+    session.flush()
 
 
 def network_of_listing(session: Session, listing: Listing) -> int | None:
@@ -315,13 +332,12 @@ def digest_lines(session: Session, brand_ids: Iterable[int], *, since: dt.dateti
         return [], []
     since = since.astimezone(dt.UTC) if since and since.tzinfo else since
     mine: dict[int, dict[str, Any]] = {}
-    for match in session.scalars(select(Match).where(Match.brand_id.in_(brand_ids))):
+    for match, network_id in session.execute(
+            select(Match, NetworkListing.network_id).join(NetworkListing, NetworkListing.listing_id == Match.listing_id)
+            .where(Match.brand_id.in_(brand_ids), NetworkListing.network_id.is_not(None))):
         listing = match.listing
         key = seller_key_of(listing)
-        row = session.get(NetworkSeller, key) if key else None
-        if row is None or row.network_id is None:
-            continue
-        entry = mine.setdefault(row.network_id, {"sellers": set(), "suspects": 0, "markets": Counter()})
+        entry = mine.setdefault(network_id, {"sellers": set(), "suspects": 0, "markets": Counter()})
         entry["sellers"].add(key)
         if match.klass in SUSPECT_CLASSES and match.status != "dismissed" and listing.status == "active":
             entry["suspects"] += 1

@@ -822,6 +822,16 @@ class NetworkSeller(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class NetworkListing(Base):
+    """Each listing of a known seller: its network (None: the seller is in none) and its own impact estimate
+    (``matching.networks.priority``), so the queue can sort by impact without recomputing it."""
+
+    __tablename__ = "network_listings"
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True)
+    network_id: Mapped[int | None] = mapped_column(ForeignKey("networks.id", ondelete="SET NULL"), index=True)
+    impact: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 class SellerLink(Base):
     """A link between two sellers (``seller_a`` < ``seller_b``) with its evidence; ``strong`` links merge."""
 

@@ -110,3 +110,18 @@ def test_a_network_outside_scope_or_missing_is_not_found(web):
     _, nid, client = web
     ana = client("ana")
     assert ana.get(f"/networks/{nid + 100}").status_code == 404
+
+
+def test_the_queue_sorts_by_impact_when_asked(web):
+    settings, nid, client = web
+    ana = client("ana")
+    page = ana.get("/queue?sort=impact&status=any")
+    assert page.status_code == 200 and "impact: largest network first" in page.text
+    ids = [int(i) for i in re.findall(r'<tr[^>]*data-id="(\d+)"', page.text)]
+    with Database.opened(settings.database_url) as db, db.session() as s:
+        from storage.models import Listing
+        in_network = {m.id for m in s.scalars(select(Match).join(Listing, Listing.id == Match.listing_id)
+                                              .where(Listing.seller.in_(["Marl0w & Finch", "Quillon Goods",
+                                                                         "Velvora Store"])))}
+    assert len(ids) == 7 and set(ids[:4]) == in_network  # the network's suspects first
+    assert "Unrelated" in ana.get("/queue?sort=impact&status=any").text

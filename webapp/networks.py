@@ -27,7 +27,17 @@ from core.errors import LookalikeError
 from services import takedowns
 from services.accounts import Principal
 from services.networks import seller_key_of
-from storage.models import Brand, Listing, Match, Network, NetworkSeller, Relisting, SellerLink, TakedownPack
+from storage.models import (
+    Brand,
+    Listing,
+    Match,
+    Network,
+    NetworkListing,
+    NetworkSeller,
+    Relisting,
+    SellerLink,
+    TakedownPack,
+)
 from webapp import decisions
 from webapp.http import Ctx, Forbidden, NotFound, page
 from webapp.queries import in_scope
@@ -61,14 +71,13 @@ class NetworkView:
     size: int = 640
 
 
-def _listings_of(session: Session, keys: set[str], market_ids: set[int]) -> dict[str, list[Listing]]:
+def _listings_of(session: Session, network_id: int) -> dict[str, list[Listing]]:
+    """The network's listings by seller key (``network_listings``, written by the nightly recompute)."""
     out: dict[str, list[Listing]] = defaultdict(list)
-    if not market_ids:
-        return out
-    for listing in session.scalars(select(Listing).where(Listing.marketplace_id.in_(sorted(market_ids)))
-                                   .order_by(Listing.id)):
+    for listing in session.scalars(select(Listing).join(NetworkListing, NetworkListing.listing_id == Listing.id)
+                                   .where(NetworkListing.network_id == network_id).order_by(Listing.id)):
         key = seller_key_of(listing)
-        if key in keys:
+        if key is not None:
             out[key].append(listing)
     return out
 
@@ -81,7 +90,7 @@ def network_view(session: Session, principal: Principal, network_id: int) -> Net
     rows = list(session.scalars(select(NetworkSeller).where(NetworkSeller.network_id == network_id)
                                 .order_by(NetworkSeller.key)))
     by_key = {r.key: r for r in rows}
-    listings = _listings_of(session, set(by_key), {r.marketplace_id for r in rows})
+    listings = _listings_of(session, network_id)
     ids = [li.id for items in listings.values() for li in items]
     matches = list(session.scalars(select(Match).where(Match.listing_id.in_(ids), in_scope(principal))
                                    .order_by(Match.score.desc(), Match.id))) if ids else []

@@ -34,6 +34,8 @@ from storage.models import (
     Marketplace,
     Match,
     MatchEvent,
+    Network,
+    NetworkListing,
     Owner,
     Product,
     ReferenceImage,
@@ -53,6 +55,13 @@ SORT_KEYS: dict[str, tuple[str, Any, bool]] = {
     "newest": ("newest first", Match.created_at, True),
     "changed": ("recently changed", Match.updated_at, True),
     "price": ("price, lowest first", func.coalesce(Listing.price, 10**12), False),
+    # docs/networks.md: the seller network's impact estimate, then the listing's own (it sells nothing of
+    # a network); listings of unknown sellers last.
+    "impact": ("impact: largest network first", func.coalesce(
+        select(Network.impact).join(NetworkListing, NetworkListing.network_id == Network.id)
+        .where(NetworkListing.listing_id == Match.listing_id).scalar_subquery(),
+        select(NetworkListing.impact).where(NetworkListing.listing_id == Match.listing_id).scalar_subquery(),
+        -1.0), True),
 }
 SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
     name: (label, (key.desc(), Match.id.desc()) if desc else (key.asc(), Match.id.asc()))
