@@ -90,7 +90,7 @@ def populate(url: str, matches: int, seed: int = 11) -> dict[str, int]:
                 created = t0 + dt.timedelta(days=rng.randrange(30))
                 rows.append({"id": start + offset + 1, "listing_id": listing_id, "brand_id": brand_id,
                              "score": round(rng.uniform(0.5, 1.0), 4), "klass": rng.choice(CLASSES),
-                             "signals": {"marks": [], "images": []}, "reasons": ["bench reason"],
+                             "evidence": [], "reasons": ["bench reason"],
                              "status": rng.choices(("new", "confirmed", "dismissed"), (8, 1, 1))[0],
                              "listing_content_hash": f"{listing_id:064x}", "changes": [], "created_at": created,
                              "updated_at": created})

@@ -27,6 +27,9 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "Box",
+    "DISGUISE_NAMES",
+    "IMAGE_KIND_NAMES",
     "LIMITS",
     "ROLES",
     "SIGNALS",
@@ -35,8 +38,11 @@ __all__ = [
     "Evidence",
     "ImageRegion",
     "TextSpan",
+    "disguise_name",
     "evidence_from_json",
     "evidence_to_json",
+    "image_kind_name",
+    "reasons_of",
 ]
 
 IDENTIFIES = "identifies"
@@ -61,6 +67,29 @@ SIGNALS: Mapping[str, str] = MappingProxyType({
     "other_maker": LIMITS,
     "weak_mark": LIMITS,
     "other_goods": LIMITS,
+})
+
+#: What each mark disguise (``Evidence.disguise`` of a ``mark``, set by :mod:`matching.signals.text`) is called
+#: for people: the review app, digests and the CLI name it from here. An image's disguise is already words
+#: ("cropped", "part of a collage").
+DISGUISE_NAMES: Mapping[str, str] = MappingProxyType({
+    "homoglyphs": "look-alike letters from other alphabets",
+    "leetspeak": "digits for letters",
+    "spacing": "letters spaced apart",
+    "zero_width": "invisible characters",
+    "misspelling": "misspelt",
+    "joined_words": "joined to other words",
+    "separators": "separators inside the name",
+    "repeats": "repeated letters",
+    "styled_letters": "full-width or styled letters",
+    "accents": "added accents",
+})
+#: How a listing photo is like an official one (``ImageRegion.kind``, the image evidence's ``details["kind"]``).
+IMAGE_KIND_NAMES: Mapping[str, str] = MappingProxyType({
+    "same_photo": "the same photo",
+    "edited_copy": "an edited copy",
+    "same_packaging": "a new photo of the pack, not a copy of the photo",
+    "similar_style": "similar style only",
 })
 
 _TEXT_FIELDS = ("title", "brand", "description", "seller")
@@ -174,6 +203,24 @@ class Evidence:
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"malformed evidence: {exc}") from None
+
+
+def disguise_name(disguise: str | None) -> str | None:
+    """A disguise as people read it (:data:`DISGUISE_NAMES`; one not listed, with its underscores as spaces)."""
+    if not disguise:
+        return None
+    return DISGUISE_NAMES.get(disguise, disguise.replace("_", " "))
+
+
+def image_kind_name(kind: str | None) -> str:
+    """How a photo pair is alike, as people read it (:data:`IMAGE_KIND_NAMES`; ``image`` when unknown)."""
+    return IMAGE_KIND_NAMES.get(kind, kind.replace("_", " ")) if kind else "image"
+
+
+def reasons_of(evidence: Iterable[Evidence]) -> tuple[str, ...]:
+    """The sentences a person reads (``MatchResult.reasons``, a digest's reasons), in the evidence's order: each
+    finding that counted (strength above 0) and every limit."""
+    return tuple(e.reason for e in evidence if e.reason and (e.strength > 0 or e.role == LIMITS))
 
 
 def evidence_to_json(evidence: Iterable[Evidence]) -> list[dict[str, Any]]:

@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from matching.combine import classify, combine
 from matching.config import MatchConfig
-from matching.evidence import LIMITS, Evidence
+from matching.evidence import LIMITS, Evidence, reasons_of
 from matching.lexicon import Lexicon, everyday_lexicon
 from matching.marks import MarkHit, MarkIndex, terms_of
 from matching.model import BrandProfile, ListingInput, MatchResult, ProductRef, ReferenceImage
@@ -256,8 +255,7 @@ class Matcher:
             product_sku=product.sku if product else None,
             score=score,
             klass=classify(evidence, score, cfg),
-            signals=_signals(ordered, verdict, product),
-            reasons=tuple(e.reason for e in ordered if e.reason and (e.strength > 0 or e.role == LIMITS)),
+            reasons=reasons_of(ordered),
             evidence=ordered,
         )
 
@@ -312,21 +310,6 @@ def _ordered(evidence: Sequence[Evidence]) -> tuple[Evidence, ...]:
             return (0, 0.0)
         return (2, 0.0) if e.role == LIMITS or e.strength == 0 else (1, -e.strength)
     return tuple(sorted(evidence, key=key))
-
-
-def _signals(evidence: Sequence[Evidence], verdict: SellerVerdict, product: ProductRef | None) -> dict[str, Any]:
-    """The JSON summary kept in ``MatchResult.signals``: seller status, each signal's details and strengths."""
-    out: dict[str, Any] = {
-        "seller": {"status": verdict.status, "authorized_name": verdict.authorized_name, "how": verdict.how or None},
-        "product": product.sku if product else None,
-        "context": any(e.signal == "context" for e in evidence),
-        "evidence": {e.signal: round(e.strength, 4) for e in evidence if e.role != LIMITS},
-        "limits": [e.signal for e in evidence if e.role == LIMITS],
-    }
-    for e in evidence:
-        if e.signal in ("mark", "image", "price", "photo_text") and e.signal not in out:
-            out[e.signal] = dict(e.details)
-    return out
 
 
 def _product_for(brand: BrandView, view: ListingView, image: Evidence | None, *, allow_default: bool

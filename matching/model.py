@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from matching.evidence import Evidence
 
@@ -132,16 +132,16 @@ class MatchResult:
     """The verdict for one (listing, brand) pair.
 
     ``score`` is in [0, 1]; ``klass`` is one of :data:`CLASSES`; ``evidence`` holds every finding
-    (:class:`~matching.evidence.Evidence`, strongest first) that ``score`` and ``klass`` were derived from;
-    ``signals`` is a JSON-serialisable summary of the machine-readable details (see ``docs/matching.md``);
-    ``reasons`` are the sentences a person can check against the listing, strongest first.
+    (:class:`~matching.evidence.Evidence`, strongest first) that ``score`` and ``klass`` were derived from,
+    each with its signal's machine-readable ``details`` (see ``docs/matching.md``); ``reasons`` are the
+    sentences a person can check against the listing, strongest first
+    (:func:`matching.evidence.reasons_of` of the evidence).
     """
 
     brand_id: int | str
     product_sku: str | None
     score: float
     klass: str
-    signals: dict[str, Any]
     reasons: tuple[str, ...]
     evidence: tuple[Evidence, ...] = ()
 

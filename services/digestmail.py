@@ -38,6 +38,7 @@ from PIL import UnidentifiedImageError
 from core.money import amount_text
 from core.settings import Settings
 from core.text import one_line, spell_out
+from matching.evidence import evidence_from_json, reasons_of
 from services.export import neutralise_cell
 from storage.imagestore import ImageStore
 from storage.models import Match
@@ -208,6 +209,12 @@ def _official_image(match: Match) -> str | None:
     return None
 
 
+def _reasons(match: Match) -> list[str]:
+    """What the owner reads about a match: the sentences of its typed evidence (``matching.evidence.reasons_of``,
+    the rule the scorer's reasons follow), or the stored reasons of a row without evidence."""
+    return list(reasons_of(evidence_from_json(match.evidence))) or list(match.reasons or [])
+
+
 def _iso(value: dt.datetime | None) -> str:
     if value is None:
         return ""
@@ -231,7 +238,7 @@ def item_view(match: Match, change: str, previous: Any, *, settings: Settings, s
         score=float(match.score), klass=match.klass, status=match.status,
         previous_klass=previous.klass if previous else None, previous_score=previous.score if previous else None,
         previous_status=previous.status if previous else None,
-        reasons=[spell_out(r, MAX_REASON) for r in (match.reasons or [])[:MAX_REASONS]],
+        reasons=[spell_out(r, MAX_REASON) for r in _reasons(match)[:MAX_REASONS]],
         listing_url=url, listing_href=href, review_href=f"{base}/matches/{match.id}",
         first_seen=_iso(listing.first_seen),
         listing_image=_thumbnail(store, _listing_image(match)),

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 from core.errors import LookalikeError
 from core.money import amount_text
 from core.times import as_utc
+from matching.evidence import evidence_from_json
 from services.review import check_status, find_brand, list_matches
 from storage.models import (
     Brand,
@@ -169,9 +170,9 @@ def _manifests(session: Session, match_ids: list[int]) -> dict[int, list[str]]:
 def matched_reference(match: Match) -> ReferenceImage | None:
     """The official photo the image signal matched, else the product's first photo (None without one)."""
     by_id = {str(ref.id): ref for ref in (match.product.images if match.product else [])}
-    for item in match.evidence or []:
-        for region in (item or {}).get("regions", []) if isinstance(item, dict) else []:
-            ref = by_id.get(str(region.get("ref_id")))
+    for found in evidence_from_json(match.evidence):
+        for region in found.regions:
+            ref = by_id.get(region.ref_id)
             if ref is not None:
                 return ref
     return min(by_id.values(), key=lambda r: r.position, default=None)

@@ -10,20 +10,24 @@ Rules (``docs/review.md`` tells the same story for analysts):
   (new title, new price or currency, a new image or a replaced image); then it comes back as ``new`` and
   ``Match.changes`` says what changed, in sentences.
 - ``confirmed``, ``reported`` and ``removed`` matches keep their status and history; their score,
-  class, reasons and signals are refreshed.
+  class, reasons and evidence are refreshed.
 - A clean result (class ``clean``/``genuine``, or a score below ``min_score``) never creates a match and
   never deletes one: an existing match gets the new score and reasons and keeps its status.
 - Accessory and resale matches are created like suspects (an analyst may want to see them) but the queue
   ranks them below every suspect (:func:`services.queries.queue_order`), and a takedown notice may not name them unless
   forced (:func:`may_report`, :data:`NOTICE_SAFE_CLASSES`).
 - ``Match.evidence`` holds the evidence the score came from (``matching.evidence.Evidence.to_json()``
-  dicts: spans to highlight, disguise names, image regions), refreshed with the score.
+  dicts: spans to highlight, disguise names, image regions, each signal's details), refreshed with the
+  score; it is the one stored form of the findings (the review app, digests and takedowns read it back
+  with ``evidence_from_json``). ``Match.reasons`` keeps the scorer's sentences, strongest first.
 - Every status change writes a ``MatchEvent`` (who, when, from, to, note); so does a change of the
   listing seen on a match that keeps its status (``from_status == to_status``, the note says what changed).
 
-To describe changes, the listing fields that were scored are kept in ``Match.signals["listing_snapshot"]``::
+To describe changes, the listing fields that were scored are kept in ``Match.review_snapshot``, built by
+:func:`storage.listing_content.review_snapshot` from the same field list and price rule as the crawl's
+``listings.content_hash``, so "the listing changed" and "changed since the last review" agree::
 
-    {"title": str | None, "price": "24.00" | None, "currency": "USD" | None, "seller": str | None,
+    {"title": str | None, "price": "24" | None, "currency": "USD" | None, "seller": str | None,
      "image_urls": [str, ...], "image_sha256": {url: sha256}, "description_sha256": hex | None}
 
 ``description_sha256`` is the sha256 of the description with whitespace collapsed (the description
@@ -33,17 +37,17 @@ itself is not copied).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import LookalikeError
-from core.money import amount_text, money_text
+from core.money import money_text
 from core.text import one_line
 from core.times import as_utc
 from matching.evidence import Evidence, evidence_to_json
@@ -52,6 +56,7 @@ from matching.model import NOTICE_SAFE_CLASSES as NOTICE_SAFE_CLASSES  # re-expo
 from matching.model import may_report as may_report  # re-exported for the takedown guard
 from services.queries import check_status, find_brand_id, queue_order
 from storage.db import insert_or_ignore
+from storage.listing_content import price_key, review_snapshot, stored_price
 from storage.models import Brand, Listing, Match, MatchEvent, Product, utcnow
 from storage.vocabulary import MATCH_STATUSES
 
@@ -68,14 +73,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "removed": frozenset({"reported"}),
 }
 
+#: Where rows scored before migration 0010 kept the snapshot (inside the dropped ``signals``); 0010 moved it to
+#: ``Match.review_snapshot``. (``review show`` still skips the key; it no longer occurs.)
 SNAPSHOT_KEY = "listing_snapshot"
 MAX_CHANGES = 30  # sentences kept in Match.changes
 MAX_REASONS = 50
 MAX_EVIDENCE = 30  # evidence records kept per match
 MAX_TEXT = 1000  # characters kept per reason / note
 MAX_QUOTED = 160  # characters of a title or seller quoted in a change sentence
-MAX_SNAPSHOT_IMAGES = 50
-MAX_SNAPSHOT_TEXT = 2000
 
 
 # --------------------------------------------------------------------------------------------- snapshots
@@ -86,22 +91,10 @@ def _collapse(text: str | None) -> str:
     return one_line(text)
 
 
-def listing_snapshot(listing: Listing) -> dict[str, Any]:
-    """The compact, JSON-ready copy of the listing fields that review compares between nights."""
-    image_sha: dict[str, str] = {}
-    for image in listing.images:
-        if image.sha256 and len(image_sha) < MAX_SNAPSHOT_IMAGES:
-            image_sha[image.url] = image.sha256
-    description = _collapse(listing.description)
-    return {
-        "title": listing.title[:MAX_SNAPSHOT_TEXT] if listing.title is not None else None,
-        "price": amount_text(listing.price),
-        "currency": listing.currency,
-        "seller": listing.seller,
-        "image_urls": [str(u) for u in (listing.image_urls or [])[:MAX_SNAPSHOT_IMAGES]],
-        "image_sha256": image_sha,
-        "description_sha256": hashlib.sha256(description.encode()).hexdigest() if description else None,
-    }
+def _price_text(price: Decimal | str | None) -> str | None:
+    """A snapshot's price as a sentence shows it (``24.00``)."""
+    value = stored_price(price)
+    return None if value is None else f"{value:.2f}"
 
 
 def _quote(text: str | None) -> str:
@@ -112,20 +105,20 @@ def _quote(text: str | None) -> str:
 def describe_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], bool]:
     """Compare two listing snapshots: (readable sentences, whether any change is material).
 
-    Material: the title changed (beyond whitespace and invisible characters), the price or currency
-    changed, an image URL appeared, or an image at the same URL has new content. Described but not
-    material: seller, description text, an image removed.
+    Material: the title changed (beyond whitespace and invisible characters), the price (by the content
+    hash's rule, :func:`storage.listing_content.price_key`) or currency changed, an image URL appeared, or an
+    image at the same URL has new content. Described but not material: seller, description text, an image
+    removed.
     """
     sentences: list[str] = []
     material = False
     if _collapse(old.get("title")) != _collapse(new.get("title")):
         sentences.append(f"title changed from {_quote(old.get('title'))} to {_quote(new.get('title'))}")
         material = True
-    old_price, new_price = amount_text(old.get("price")), amount_text(new.get("price"))
-    if (old_price, old.get("currency")) != (new_price, new.get("currency")):
+    if (price_key(old.get("price")), old.get("currency")) != (price_key(new.get("price")), new.get("currency")):
         sentences.append(
-            f"price changed from {money_text(old_price, old.get('currency'), missing='no price')} "
-            f"to {money_text(new_price, new.get('currency'), missing='no price')}"
+            f"price changed from {money_text(_price_text(old.get('price')), old.get('currency'), missing='no price')} "
+            f"to {money_text(_price_text(new.get('price')), new.get('currency'), missing='no price')}"
         )
         material = True
     old_urls = list(old.get("image_urls") or [])
@@ -156,21 +149,20 @@ class Verdict:
     """Tonight's result of scoring one listing against one brand, as :func:`record_match` stores it.
 
     ``score`` is 0..1; ``klass`` is the scorer's class (:data:`matching.model.CLASSES`, or ``genuine``);
-    ``evidence`` the findings it came from; ``signals`` a JSON-able summary; ``reasons`` sentences."""
+    ``evidence`` the findings it came from; ``reasons`` sentences."""
 
     brand_id: int
     product_id: int | None
     score: float
     klass: str
     evidence: tuple[Evidence, ...] = ()
-    signals: dict[str, Any] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
 
     @classmethod
     def from_result(cls, result: MatchResult, *, product_id: int | None) -> Verdict:
         """A scorer's :class:`~matching.model.MatchResult` for a stored brand (``brand_id`` an int)."""
         return cls(brand_id=int(result.brand_id), product_id=product_id, score=result.score, klass=result.klass,
-                   evidence=tuple(result.evidence), signals=dict(result.signals), reasons=tuple(result.reasons))
+                   evidence=tuple(result.evidence), reasons=tuple(result.reasons))
 
     def is_clean(self, min_score: float | None) -> bool:
         """Clean: the class is in :data:`CLEAN_CLASSES`, or the score is below ``min_score``."""
@@ -184,14 +176,9 @@ class _Stored:
     score: float
     klass: str
     product_id: int | None
-    signals: dict[str, Any]
     reasons: list[str]
     evidence: list[dict[str, Any]]
     snapshot: dict[str, Any]
-
-    @property
-    def signals_with_snapshot(self) -> dict[str, Any]:
-        return {**self.signals, SNAPSHOT_KEY: self.snapshot}
 
 
 def _finite(value: Any) -> Any:
@@ -230,12 +217,11 @@ def _stored(listing: Listing, verdict: Verdict) -> _Stored:
     score = float(verdict.score)
     if not math.isfinite(score):
         raise LookalikeError(f"invalid score {score!r} for listing {listing.id}")
-    signals = _as_json({k: v for k, v in dict(verdict.signals).items() if k != SNAPSHOT_KEY})
     return _Stored(
-        score=score, klass=verdict.klass, product_id=verdict.product_id, signals=signals,
+        score=score, klass=verdict.klass, product_id=verdict.product_id,
         reasons=[_clip(str(r)) for r in list(verdict.reasons)[:MAX_REASONS]],
         evidence=_as_json(evidence_to_json(verdict.evidence[:MAX_EVIDENCE])),
-        snapshot=listing_snapshot(listing),
+        snapshot=review_snapshot(listing),
     )
 
 
@@ -254,8 +240,9 @@ def _create(session: Session, listing: Listing, brand_id: int, stored: _Stored, 
     """Insert the match (status ``new``) with its first event; False when another worker created it first."""
     new_id = insert_or_ignore(session, Match, {
         "listing_id": listing.id, "brand_id": brand_id, "product_id": stored.product_id, "score": stored.score,
-        "klass": stored.klass, "signals": stored.signals_with_snapshot, "reasons": stored.reasons,
-        "evidence": stored.evidence, "status": "new", "listing_content_hash": listing.content_hash,
+        "klass": stored.klass, "reasons": stored.reasons,
+        "evidence": stored.evidence, "review_snapshot": stored.snapshot, "status": "new",
+        "listing_content_hash": listing.content_hash,
         "changes": [], "created_at": now, "updated_at": now,
     }, conflict=["listing_id", "brand_id"])
     if new_id is None:
@@ -271,28 +258,27 @@ def _listing_changes(match: Match, listing: Listing, snapshot: dict[str, Any]) -
     """What changed in the listing since the match was last scored: (sentences, whether material)."""
     if match.listing_content_hash == listing.content_hash:
         return [], False
-    old_snapshot = (match.signals or {}).get(SNAPSHOT_KEY)
+    old_snapshot = match.review_snapshot
     if isinstance(old_snapshot, dict):
         return describe_changes(old_snapshot, snapshot)
     return ["listing changed (no earlier copy to compare)"], True  # scored before snapshots existed
 
 
 def _scoring_changed(match: Match, stored: _Stored) -> bool:
-    old_signals = match.signals or {}
     return (
         not math.isclose(match.score, stored.score, abs_tol=1e-9)
         or match.klass != stored.klass
         or match.product_id != stored.product_id
         or list(match.reasons or []) != stored.reasons
         or list(match.evidence or []) != stored.evidence
-        or {k: v for k, v in old_signals.items() if k != SNAPSHOT_KEY} != stored.signals
-        or old_signals.get(SNAPSHOT_KEY) != stored.snapshot
+        or match.review_snapshot != stored.snapshot
     )
 
 
 def _refresh(match: Match, listing: Listing, stored: _Stored, sentences: list[str], now: dt.datetime) -> None:
     match.score, match.klass, match.product_id = stored.score, stored.klass, stored.product_id
-    match.reasons, match.signals, match.evidence = stored.reasons, stored.signals_with_snapshot, stored.evidence
+    match.reasons, match.evidence = stored.reasons, stored.evidence
+    match.review_snapshot = stored.snapshot
     match.listing_content_hash = listing.content_hash
     match.updated_at = now
     if sentences:

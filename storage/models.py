@@ -4,7 +4,7 @@ Design rules:
 - every natural key has a UNIQUE constraint, so re-runs update rows instead of duplicating them;
 - images are content-addressed (``images.sha256``); their signatures (``image_signatures``) are computed
   once, by the signature stage, apart from the crawl;
-- JSON columns hold machine-readable data (signals, stats); reasons are a JSON list of sentences;
+- JSON columns hold machine-readable data (evidence, stats); reasons are a JSON list of sentences;
 - timestamps are timezone-aware UTC.
 The same models run unchanged on SQLite and PostgreSQL; migrations live in ``storage/migrations``.
 """
@@ -351,14 +351,19 @@ class Match(Base):
     score: Mapped[float] = mapped_column(Float)
     #: ``counterfeit``, ``lookalike``, ``accessory``, ``resale`` or ``clean`` (matching.model.CLASSES).
     klass: Mapped[str] = mapped_column(String(20))
-    signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The scorer's sentences, strongest first (what a digest or a notice quotes).
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: The evidence the score and class came from: a list of ``matching.evidence.Evidence.to_json()`` dicts
-    #: (signal, strength, role, reason, spans, disguise, regions, details); null on rows scored before 0007.
+    #: (signal, strength, role, reason, spans, disguise, regions, details): the one stored form of the findings,
+    #: read back with ``matching.evidence.evidence_from_json``. Rows scored before 0007 got theirs from their
+    #: legacy ``signals`` summary in 0010, which dropped that column.
     evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True, default=list)
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     #: The listing's content hash when the match was last scored; a dismissed match returns only when it differs.
     listing_content_hash: Mapped[str] = mapped_column(String(64))
+    #: The listing's reviewed fields when the match was last scored (``storage.listing_content.review_snapshot``,
+    #: the content hash's field list), to say what changed; null on rows scored before snapshots existed.
+    review_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     #: What changed in the listing since the last review, shown to the analyst (list of sentences).
     changes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -368,6 +373,14 @@ class Match(Base):
     brand: Mapped[Brand] = relationship()
     product: Mapped[Product | None] = relationship()
     events: Mapped[list[MatchEvent]] = relationship(back_populates="match", order_by="MatchEvent.id")
+
+    @property
+    def signals(self) -> dict[str, Any]:
+        """Each finding's signal and strength, read from ``evidence``: what ``lookalike review show`` lists
+        under "signals" (``cli/review.py``). Not stored: 0010 dropped the ``signals`` copy. To go when that
+        command renders the typed evidence itself."""
+        return {str(e["signal"]): e.get("strength") for e in self.evidence or []
+                if isinstance(e, dict) and isinstance(e.get("signal"), str)}
 
 
 class MatchEvent(Base):

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from real_pages_support import need_real_pages
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -113,10 +114,7 @@ def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -
 
 @pytest.fixture
 def real_pages_dir() -> Path:
-    path = SHARED_DIR / "real-pages"
-    if not path.is_dir():
-        pytest.skip(f"{path} not present (it ships beside the repository in the workplace)")
-    return path
+    return need_real_pages(SHARED_DIR / "real-pages")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

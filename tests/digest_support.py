@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 from PIL import Image as PILImage
 
 from core.settings import Settings
+from matching.evidence import Evidence, evidence_to_json
 from storage.db import Database
 from storage.imagestore import ImageStore, save_image_row
 from storage.models import (
@@ -109,7 +110,11 @@ def seed(database: Database, settings: Settings) -> World:
             world.listings[key] = listing.id
             for brand, (score, klass) in matched.items():
                 match = Match(listing_id=listing.id, brand_id=world.brands[brand], score=score, klass=klass,
-                              signals={}, reasons=[f"title names {brand}", "price 67% below MSRP"], status="new",
+                              evidence=evidence_to_json([  # digests read the typed evidence, not ``reasons``
+                                  Evidence("mark", 0.8, f"title names {brand}"),
+                                  Evidence("price", 0.2, "price 67% below MSRP"),
+                                  Evidence("context", 0.0, "no lip words")]),  # did not count: not shown
+                              reasons=["stored sentence"], status="new",
                               listing_content_hash=listing.content_hash, changes=[], created_at=T0, updated_at=T0)
                 s.add(match)
                 s.flush()

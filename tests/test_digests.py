@@ -57,6 +57,9 @@ def test_each_owner_gets_only_its_brands_with_photos_and_links(setup) -> None:
     assert len(shared) == 1 and shared[0]["brand"] == "Fullips" and shared[0]["score"] == "0.8100"
     # strongest first
     assert [float(r["score"]) for r in rows] == sorted((float(r["score"]) for r in rows), reverse=True)
+    # the reasons are the typed evidence's sentences (those that counted), not a stored copy
+    assert {r["reasons"] for r in rows} >= {"title names Fullips | price 67% below MSRP"}
+    assert "stored sentence" not in text + html + csv_text and "no lip words" not in text + html + csv_text
     for part in (text, html, csv_text, " ".join(names), str(alder["Subject"])):
         assert "Nordvik" not in part and "Birch" not in part
     # thumbnails attached by Content-ID and referenced from the HTML, no remote image

@@ -53,7 +53,7 @@ def make_world(db: Database) -> None:
                                          (dupe, glowwe, 0.61, "lookalike")]:
             review.record_match(s, row, review.Verdict(
                 brand_id=brand.id, product_id=product.id if brand is fullips else None, score=value, klass=klass,
-                signals={"name": value}, reasons=(f"=cmd|' /C calc'!A0 {klass}", "second reason")), now=T0)
+                reasons=(f"=cmd|' /C calc'!A0 {klass}", "second reason")), now=T0)
 
 
 def read(path: Path, fmt: str) -> pd.DataFrame:
@@ -240,3 +240,17 @@ def test_export_files_get_the_process_umask(database: Database, tmp_path: Path) 
     finally:
         os.umask(old)
     assert (tmp_path / "s.csv").stat().st_mode & 0o777 == 0o644
+
+
+def test_matched_reference_reads_the_typed_image_evidence() -> None:
+    """The official photo a pack or an export names is the one the image evidence's region points at."""
+    from matching.evidence import Evidence, ImageRegion, evidence_to_json
+    from storage.models import Match, ReferenceImage
+
+    first = ReferenceImage(id=1, sha256="a" * 64, source="a.png", position=0)
+    copied = ReferenceImage(id=2, sha256="b" * 64, source="b.png", position=1)
+    product = Product(sku="FLP-001", name="Fullips Lip Plumper", images=[first, copied])
+    image = Evidence("image", 0.9, "image 1 copies FLP-001 photo b", regions=(ImageRegion(1, "2"),))
+    assert exporting.matched_reference(Match(product=product, evidence=evidence_to_json([image]))) is copied
+    assert exporting.matched_reference(Match(product=product, evidence=None)) is first  # none matched: the first
+    assert exporting.matched_reference(Match(product=product, evidence=[{"regions": "junk"}])) is first

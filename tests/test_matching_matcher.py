@@ -96,7 +96,7 @@ def test_reason_reads_like_the_issue(matcher):
     assert any(r.startswith("seller 'Et Al Beauty 0fficial' imitates authorized seller 'Et Al Beauty Official Store'")
                for r in result.reasons)
     assert result.product_sku == "FLP-001"
-    json.dumps(result.signals)  # machine-readable and JSON-able
+    json.dumps(evidence_to_json(result.evidence))  # machine-readable and JSON-able
 
 
 def test_description_only_mention_is_found(matcher):
@@ -178,7 +178,8 @@ def test_each_copied_photo_says_how_it_is_alike(matcher, fullips_photo):
 
 def test_price_is_a_weak_signal_converted_between_currencies(matcher):
     cheap = verdict(matcher, listing("Fullips lip plumper", price="6.48", currency="EUR"))
-    assert cheap.signals["price"]["ratio"] == pytest.approx(6.48 * 1.08 / 24, abs=1e-3)
+    price = next(e for e in cheap.evidence if e.signal == "price")
+    assert price.details["ratio"] == pytest.approx(6.48 * 1.08 / 24, abs=1e-3)
     assert any(r.startswith("price 29% of MSRP") for r in cheap.reasons)
     no_name = verdict(matcher, listing("Lip plumper", price="1.00"))
     assert no_name is None  # a low price alone says nothing about a brand
@@ -265,7 +266,7 @@ def test_damaged_stored_signatures_never_reach_the_matcher(brands, fullips_photo
             codec.decode(fields, blob)
     matcher = Matcher(brands, rates=RATES)
     result = verdict(matcher, listing("Lip plumper", images=[codec.decode(good.fields, good.keypoints)]))
-    assert result is not None and result.signals["image"]["kind"] == "same_photo"
+    assert result is not None and next(e for e in result.evidence if e.signal == "image").details["kind"] == "same_photo"
 
 
 # --------------------------------------------------------------------------- evidence, classes, precision

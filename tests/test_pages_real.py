@@ -1,7 +1,8 @@
 """The real-pages criterion: ProductPage on 67 saved real product pages with hand-checked answers.
 
 Floors sit a little under what the parser reaches (see docs/extraction.md for the table and the
-command); a change that loses ground on real pages fails here.  Skips where the folder is absent.
+command); a change that loses ground on real pages fails here.  Skips where the folder is absent, and
+fails instead where ``LOOKALIKE_REQUIRE_REAL_PAGES=1`` (``.ci/run`` sets it: CI has the folder).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from real_pages_support import need_real_pages
 
 from crawlers.pages.evaluate import evaluate, format_table
 
@@ -40,3 +42,15 @@ def test_the_split_is_by_site_and_fixed() -> None:
     assert split_of("x", "https://www.ebay.co.uk/itm/1", dev_ids=frozenset()) == "tune"
     assert split_of("y", "https://www.johnlewis.com/p/2", dev_ids=frozenset()) == "heldout"
     assert split_of("z", "https://www.ebay.ie/itm/3", dev_ids=frozenset()) == "tune"
+
+
+def test_a_missing_folder_skips_unless_ci_requires_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    absent = tmp_path / "real-pages"
+    monkeypatch.delenv("LOOKALIKE_REQUIRE_REAL_PAGES", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        need_real_pages(absent)
+    monkeypatch.setenv("LOOKALIKE_REQUIRE_REAL_PAGES", "1")
+    with pytest.raises(pytest.fail.Exception, match="LOOKALIKE_REQUIRE_REAL_PAGES=1"):
+        need_real_pages(absent)
+    absent.mkdir()
+    assert need_real_pages(absent) == absent

@@ -70,7 +70,7 @@ def make_world(db: Database) -> dict[str, int]:
 
 def score(db: Database, ids: dict[str, int], *, klass: str = "counterfeit", value: float = 0.91,
           reasons: tuple[str, ...] = ("name 'Ful1ips' reads as 'Fullips' (leetspeak)",), brand: str = "brand",
-          edit=None, now: dt.datetime | None = None, min_score: float | None = None, **signals: Any) -> str:
+          edit=None, now: dt.datetime | None = None, min_score: float | None = None) -> str:
     """One night: optionally edit the listing (as a crawl would), then record the score."""
     with db.session() as s:
         listing = s.get(Listing, ids["listing"])
@@ -79,7 +79,7 @@ def score(db: Database, ids: dict[str, int], *, klass: str = "counterfeit", valu
             listing.content_hash = content_hash(listing)
             s.flush()
         verdict = review.Verdict(brand_id=ids[brand], product_id=ids["product"], score=value, klass=klass,
-                                 signals={"name": 0.9, **signals}, reasons=tuple(reasons))
+                                 reasons=tuple(reasons))
         return review.record_match(s, listing, verdict, now=now, min_score=min_score)
 
 
@@ -109,9 +109,8 @@ def test_created_once_then_unchanged_then_updated(database: Database) -> None:
     assert score(database, ids, now=T0) == "created"
     created = the_match(database, ids)
     assert (created.status, created.klass, created.score) == ("new", "counterfeit", 0.91)
-    assert created.signals["listing_snapshot"]["title"] == "Ful1ips Lip Plumper"
-    assert created.signals["listing_snapshot"]["price"] == "24.00"
-    assert created.signals["name"] == 0.9
+    assert created.review_snapshot["title"] == "Ful1ips Lip Plumper"
+    assert created.review_snapshot["price"] == "24"  # the content hash's price rule (24.0 and 24.00 are one)
     assert events(database) == [(None, "new", "lookalike", "found by scan: score 0.91 (counterfeit)")]
 
     assert score(database, ids, now=T0 + dt.timedelta(days=1)) == "unchanged"
@@ -136,7 +135,7 @@ def test_listing_change_on_a_new_match_updates_it_and_shows_the_change(database:
     m = the_match(database, ids)
     assert m.status == "new"
     assert m.changes == ["price changed from 24.00 USD to 9.99 USD"]
-    assert m.listing_content_hash != "" and m.signals["listing_snapshot"]["price"] == "9.99"
+    assert m.listing_content_hash != "" and m.review_snapshot["price"] == "9.99"
     assert events(database)[-1] == ("new", "new", "lookalike",
                                     "listing changed: price changed from 24.00 USD to 9.99 USD")
 
@@ -276,11 +275,6 @@ def test_record_match_rejects_bad_input(database: Database) -> None:
         score(database, ids, value=float("nan"))
     with pytest.raises(LookalikeError, match="invalid match class"):
         score(database, ids, klass="x" * 21)
-    # signals a scorer got wrong are stored, not fatal: NaN becomes null, odd types become text
-    assert score(database, ids, image=float("nan"), seen={"a"}, price=Decimal("1.50")) == "created"
-    signals = the_match(database, ids).signals
-    assert (signals["image"], signals["seen"], signals["price"]) == (None, ["a"], "1.50")
-    assert score(database, ids, image=float("nan"), seen={"a"}, price=Decimal("1.50")) == "unchanged"
 
 
 # ------------------------------------------------------------------------------------ analyst actions
@@ -382,7 +376,7 @@ def test_image_content_replaced_at_the_same_url_reopens(database: Database) -> N
         s.flush()
         outcome = review.record_match(s, listing, review.Verdict(
             brand_id=ids["brand"], product_id=ids["product"], score=0.91, klass="counterfeit",
-            signals={"name": 0.9}, reasons=("name 'Ful1ips' reads as 'Fullips' (leetspeak)",)))
+            reasons=("name 'Ful1ips' reads as 'Fullips' (leetspeak)",)))
     assert outcome == "reopened"
     assert the_match(database, ids).changes == ["image replaced at https://img.bazaarly.test/1.jpg"]
 

@@ -112,7 +112,7 @@ def make_world(db: Database, shop: Shop) -> dict[str, int]:
             s.flush()
             review.record_match(s, row, review.Verdict(
                 brand_id=brand.id, product_id=product.id if brand is fullips else None, score=score, klass=klass,
-                signals={}, reasons=(f"{klass} reason",)), now=T0)
+                reasons=(f"{klass} reason",)), now=T0)
             match = s.scalars(select(Match).where(Match.listing_id == row.id)).one()
             review.set_status(s, match.id, "confirmed", actor="ana", note="checked")
             ids[slug] = match.id

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -462,35 +463,59 @@ def test_lookalike_serve_answers_on_its_port(settings_env, db_url, tmp_path):
 
 
 def test_evidence_rows_give_spans_disguises_and_regions():
+    from matching.evidence import evidence_from_json
     from webapp import evidence as ev
 
-    stored = [
+    stored = evidence_from_json([
         {"signal": "mark", "strength": 0.7, "role": "identifies", "reason": "title 'Ful1ips' matches mark Fullips",
          "spans": [{"field": "title", "start": 4, "end": 11}], "disguise": "leetspeak", "regions": [],
          "details": {"mark": "Fullips"}},
         {"signal": "image", "strength": 0.9, "role": "identifies", "reason": "image 2 contains FLP-001 photo a",
          "spans": [], "disguise": None, "details": {"kind": "edited_copy"},
          "regions": [{"image_no": 2, "ref_id": "17", "listing_box": [0.1, 0.2, 0.6, 0.9], "reference_box": None}]},
-    ]
-    segments = ev.title_segments("New Ful1ips plumper", {}, stored)
+        {"signal": "price", "strength": 0.3, "reason": "price 25% of MSRP",
+         "details": {"ratio": 0.25, "msrp": "24.00", "msrp_currency": "USD"}},
+        {"signal": "seller", "strength": 0.2, "reason": "seller imitates an authorized seller",
+         "details": {"authorized_name": "Et Al Beauty Official Store"}},
+    ])
+    segments = ev.title_segments("New Ful1ips plumper", stored)
     assert [(s.text, s.mark) for s in segments] == [("New ", None), ("Ful1ips", "Fullips"), (" plumper", None)]
-    (finding,) = ev.mark_findings({}, stored)
+    (finding,) = ev.mark_findings(stored, {"title": "New Ful1ips plumper"})
     assert finding.disguise == "digits for letters" and finding.sentence.startswith("title 'Ful1ips'")
-    (pair,) = ev.photo_pairs({}, ["a" * 64, "b" * 64], {"17": ("c" * 64, "FLP-001 photo a")}, stored)
+    assert (finding.field, finding.text) == ("title", "Ful1ips")
+    (pair,) = ev.photo_pairs(stored, ["a" * 64, "b" * 64], {"17": ("c" * 64, "FLP-001 photo a")})
     assert (pair.listing_sha, pair.reference_sha, pair.region, pair.method) == (
         "b" * 64, "c" * 64, (0.1, 0.2, 0.6, 0.9), "an edited copy")
     assert pair.detail == "image 2 contains FLP-001 photo a"  # stored before regions kept their own note
+    price = ev.price_view(Decimal("6.00"), "USD", stored, None, None)
+    assert (price.listing, price.converted, price.msrp, price.percent) == ("6.00 USD", "6.00 USD", "24.00 USD", 25)
+    assert ev.seller_verdict(stored) == ("imitation", "Et Al Beauty Official Store")
+    assert ev.seller_verdict([]) == (None, None)
     # Each pair is captioned with how that pair is alike, not with the best pair's sentence.
-    two = [dict(stored[1], regions=[
+    two = evidence_from_json([dict(stored[1].to_json(), regions=[
         {"image_no": 1, "ref_id": "17", "kind": "same_photo", "note": "image 1 is FLP-001 photo a (the same photo)"},
-        {"image_no": 2, "ref_id": "18", "kind": "edited_copy", "note": "image 2 copies FLP-001 photo b (an edited copy; cropped)"},
-    ])]
-    first, second = ev.photo_pairs({}, ["a" * 64, "b" * 64], {"17": ("c" * 64, "FLP-001 photo a"),
-                                                            "18": ("d" * 64, "FLP-001 photo b")}, two)
+        {"image_no": 2, "ref_id": "18", "kind": "edited_copy",
+         "note": "image 2 copies FLP-001 photo b (an edited copy; cropped)"},
+    ])])
+    first, second = ev.photo_pairs(two, ["a" * 64, "b" * 64], {"17": ("c" * 64, "FLP-001 photo a"),
+                                                             "18": ("d" * 64, "FLP-001 photo b")})
     assert (first.method, first.detail) == ("the same photo", "image 1 is FLP-001 photo a (the same photo)")
-    assert (second.method, second.detail) == ("an edited copy", "image 2 copies FLP-001 photo b (an edited copy; cropped)")
-    # Old rows (no evidence column) fall back to the signals; hostile shapes give less, never an error.
-    assert ev.title_segments("Fu11ips", {"marks": [{"field": "title", "mark": "Fullips", "text": "FU11IPS"}]})[0].mark
-    assert ev.title_segments("abc", {}, [{"signal": "mark", "spans": [{"field": "title", "start": 2, "end": 99}]}]) \
-        == [ev.Segment("abc")]
-    assert ev.photo_pairs({"images": [{"image": 9, "region": ["x", 1, 2, 3]}]}, [], {}, "junk")[0].region is None
+    assert (second.method, second.detail) == ("an edited copy",
+                                              "image 2 copies FLP-001 photo b (an edited copy; cropped)")
+    # Hostile shapes give less, never an error: a span past the title, a box turned inside out, junk rows.
+    assert ev.title_segments("abc", evidence_from_json(
+        [{"signal": "mark", "strength": 1, "spans": [{"field": "title", "start": 2, "end": 99}]}])) == [ev.Segment("abc")]
+    outside = evidence_from_json([{"signal": "image", "strength": 1, "regions": [
+        {"image_no": 9, "ref_id": "x", "listing_box": [0.5, 0.5, 0.2, 0.2]}]}])
+    assert ev.photo_pairs(outside, [], {})[0].region is None and evidence_from_json("junk") == []
+
+
+def test_every_disguise_the_mark_signal_gives_has_a_name_for_people():
+    """One vocabulary: the names the review app shows come from ``matching.evidence.DISGUISE_NAMES``, and every
+    ``Evidence.disguise`` the mark signal can set is in it (no raw ``styled_letters`` on a page)."""
+    from matching.evidence import DISGUISE_NAMES, disguise_name
+    from matching.signals import text
+
+    produced = {name for _, name in text._DISGUISE_OF} | {"joined_words", "misspelling"}
+    assert produced <= set(DISGUISE_NAMES)
+    assert disguise_name("styled_letters") == "full-width or styled letters" and disguise_name(None) is None

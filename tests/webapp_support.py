@@ -21,6 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from core.settings import Settings, load_settings
+from matching.evidence import Evidence, ImageRegion, TextSpan, evidence_to_json
 from services import accounts
 from storage.db import Database
 from storage.imagestore import ImageStore, StoredImage, save_image_row
@@ -118,14 +119,20 @@ def build_world(settings: Settings) -> World:
 
         def match(row: Listing, brand: Brand, product: Product, ref: ReferenceImage, score: float, klass: str,
                   *, created: dt.datetime = T0, mark_text: str = "Fu11ips") -> int:
+            at = (row.title or "").find(mark_text)
+            found = [
+                Evidence("mark", 0.8, f"title '{mark_text}' reads as '{brand.name}' (leetspeak)",
+                         spans=(TextSpan("title", at, at + len(mark_text)),) if at >= 0 else (),
+                         disguise="leetspeak", details={"mark": brand.name}),
+                Evidence("image", 0.9, f"image 1 copies {product.sku} photo a (an edited copy)",
+                         regions=(ImageRegion(1, str(ref.id), (0.1, 0.15, 0.7, 0.8), None, "edited_copy",
+                                              f"image 1 copies {product.sku} photo a (an edited copy)"),),
+                         details={"kind": "edited_copy", "sku": product.sku, "inliers": 40}),
+                Evidence("price", 0.3, "price 25% of MSRP",
+                         details={"ratio": 0.25, "msrp": str(product.msrp), "msrp_currency": product.currency}),
+            ]
             m = Match(listing_id=row.id, brand_id=brand.id, product_id=product.id, score=score, klass=klass,
-                      signals={"marks": [{"field": "title", "mark": brand.name, "text": mark_text, "edits": 0,
-                                          "kind": "token", "changes": ["leetspeak"]}],
-                               "images": [{"image": 1, "ref": f"{product.sku} photo a", "ref_id": str(ref.id),
-                                           "sku": product.sku, "method": "keypoints", "strength": 0.9,
-                                           "inliers": 40, "region": [0.1, 0.15, 0.7, 0.8]}],
-                               "price": {"ratio": 0.25, "msrp": str(product.msrp), "msrp_currency": product.currency},
-                               "seller": {"status": "unknown", "authorized_name": None}},
+                      evidence=evidence_to_json(found),
                       reasons=[f"name '{mark_text}' reads as '{brand.name}' (leetspeak)", "price 25% of MSRP"],
                       status="new", listing_content_hash=row.content_hash, changes=[], created_at=created,
                       updated_at=created)

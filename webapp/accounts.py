@@ -16,7 +16,7 @@ from starlette.routing import Route
 from core.errors import LookalikeError, first_line
 from services import accounts, invitations
 from webapp import security
-from webapp.app import Ctx, page
+from webapp.http import Ctx, page
 
 PURPOSES = {"invite": "Choose your password", "reset": "Choose a new password"}
 

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from core.errors import LookalikeError
 from services import charts
 from services.dashboard import DEFAULT_DAYS, MAX_DAYS, TABLE_NAMES, Dashboard, build_dashboard
-from webapp.app import Ctx, NotFound, page, query_string
+from webapp.http import Ctx, NotFound, page, query_string
 
 
 def _int(value: str | None, *, default: int | None, low: int, high: int) -> int | None:

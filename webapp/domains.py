@@ -20,7 +20,7 @@ from services.discovery import decisions
 from services.discovery.decisions import DOMAIN_KINDS, CandidateFilter
 from services.evidence import EvidenceStore
 from storage.models import DOMAIN_STATUSES
-from webapp.app import Ctx, Forbidden, NotFound, page, query_string
+from webapp.http import Ctx, Forbidden, NotFound, page, query_string
 
 FEEDS = ("ct", "nrd", "permutation")
 _EVIDENCE_PATH = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.png$")

@@ -39,7 +39,7 @@ from storage.models import (
     TakedownPack,
 )
 from webapp import decisions
-from webapp.app import Ctx, Forbidden, NotFound, page
+from webapp.http import Ctx, Forbidden, NotFound, page
 from webapp.queries import in_scope
 
 SUSPECT_CLASSES = ("counterfeit", "lookalike")

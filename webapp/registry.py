@@ -38,7 +38,7 @@ from services.registry.edit import (
 from services.registry.specification import DIGEST_CLASSES
 from storage.imagestore import ImageStore
 from storage.models import Brand, Match, Owner, RegistryAudit, RematchJob
-from webapp.app import Ctx, Forbidden, NotFound, page
+from webapp.http import Ctx, Forbidden, NotFound, page
 
 #: Empty product and trademark rows offered below the filled ones.
 SPARE_PRODUCTS = 2

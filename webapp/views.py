@@ -15,13 +15,14 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from core.errors import LookalikeError
+from matching.evidence import evidence_from_json
 from services import accounts
 from services.export import SUSPECT_COLUMNS, csv_frame, to_frame
 from storage.imagestore import ImageStore
 from storage.models import utcnow
 from webapp import accounts as account_pages
 from webapp import dashboard, decisions, evidence, images, networks, queries, registry, security
-from webapp.app import Ctx, Forbidden, NotFound, page, query_string, safe_link
+from webapp.http import Ctx, Forbidden, NotFound, page, query_string, safe_link
 
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -135,23 +136,23 @@ def match(ctx: Ctx) -> Response:
         raise NotFound
     f = _filter(ctx)
     before, after = queries.neighbours(ctx.db, ctx.principal, f, m.id)
-    signals = m.signals or {}
+    found = evidence_from_json(m.evidence)
     listing = m.listing
     listing_photos = [img.sha256 for img in listing.images if img.sha256]
     refs = m.product.images if m.product and m.product.images else queries.brand_reference_images(ctx.db, m.brand_id)
     references = {str(r.id): (r.sha256, f"{r.product.sku} photo {chr(97 + min(r.position, 25))}") for r in refs}
-    stored = getattr(m, "evidence", None)
-    pairs = evidence.photo_pairs(signals, listing_photos, references, stored)
+    texts = {"title": listing.title, "description": listing.description, "brand": listing.brand_text,
+             "seller": listing.seller}
     msrp = m.product.msrp if m.product else None
     return ctx.render(
         "match.html", m=m, listing=listing, f=f, before=before, after=after,
-        segments=evidence.title_segments(listing.title, signals, stored),
+        segments=evidence.title_segments(listing.title, found),
         invisible=evidence.invisible_characters(listing.title),
-        marks=evidence.mark_findings(signals, stored), pairs=pairs,
+        marks=evidence.mark_findings(found, texts), pairs=evidence.photo_pairs(found, listing_photos, references),
         listing_photos=listing_photos, references=list(references.values()),
-        price=evidence.price_view(listing.price, listing.currency, signals, msrp,
+        price=evidence.price_view(listing.price, listing.currency, found, msrp,
                                   m.product.currency if m.product else None),
-        seller_status=evidence.seller_verdict(signals),
+        seller_status=evidence.seller_verdict(found),
         same_seller=queries.same_seller(ctx.db, ctx.principal, m),
         repeat=queries.seller_repeat_count(ctx.db, ctx.principal, listing.seller),
         link=safe_link(listing.url), reasons=decisions.DISMISS_REASONS,

@@ -1,7 +1,8 @@
 """Database writes of the storage pipeline, as plain functions over a SQLAlchemy session.
 
 - :func:`content_hash`: sha256 of what an analyst reviews (title, description, price, currency, seller,
-  image URLs), as lowercase hex; a listing whose hash changes gets ``needs_matching=True``.
+  image URLs) as the row stores it, by the rule of :mod:`storage.listing_content` that the review snapshot
+  shares; a listing whose hash changes gets ``needs_matching=True``.
 - :func:`upsert_listings`: insert or update a batch, keyed by (marketplace, external id) when the site
   gives one, else (marketplace, canonical URL); first/last seen, price history, image rows.
 - :func:`mark_missed`: after a crawl, count a miss for the listings it was responsible for and did not
@@ -11,8 +12,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from crawlers.items import Listing as ListingItem
+from storage import listing_content
 from storage.db import insert_or_ignore
 from storage.imagestore import save_image_row
 from storage.models import CrawlRun, Listing, ListingImage, ListingPrice, Marketplace, utcnow
@@ -29,10 +29,9 @@ MAX_URL = 2000
 
 
 def content_hash(item: ListingItem) -> str:
-    """sha256 hex of the reviewable content; the price is normalised (``24.0`` and ``24.00`` are equal)."""
-    price = None if item.price is None else format(item.price.normalize(), "f")
-    payload = [item.title, item.description, price, item.currency, item.seller, list(item.image_urls)]
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
+    """sha256 hex of the reviewable content of the row ``item`` is stored as (``24.0`` and ``24.00`` are equal,
+    and so are two prices that differ only below the stored cent)."""
+    return listing_content.content_hash(_columns(item))
 
 
 def get_or_create_marketplace(session: Session, *, name: str, base_url: str | None, kind: str) -> Marketplace:
@@ -55,7 +54,7 @@ def _columns(item: ListingItem) -> dict[str, Any]:
         "external_id": _bounded(item.external_id, 200),
         "title": item.title,
         "description": item.description,
-        "price": item.price,
+        "price": listing_content.stored_price(item.price),
         "currency": _bounded(item.currency, 3),
         "seller": _bounded(item.seller, 300),
         "seller_id": _bounded(item.seller_id, 200),
@@ -119,7 +118,7 @@ def upsert_listings(
                 Listing.marketplace_id == marketplace_id, Listing.canonical_url == canonical)).scalar_one()
             if row.last_crawl_run_id == crawl_run_id:
                 counts["new"] += 1
-                session.add(ListingPrice(listing_id=row.id, price=item.price, currency=row.currency, seen_at=now))
+                session.add(ListingPrice(listing_id=row.id, price=row.price, currency=row.currency, seen_at=now))
             else:  # another crawl inserted it between our select and insert: treat as an update
                 _update(session, row, item, digest, crawl_run_id, now, counts)
         else:
@@ -135,8 +134,9 @@ def upsert_listings(
 def _update(session: Session, row: Listing, item: ListingItem, digest: str, crawl_run_id: int,
             now: dt.datetime, counts: Counter[str]) -> None:
     columns = _columns(item)
-    if row.price != item.price or row.currency != columns["currency"]:
-        session.add(ListingPrice(listing_id=row.id, price=item.price, currency=columns["currency"], seen_at=now))
+    if row.price != columns["price"] or row.currency != columns["currency"]:
+        session.add(ListingPrice(listing_id=row.id, price=columns["price"], currency=columns["currency"],
+                                 seen_at=now))
     changed = row.content_hash != digest
     if row.status == "gone":
         counts["reappeared"] += 1

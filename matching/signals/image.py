@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from matching.config import ImageMatchConfig
-from matching.evidence import Evidence, ImageRegion
+from matching.evidence import IMAGE_KIND_NAMES, Evidence, ImageRegion
 from matching.image_index import ReferenceImageIndex
 from matching.image_match import ImageComparison, ocr_near
 from matching.signals.base import BrandView, ListingView
@@ -157,9 +157,7 @@ def _describe(hit: ImageHit, notes: Sequence[str]) -> str:
     c = hit.comparison
     verb = {"same_photo": "is", "edited_copy": "copies", "same_packaging": "shows the packaging of",
             "similar_style": "resembles"}.get(c.kind, "resembles")
-    what = {"same_photo": "the same photo", "edited_copy": "an edited copy",
-            "same_packaging": "a new photo of the pack, not a copy of the photo",
-            "similar_style": "similar style only"}.get(c.kind, c.kind)
+    what = IMAGE_KIND_NAMES.get(c.kind, c.kind)
     detail = "; ".join(x for x in (what, ", ".join(c.edits), *notes) if x)
     text = f"image {hit.image_no} {verb} {hit.ref.label} ({detail})"
     if c.text_conflict:
