@@ -286,14 +286,16 @@ def _content(plan: Plan, settings: Settings, store: ImageStore, session: Session
 
 
 def digest_charts(session: Session, owner_id: int, *, settings: Settings, now: dt.datetime) -> list[ChartView]:
-    """The owner's dashboard charts (its brands only) as PNGs for the head of its digest."""
+    """The owner's dashboard charts (its brands only) as PNGs for the head of its digest; charts with
+    nothing in the period are left out."""
     brand_ids = frozenset(session.scalars(select(Brand.id).where(Brand.owner_id == owner_id)))
     board = build_dashboard(session, brand_ids, now=now)
     token = secrets.token_hex(6)
     base = settings.review_url.rstrip("/") if settings.review_url else ""
+    # A chart with nothing in the period is left out of the mail (the dashboard still shows it, saying so).
     return [ChartView(name=t.name, title=t.title, png=charts.draw(t, "png"), cid=f"chart-{t.name}.{token}@lookalike",
                       numbers_href=f"{base}/dashboard/{t.name}.csv" if base else "")
-            for t in board.tables]
+            for t in board.tables if t.rows]
 
 
 def _update(database: Database, digest_id: int, **values: Any) -> None:
