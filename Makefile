@@ -45,6 +45,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.matching 1000 10000 100000
 	LOOKALIKE_SIGNATURE_OCR=false $(BIN)/python -m bench.scale --listings 10000 --match-sample 2000
 	$(BIN)/python -m bench.browser --pages 500
+	$(BIN)/python -m bench.augly
+	$(BIN)/python -m bench.grocery
+	$(BIN)/python -m bench.discovery
+	$(BIN)/python -m bench.webapp --matches 20000 --requests 10
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
