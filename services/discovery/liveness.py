@@ -7,9 +7,10 @@ limits, then a first look with the page classes and the matcher.
 - A home page that lands on one of the brand's official domains is ``redirects_official``; a parking or
   domain-sale page is ``parked`` or ``for_sale``; a page the generic product page class reads as an offer,
   or that has a cart, is ``shop``; anything else ``other``.
-- The first look runs the listing matcher on the page's title and text, so "does the home page name the
-  brand" has the answer listing titles get; the page's product (when there is one) is read by
-  :class:`crawlers.pages.ProductPage`.
+- The first look runs the listing matcher on the page's title, text and photos, so "does the home page name
+  the brand" and "does it show a registered photo" have the answers listings get: the page's product (when
+  there is one) is read by :class:`crawlers.pages.ProductPage`, and its first :data:`FIRST_LOOK_PHOTOS`
+  photos are fetched through the network policy (within the image limits) and signed as listing photos are.
 
 Each check updates the candidate's fingerprint (addresses and home page), so a dismissed candidate whose
 address or page changes comes back (:func:`services.discovery.candidates.note_change`).
@@ -28,14 +29,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import LookalikeError
-from core.netpolicy import Fetched, Resolver, UnsafeURL, address_refusal, fetch, system_resolver
+from core.netpolicy import Fetched, Resolver, UnsafeURL, address_refusal, fetch, fetch_bytes, system_resolver
 from core.settings import Settings
 from crawlers.pages import ProductPage
 from crawlers.pages.document import parse_document
+from crawlers.processors import absolute_url
 from matching.config import MatchConfig
 from matching.domains import is_official
+from matching.images import ImageDecodeError, compute_image_signature
 from matching.matcher import Matcher
 from matching.model import ListingInput
+from matching.signature import ImageSignature
 from services.discovery.candidates import audit, note_change
 from services.evidence import EvidenceStore, chromium_path, offline_screenshot, warc_bytes
 from services.matchdata import load_brand_profiles
@@ -52,6 +56,8 @@ SHOP_WORDS = ("add to cart", "add to basket", "shopping cart", "checkout", "ware
               "carrello", "winkelwagen", "koszyk")
 #: Characters of the page text the matcher reads.
 TEXT_CHARS = 4000
+#: Photos of a home page the first look fetches and compares with the brand's official photos.
+FIRST_LOOK_PHOTOS = 6
 
 
 @dataclass
@@ -64,6 +70,8 @@ class Check:
     final_url: str | None = None
     title: str | None = None
     names_brand: bool = False
+    #: The home page shows one of the brand's registered photos (the matcher's image evidence).
+    shows_photo: bool = False
     match_score: float | None = None
     reasons: list[str] = field(default_factory=list)
     page_sha256: str | None = None
@@ -72,7 +80,8 @@ class Check:
 
     def as_dict(self) -> dict[str, Any]:
         return {"addresses": self.addresses, "status": self.status, "final_url": self.final_url,
-                "title": self.title, "names_brand": self.names_brand, "match_score": self.match_score,
+                "title": self.title, "names_brand": self.names_brand, "shows_photo": self.shows_photo,
+                "match_score": self.match_score,
                 "reasons": self.reasons}
 
 
@@ -83,20 +92,55 @@ def _unicode_host(host: str) -> str:
         return host
 
 
-def first_look(url: str, body: bytes, content_type: str | None, brand_id: int | str,
-               matcher: Matcher) -> tuple[bool, float | None, str | None, bool]:
-    """(the page names the brand, the match score, the page title, the page is a product offer)."""
+def page_photos(url: str, tree: Any, item: Any) -> list[str]:
+    """The first :data:`FIRST_LOOK_PHOTOS` photo URLs of a page: its product's, then its ``<img>`` tags."""
+    found: list[str] = []
+    candidates = list(item.image_urls) if item is not None and item.image_urls else []
+    if tree is not None:
+        candidates += [img.get("src") for img in tree.iter("img")]
+    for value in candidates:
+        photo = absolute_url(value, base=url)
+        if photo and photo not in found:
+            found.append(photo)
+        if len(found) >= FIRST_LOOK_PHOTOS:
+            break
+    return found
+
+
+def sign_photos(settings: Settings, urls: list[str], resolver: Resolver) -> tuple[ImageSignature, ...]:
+    """Fetch each photo through the network policy (the image byte limit, the crawler's timeout) and sign
+    it as a listing photo is signed; a photo that is refused, missing or not an image is left out."""
+    signatures = []
+    for url in urls:
+        try:
+            data, _type = fetch_bytes(url, max_bytes=settings.max_image_bytes, user_agent=settings.rendered_user_agent,
+                                      allow_private=settings.allow_private_network, timeout=settings.download_timeout,
+                                      resolver=resolver)
+            signatures.append(compute_image_signature(data, max_pixels=settings.max_image_pixels))
+        except (LookalikeError, UnsafeURL, ImageDecodeError):
+            continue
+    return tuple(signatures)
+
+
+def first_look(url: str, body: bytes, content_type: str | None, brand_id: int | str, matcher: Matcher, *,
+               photos: Any = None) -> tuple[bool, bool, float | None, str | None, bool]:
+    """(the page names the brand, it shows a registered photo, the match score, the page title, the page is a
+    product offer). ``photos(urls)`` signs the page's photos (None: text only)."""
     document = parse_document(url, body, content_type=content_type)
     tree = document.tree
     title = (tree.findtext(".//title") or "").strip()[:300] if tree is not None else ""
     text = " ".join(tree.text_content().split())[:TEXT_CHARS] if tree is not None else ""
     item = ProductPage(url, body, content_type=content_type).to_item()
+    images = photos(page_photos(url, tree, item)) if photos is not None else ()
     listing = ListingInput(listing_id=url, title=(item.title if item and item.title else title) or "",
                            description=text, brand_text=item.brand if item else None,
-                           price=item.price if item else None, currency=item.currency if item else None)
+                           price=item.price if item else None, currency=item.currency if item else None,
+                           images=images)
     results = [r for r in matcher.score(listing) if r.brand_id == brand_id]
     score = results[0].score if results else None
-    return bool(results), score, title or None, item is not None
+    names = bool(results) and any(e.signal in ("mark", "photo_text") for e in results[0].evidence)
+    shows = bool(results) and any(e.signal == "image" for e in results[0].evidence)
+    return names, shows, score, title or None, item is not None
 
 
 def check_candidate(settings: Settings, candidate: DomainCandidate, matcher: Matcher, *,
@@ -141,11 +185,15 @@ def check_candidate(settings: Settings, candidate: DomainCandidate, matcher: Mat
         check.reasons.append("lands on the brand's own domain")
         return check
     text = answer.body[:200_000].decode("utf-8", errors="replace").lower()
-    names, score, title, offer = first_look(answer.url, answer.body, answer.header("Content-Type"),
-                                            candidate.brand_id, matcher)
-    check.names_brand, check.match_score, check.title = names, score, title
+    pinned = lambda h, p: addresses if h == host else resolver(h, p)  # noqa: E731 - the checked addresses
+    names, shows, score, title, offer = first_look(answer.url, answer.body, answer.header("Content-Type"),
+                                                   candidate.brand_id, matcher,
+                                                   photos=lambda urls: sign_photos(settings, urls, pinned))
+    check.names_brand, check.shows_photo, check.match_score, check.title = names, shows, score, title
     if names:
         check.reasons.append(f"the home page names the brand (match score {score:.2f})")
+    if shows:
+        check.reasons.append(f"the home page shows a registered photo of the brand (match score {score:.2f})")
     if any(word in text for word in FOR_SALE_WORDS):
         check.kind = "for_sale"
         check.reasons.append("the domain is offered for sale")
