@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-__all__ = ["ImageMatchConfig", "MatchConfig"]
+from matching.networks.config import NetworkConfig
+
+__all__ = ["DomainConfig", "ImageMatchConfig", "MatchConfig", "NetworkConfig"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +200,33 @@ class ImageMatchConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DomainConfig:
+    """Scores of a domain hit (0..1).  A hit is a candidate at ``min_score`` or more."""
+
+    base_exact: float = 0.55
+    """A mark spelt exactly in a name that is not the brand's."""
+    base_disguised: float = 0.65
+    """A mark disguised: look-alike letters, a letter left out, doubled, swapped or replaced."""
+    sales_word: float = 0.2
+    """Added when the name holds a sales word (``outlet``, ``shop``, ``official``)."""
+    context_word: float = 0.1
+    """Added when the name holds one of the brand's trade words."""
+    shop_suffix: float = 0.05
+    """Added for a public suffix sold to shops (``.shop``, ``.store``)."""
+    subdomain: float = -0.1
+    """Added when the mark is only in a subdomain label (a shop on a hosting platform, or noise)."""
+    ordinary_mark: float = -0.05
+    """Added when the mark is an ordinary word (it counts only beside trade or sales words, or disguised)."""
+    short_label_edits: int = 1
+    """Edits a short mark (up to ``MatchConfig.short_mark_length`` letters, which tolerates none in text)
+    tolerates when it is the whole label of a name (``riym.xyz`` for ``Rium``): a label is one word, chosen."""
+    short_label_edit: float = -0.1
+    """Added for such a near-miss of a short mark."""
+    min_score: float = 0.5
+    """Lowest score that makes a candidate."""
+
+
+@dataclass(frozen=True, slots=True)
 class MatchConfig:
     """Thresholds and weights. Scores and weights are in [0, 1]; distances are in bits of a 64-bit hash."""
 
@@ -293,6 +322,13 @@ class MatchConfig:
     image: ImageMatchConfig = field(default_factory=ImageMatchConfig)
     """Thresholds of comparing two photos (:class:`ImageMatchConfig`; documented as ``image.<name>``)."""
 
+    domains: DomainConfig = field(default_factory=DomainConfig)
+    """Scores of look-alike domain names (:class:`DomainConfig`, issue 30; documented as ``domains.<name>``)."""
+
+    networks: NetworkConfig = field(default_factory=NetworkConfig)
+    """Thresholds of seller networks (:class:`~matching.networks.config.NetworkConfig`, issue 31; documented
+    as ``networks.<name>``, and explained in docs/networks.md)."""
+
     image_weight: float = 0.9
     """Evidence weight of a verified copy of an official photo (score of a perfect match)."""
 
@@ -370,12 +406,13 @@ class MatchConfig:
         ``ValueError`` naming it."""
         if not overrides:
             return self
-        known = {f.name: f for f in fields(self) if f.name != "image"}
+        known = {f.name: f for f in fields(self) if f.name not in NESTED}
         clean: dict[str, Any] = {}
         for key, value in overrides.items():
-            if key == "image" or str(key).startswith("image."):
-                raise ValueError(f"matching threshold {key!r} is an image-comparison threshold: global to the "
-                                 "matcher (MatchConfig.image), not overridable per brand")
+            nested = str(key).split(".", 1)[0]
+            if nested in NESTED:
+                raise ValueError(f"matching threshold {key!r} is {NESTED[nested]}: global to the matcher "
+                                 f"(MatchConfig.{nested}), not overridable per brand")
             if key not in known:
                 raise ValueError(f"unknown matching threshold {key!r}")
             current = getattr(self, key)
@@ -389,14 +426,23 @@ class MatchConfig:
     def describe(cls) -> list[tuple[str, Any, str]]:
         """(name, default, docstring) of every field, for documentation; the nested image thresholds as
         ``image.<name>``."""
-        docs, image_docs = _field_docs(cls), _field_docs(ImageMatchConfig)
+        docs = _field_docs(cls)
         out: list[tuple[str, Any, str]] = []
         for f in fields(cls):
-            if f.name == "image":
-                out.extend((f"image.{g.name}", g.default, image_docs.get(g.name, "")) for g in fields(ImageMatchConfig))
+            if f.name in ("image", "domains"):
+                nested = ImageMatchConfig if f.name == "image" else DomainConfig
+                nested_docs = _field_docs(nested)
+                out.extend((f"{f.name}.{g.name}", g.default, nested_docs.get(g.name, "")) for g in fields(nested))
+            elif f.name == "networks":
+                out.extend((f"networks.{name}", default, doc) for name, default, doc in NetworkConfig.describe())
             else:
                 out.append((f.name, f.default, docs.get(f.name, "")))
         return out
+
+
+#: The nested threshold groups, global to the matcher (never overridden per brand), and what each is.
+NESTED = {"image": "an image-comparison threshold", "domains": "a domain-name threshold",
+          "networks": "a seller-network threshold"}
 
 
 def _field_docs(cls: type) -> dict[str, str]:

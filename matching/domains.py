@@ -27,7 +27,7 @@ import idna
 import tldextract
 from rapidfuzz.distance import OSA
 
-from matching.config import MatchConfig
+from matching.config import DomainConfig, MatchConfig
 from matching.marks import MarkHit, MarkIndex, Term, terms_of
 from matching.normalize import analyse, mark_keys
 
@@ -65,33 +65,6 @@ _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|[a-z0-9]")
 
 class BadDomainName(ValueError):
     """A name that is not a domain name (too long, an empty label, not IDNA); the message is one line."""
-
-
-@dataclass(frozen=True, slots=True)
-class DomainConfig:
-    """Scores of a domain hit (0..1).  A hit is a candidate at ``min_score`` or more."""
-
-    base_exact: float = 0.55
-    """A mark spelt exactly in a name that is not the brand's."""
-    base_disguised: float = 0.65
-    """A mark disguised: look-alike letters, a letter left out, doubled, swapped or replaced."""
-    sales_word: float = 0.2
-    """Added when the name holds a sales word (``outlet``, ``shop``, ``official``)."""
-    context_word: float = 0.1
-    """Added when the name holds one of the brand's trade words."""
-    shop_suffix: float = 0.05
-    """Added for a public suffix sold to shops (``.shop``, ``.store``)."""
-    subdomain: float = -0.1
-    """Added when the mark is only in a subdomain label (a shop on a hosting platform, or noise)."""
-    ordinary_mark: float = -0.05
-    """Added when the mark is an ordinary word (it counts only beside trade or sales words, or disguised)."""
-    short_label_edits: int = 1
-    """Edits a short mark (up to ``MatchConfig.short_mark_length`` letters, which tolerates none in text)
-    tolerates when it is the whole label of a name (``riym.xyz`` for ``Rium``): a label is one word, chosen."""
-    short_label_edit: float = -0.1
-    """Added for such a near-miss of a short mark."""
-    min_score: float = 0.5
-    """Lowest score that makes a candidate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +164,7 @@ class DomainMatcher:
         config: DomainConfig | None = None,
         match_config: MatchConfig | None = None,
     ) -> None:
-        self.config = config or DomainConfig()
+        self.config = config or MatchConfig().domains
         self._is_word = is_word
         self._is_attested = is_attested or is_word
         self._index = MarkIndex(match_config or MatchConfig(), is_ordinary=is_ordinary or is_word)

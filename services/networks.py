@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from matching.config import MatchConfig
 from matching.networks.config import NetworkConfig
 from matching.networks.contacts import region_of_currency
 from matching.networks.groups import assign_ids, strong_groups
@@ -235,7 +236,7 @@ def recompute_networks(database: Database, *, rates: Mapping[str, Decimal] | Non
                        config: NetworkConfig | None = None, now: dt.datetime | None = None) -> NetworkRun:
     """The nightly recompute (see the module doc); ``rates`` (USD per unit, ``Settings.currency_rates``) price
     the impact estimate. Returns what it did."""
-    config = config or NetworkConfig()
+    config = config or MatchConfig().networks
     now = now or utcnow()
     run = NetworkRun()
     with database.session() as session:

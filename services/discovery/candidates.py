@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -17,7 +18,8 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from matching.domains import DomainBrand, DomainConfig, DomainHit, DomainMatcher
+from matching.config import MatchConfig
+from matching.domains import DomainBrand, DomainHit, DomainMatcher
 from matching.lexicon import Lexicon, everyday_lexicon
 from storage.models import Brand, DomainCandidate, DomainEvent, utcnow
 
@@ -45,7 +47,8 @@ def domain_matcher(session: Session, *, min_score: float | None = None,
     of the listing matcher); marks are ordinary words by the matcher's English lexicon.  ``min_score``: the
     ``discovery_min_score`` setting (default: :class:`~matching.domains.DomainConfig`'s)."""
     everyday = everyday_lexicon()
-    config = DomainConfig(min_score=min_score) if min_score is not None else DomainConfig()
+    defaults = MatchConfig().domains
+    config = dataclasses.replace(defaults, min_score=min_score) if min_score is not None else defaults
     return DomainMatcher(domain_brands(session), is_word=is_word or everyday.is_ordinary,
                          is_ordinary=Lexicon().is_ordinary, is_attested=None if is_word else everyday.is_attested,
                          config=config)
