@@ -154,9 +154,10 @@ def test_brands_to_rematch_filters_the_import_report_on_kind():
                Change(None, "digest_frequency", K.DIGEST, "'daily' -> 'weekly'", owner="C")]
     assert rematch.brands_to_rematch(changes) == {
         "A": "brand registered", "C": "registry changed", "C D": "registry changed"}
-    # every kind but the owner's and the digest's can change what a brand matches
+    # every kind but the owner's, the digest's and the official domains' (discovery only) can change what a
+    # brand matches
     for kind in ChangeKind:
-        expected = {} if kind in (K.OWNER, K.DIGEST) else {"E": "brand registered" if kind is K.CREATED
+        expected = {} if kind in (K.OWNER, K.DIGEST, K.DOMAINS) else {"E": "brand registered" if kind is K.CREATED
                                                             else "registry changed"}
         assert rematch.brands_to_rematch([Change("E", "x", kind, "y")]) == expected, kind
 
