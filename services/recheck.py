@@ -109,7 +109,10 @@ def unreached_group(session: Session, crawl_run_id: int, *, limit: int) -> Reche
     rows = session.execute(
         select(Listing.id, Listing.url)
         .where(Listing.marketplace_id == run.marketplace_id, Listing.status == "active",
-               or_(Listing.last_crawl_run_id.is_(None), Listing.last_crawl_run_id != run.id))
+               or_(Listing.last_crawl_run_id.is_(None), Listing.last_crawl_run_id != run.id),
+               # not seen since this crawl started either: a later crawl of the same site that reached it
+               # (two crawls of one marketplace in a night) proves it is still linked
+               Listing.last_seen < run.started_at)
         .order_by(suspect.desc(), Listing.last_seen, Listing.id).limit(limit)
     ).all()
     if not rows or market is None:
