@@ -9,18 +9,21 @@ import gzip
 import hashlib
 import http.server
 import json
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+import core.netpolicy as netpolicy
 from matching.domains import DomainBrand, DomainMatcher
 
 #: A few dictionary words the tests treat as the lexicon (the real one takes seconds to load).
@@ -204,6 +207,45 @@ def serve(handler_of: dict[str, object]) -> Iterator[str]:
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def name_based_sites(monkeypatch, public: dict[str, str], answer) -> Iterator[list[tuple[str, str]]]:
+    """Sites served by name on 127.0.0.1: connections to the ``public`` addresses are bent to one local
+    server (any other connection fails the test); ``answer(host, path)`` gives (status, headers, body).
+    Yields the (host, path) of every request."""
+    seen: list[tuple[str, str]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            host = (self.headers.get("Host") or "").split(":")[0]
+            seen.append((host, self.path))
+            status, headers, body = answer(host, self.path)
+            self.send_response(status)
+            for key, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    real = socket.create_connection
+
+    def bent(address, *args, **kwargs):
+        if address[0] in public.values():
+            return real(("127.0.0.1", server.server_address[1]), *args, **kwargs)
+        pytest.fail(f"connected to {address}")
+
+    monkeypatch.setattr(netpolicy.socket, "create_connection", bent)
+    try:
+        yield seen
     finally:
         server.shutdown()
         server.server_close()

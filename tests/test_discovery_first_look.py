@@ -4,18 +4,15 @@ a photo whose address lies inside the network is never fetched."""
 
 from __future__ import annotations
 
-import http.server
 import io
-import socket
-import threading
 
 import pytest
 import yaml
+from discovery_support import name_based_sites
 from PIL import Image, ImageOps
 from sqlalchemy import select
 from webapp_support import photo
 
-import core.netpolicy as netpolicy
 from core.settings import Settings
 from matching.domains import DomainHit
 from services.discovery.candidates import record_hits
@@ -49,35 +46,12 @@ FILES = {
 
 @pytest.fixture
 def site(monkeypatch):
-    seen: list[tuple[str, str]] = []
+    def answer(host: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        body, kind = FILES.get((host, path), (b"no", "text/plain"))
+        return (200 if (host, path) in FILES else 404), {"Content-Type": kind}, body
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            key = ((self.headers.get("Host") or "").split(":")[0], self.path)
-            seen.append(key)
-            body, kind = FILES.get(key, (b"no", "text/plain"))
-            self.send_response(200 if key in FILES else 404)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    real = socket.create_connection
-
-    def bent(address, *args, **kwargs):
-        if address[0] in PUBLIC.values():
-            return real(("127.0.0.1", server.server_address[1]), *args, **kwargs)
-        pytest.fail(f"connected to {address}")
-
-    monkeypatch.setattr(netpolicy.socket, "create_connection", bent)
-    yield seen
-    server.shutdown()
-    server.server_close()
+    with name_based_sites(monkeypatch, PUBLIC, answer) as seen:
+        yield seen
 
 
 def resolver(host: str, _port: int) -> list[str]:

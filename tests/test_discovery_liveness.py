@@ -4,16 +4,13 @@ classes and the matcher; parked, for sale, redirecting to the brand, shop."""
 
 from __future__ import annotations
 
-import http.server
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from discovery_support import name_based_sites
 from sqlalchemy import select
 
-import core.netpolicy as netpolicy
 from core.settings import Settings
 from matching.domains import DomainHit
 from services.discovery.candidates import record_hits
@@ -43,41 +40,11 @@ PAGES = {
 
 
 @contextmanager
-def shops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Name-based sites on 127.0.0.1; connections to the PUBLIC addresses are bent to it (port kept out)."""
-    seen: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            host = (self.headers.get("Host") or "").split(":")[0]
-            seen.append(host)
-            status, headers, body = PAGES.get(host, (404, {}, b"no"))
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    real = socket.create_connection
-
-    def bent(address, *args, **kwargs):
-        if address[0] in PUBLIC.values():
-            return real(("127.0.0.1", server.server_address[1]), *args, **kwargs)
-        pytest.fail(f"connected to {address}")
-
-    monkeypatch.setattr(netpolicy.socket, "create_connection", bent)
-    try:
+def shops(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
+    """Name-based sites on 127.0.0.1; connections to the PUBLIC addresses are bent to it (port kept out).
+    Yields the (host, path) of every request."""
+    with name_based_sites(monkeypatch, PUBLIC, lambda host, _path: PAGES.get(host, (404, {}, b"no"))) as seen:
         yield seen
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def resolver(host: str, _port: int) -> list[str]:
@@ -113,7 +80,8 @@ def test_candidates_are_checked_safely_and_classed(database, tmp_path, monkeypat
         assert "recorded, never fetched" in kinds["fullips-admin.shop"].check["reasons"][0]
         assert "refused" in kinds["fullips-redirect.shop"].check["reasons"][0]
         assert session.scalar(select(DomainEvent.detail).where(DomainEvent.action == "checked").limit(1))
-    assert "fullips-admin.shop" not in seen and "internal.test" not in seen, "nothing inside was fetched"
+    hosts = {host for host, _ in seen}
+    assert "fullips-admin.shop" not in hosts and "internal.test" not in hosts, "nothing inside was fetched"
 
 
 def test_a_dismissed_candidate_comes_back_when_its_address_changes(database, tmp_path, monkeypatch) -> None:
